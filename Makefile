@@ -1,0 +1,36 @@
+# passledger — the two commands that matter: `make run` and `make test`.
+# PostgreSQL: DATABASE_URL if set, else the local server, else a private cluster
+# started from the machine's PostgreSQL binaries (see internal/pgserver).
+
+GO       ?= go
+ADDR     ?= :8080
+PKGS     ?= ./...
+BENCHTIME ?= 3s
+
+.PHONY: run test bench fuzz vet fmt build tools
+
+## run: serve the ledger on $(ADDR) (migrates first)
+run:
+	$(GO) run ./cmd/passledger serve --addr $(ADDR)
+
+## test: every test, against a real PostgreSQL found or started once for all packages
+test:
+	$(GO) vet ./...
+	$(GO) run ./cmd/pgenv -- $(GO) test -count=1 -timeout 20m $(PKGS)
+
+## bench: Go benchmarks plus the pgbench ceiling; figures go to docs/benchmarks.md
+bench:
+	$(GO) run ./cmd/pgenv -- bash scripts/bench.sh
+
+## fuzz: run each fuzz target for a while (seeds live in testdata/)
+fuzz:
+	bash scripts/fuzz.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+build:
+	$(GO) build -o bin/passledger ./cmd/passledger
