@@ -16,7 +16,7 @@ import (
 
 // CLI is the command line: global flags and one struct per subcommand.
 type CLI struct {
-	LogFormat string `name:"log-format" enum:"text,json" default:"text" env:"PASSLEDGER_LOG_FORMAT" help:"Log format (text or json)."`
+	LogFormat string  `name:"log-format" enum:"text,json" default:"text" env:"PASSLEDGER_LOG_FORMAT" help:"Log format (text or json)."`
 	DB        DBFlags `embed:"" prefix:""`
 
 	Serve   ServeCmd   `cmd:"" help:"Serve the HTTP API (applies migrations first)."`
