@@ -72,10 +72,10 @@ func (s *Store) AppendCheckpoint(ctx context.Context, maxEvents int) (int, error
 		}
 		after = Cursor{TxID: txid, Position: lastPos}
 	}
-	rows, err := tx.Query(ctx, `SELECT position, transaction_id::text, hash FROM events
+	rows, err := tx.Query(ctx, `SELECT position, transaction_id::text AS txid, hash FROM events
 WHERE (transaction_id, position) > ($1::text::xid8, $2)
   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY transaction_id, position LIMIT $3`, strconv.FormatUint(after.TxID, 10), after.Position, maxEvents)
+ORDER BY events.transaction_id, events.position LIMIT $3`, strconv.FormatUint(after.TxID, 10), after.Position, maxEvents)
 	if err != nil {
 		return 0, fmt.Errorf("eventstore: chainer read: %w", err)
 	}

@@ -521,3 +521,38 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		})
 	}
 }
+
+// Reading order is by the xid8 value, not its text: transaction 99 comes before
+// transaction 100 (a text ordering would put "100" first and skip events).
+func TestReadingOrderIsNumericByTransaction(t *testing.T) {
+	d := db.Fresh(t)
+	ctx := context.Background()
+	for _, tx := range []string{"100", "99", "1000"} {
+		if _, err := d.Pool.Exec(ctx, `INSERT INTO events (transaction_id, event_id, stream_id, stream_version,
+			event_type, payload, metadata, recorded_at, content_hash, hash)
+			VALUES ($1::text::xid8, gen_random_uuid(), 'tx-'||$1, 1, 'T', '{}', '{}', now(), sha256('c'), sha256('h'))`, tx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := eventstore.New(d.Pool)
+	var got []uint64
+	after := eventstore.Cursor{}
+	for {
+		page, err := s.ReadFrom(ctx, after, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		got = append(got, page[0].TxID)
+		after = page[0].Cursor()
+	}
+	if fmt.Sprint(got) != "[99 100 1000]" {
+		t.Fatalf("reading order %v, want [99 100 1000]", got)
+	}
+	head, err := s.Head(ctx)
+	if err != nil || head.TxID != 1000 {
+		t.Fatalf("head %v %v, want transaction 1000", head, err)
+	}
+}

@@ -329,10 +329,7 @@ func conflictFrom(pgErr *pgconn.PgError, appends []StreamAppend) error {
 	return ce
 }
 
-const selectColumns = `position, transaction_id::text, event_id::text, stream_id, stream_version, event_type,
-payload, metadata, recorded_at, content_hash, hash`
-
-const readStreamSQL = `SELECT ` + selectColumns + ` FROM events
+const readStreamSQL = `SELECT ` + eventColumns + ` FROM events
 WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version LIMIT $3`
 
 // ReadStream returns the stream's events with a version above afterVersion, in
@@ -342,7 +339,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, afterVersion int6
 	if limit <= 0 {
 		lim = 1 << 62
 	}
-	rows, err := s.pool.Query(ctx, readStreamSQL, stream, afterVersion, lim)
+	rows, err := s.pool.Query(ctx, readStreamSQL, binaryResults, stream, afterVersion, lim)
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: read stream %s: %w", stream, err)
 	}
@@ -353,8 +350,8 @@ func (s *Store) ReadStream(ctx context.Context, stream string, afterVersion int6
 // by stream. It is one query, for commands that decide over many streams (a carnet's
 // cheques).
 func (s *Store) ReadStreams(ctx context.Context, streams []string) (map[string][]RecordedEvent, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+selectColumns+` FROM events
-WHERE stream_id = ANY($1) ORDER BY stream_id, stream_version`, streams)
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
+WHERE stream_id = ANY($1) ORDER BY stream_id, stream_version`, binaryResults, streams)
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: read streams: %w", err)
 	}
@@ -369,10 +366,10 @@ WHERE stream_id = ANY($1) ORDER BY stream_id, stream_version`, streams)
 	return out, nil
 }
 
-const readFromSQL = `SELECT ` + selectColumns + ` FROM events
+const readFromSQL = `SELECT ` + eventColumns + ` FROM events
 WHERE (transaction_id, position) > ($1::text::xid8, $2)
   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY transaction_id, position
+ORDER BY events.transaction_id, events.position
 LIMIT $3`
 
 // ReadFrom returns up to limit events after cursor in the gap-free global order. An
@@ -381,7 +378,7 @@ func (s *Store) ReadFrom(ctx context.Context, after Cursor, limit int) ([]Record
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.pool.Query(ctx, readFromSQL, strconv.FormatUint(after.TxID, 10), after.Position, limit)
+	rows, err := s.pool.Query(ctx, readFromSQL, binaryResults, strconv.FormatUint(after.TxID, 10), after.Position, limit)
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: read all: %w", err)
 	}
@@ -423,9 +420,9 @@ func (s *Store) CursorOf(ctx context.Context, position int64) (Cursor, error) {
 func (s *Store) Head(ctx context.Context) (Cursor, error) {
 	var tx *string
 	var pos *int64
-	err := s.pool.QueryRow(ctx, `SELECT transaction_id::text, position FROM events
+	err := s.pool.QueryRow(ctx, `SELECT transaction_id::text AS txid, position FROM events
 WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY transaction_id DESC, position DESC LIMIT 1`).Scan(&tx, &pos)
+ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`).Scan(&tx, &pos)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Cursor{}, nil
 	}
@@ -474,28 +471,4 @@ func (s *Store) Tail(ctx context.Context, after Cursor, batch int, handle func([
 		case <-time.After(wait):
 		}
 	}
-}
-
-func scanEvents(rows pgx.Rows) ([]RecordedEvent, error) {
-	defer rows.Close()
-	var out []RecordedEvent
-	for rows.Next() {
-		var e RecordedEvent
-		var tx string
-		if err := rows.Scan(&e.Position, &tx, &e.EventID, &e.StreamID, &e.Version, &e.Type,
-			&e.Payload, &e.Metadata, &e.RecordedAt, &e.ContentHash, &e.Hash); err != nil {
-			return nil, fmt.Errorf("eventstore: scan: %w", err)
-		}
-		txid, err := parseTxID(tx)
-		if err != nil {
-			return nil, err
-		}
-		e.TxID = txid
-		e.RecordedAt = e.RecordedAt.UTC()
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("eventstore: read: %w", err)
-	}
-	return out, nil
 }

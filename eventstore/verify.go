@@ -54,9 +54,10 @@ func (s *Store) Verify(ctx context.Context, progress func(checked int64)) (Verif
 		rep.Reason = fmt.Sprintf(format, args...)
 		return rep, nil
 	}
-	after := Cursor{}
+	pages := s.prefetch(ctx, verifyBatch)
+	defer pages.stop()
 	for {
-		evs, err := s.ReadFrom(ctx, after, verifyBatch)
+		evs, err := pages.next()
 		if err != nil {
 			return rep, err
 		}
@@ -109,7 +110,6 @@ func (s *Store) Verify(ctx context.Context, progress func(checked int64)) (Verif
 		if len(evs) < verifyBatch {
 			break
 		}
-		after = evs[len(evs)-1].Cursor()
 	}
 	if cpIdx < len(cps) {
 		cp := cps[cpIdx]
@@ -119,3 +119,47 @@ func (s *Store) Verify(ctx context.Context, progress func(checked int64)) (Verif
 	rep.OK = true
 	return rep, nil
 }
+
+// pager reads the log page by page in a goroutine, one page ahead of its consumer,
+// so that PostgreSQL produces the next page while the caller works on this one.
+type pager struct {
+	pages  chan pageResult
+	cancel context.CancelFunc
+}
+
+type pageResult struct {
+	events []RecordedEvent
+	err    error
+}
+
+func (s *Store) prefetch(ctx context.Context, size int) *pager {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &pager{pages: make(chan pageResult, 1), cancel: cancel}
+	go func() {
+		defer close(p.pages)
+		after := Cursor{}
+		for {
+			evs, err := s.ReadFrom(ctx, after, size)
+			select {
+			case p.pages <- pageResult{evs, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || len(evs) < size {
+				return
+			}
+			after = evs[len(evs)-1].Cursor()
+		}
+	}()
+	return p
+}
+
+func (p *pager) next() ([]RecordedEvent, error) {
+	r, ok := <-p.pages
+	if !ok {
+		return nil, nil
+	}
+	return r.events, r.err
+}
+
+func (p *pager) stop() { p.cancel() }
