@@ -30,14 +30,17 @@ func (ContributionPledged) EventType() string { return "ContributionPledged" }
 //
 // Postings: Dr cash:{target} / Cr funder:{F}:receivable:{C}.
 type ContributionReceived struct {
-	ContributionID string    `json:"contribution_id"`
-	ReceiptID      string    `json:"receipt_id"`
-	FunderID       string    `json:"funder_id"`
-	FundID         string    `json:"fund_id,omitempty"`
-	ProgrammeID    string    `json:"programme_id,omitempty"`
-	Amount         Money     `json:"amount"`
-	ReceivedOn     Date      `json:"received_on"`
-	RecordedAt     time.Time `json:"recorded_at"`
+	ContributionID string `json:"contribution_id"`
+	ReceiptID      string `json:"receipt_id"`
+	FunderID       string `json:"funder_id"`
+	FundID         string `json:"fund_id,omitempty"`
+	ProgrammeID    string `json:"programme_id,omitempty"`
+	Amount         Money  `json:"amount"`
+	ReceivedOn     Date   `json:"received_on"`
+	// BankReference is the bank's reference of the transfer, used to match
+	// bank statement lines (optional).
+	BankReference string    `json:"bank_reference,omitempty"`
+	RecordedAt    time.Time `json:"recorded_at"`
 }
 
 // EventType returns "ContributionReceived".
@@ -196,7 +199,10 @@ type RecordReceiptCommand struct {
 	ReceiptID      string
 	Amount         Money
 	ReceivedOn     Date
-	Now            time.Time
+	// BankReference is the transfer's bank reference (optional, at most 140
+	// characters).
+	BankReference string
+	Now           time.Time
 }
 
 // RecordReceipt returns a ContributionReceived for
@@ -221,6 +227,9 @@ func RecordReceipt(cmd RecordReceiptCommand, c ContributionState) ([]Event, erro
 	if err := requireDate("received_on", cmd.ReceivedOn); err != nil {
 		return nil, err
 	}
+	if err := checkText("bank_reference", cmd.BankReference, false, 140); err != nil {
+		return nil, err
+	}
 	now, err := instant("now", cmd.Now)
 	if err != nil {
 		return nil, err
@@ -231,7 +240,7 @@ func RecordReceipt(cmd RecordReceiptCommand, c ContributionState) ([]Event, erro
 	return []Event{ContributionReceived{
 		ContributionID: c.ContributionID, ReceiptID: cmd.ReceiptID, FunderID: c.FunderID,
 		FundID: c.FundID, ProgrammeID: c.ProgrammeID, Amount: cmd.Amount,
-		ReceivedOn: cmd.ReceivedOn, RecordedAt: now,
+		ReceivedOn: cmd.ReceivedOn, BankReference: cmd.BankReference, RecordedAt: now,
 	}}, nil
 }
 

@@ -12,10 +12,11 @@ const (
 	// DefaultChequesPerCarnet is the usual carnet size (SPEC §1: 10 cheques,
 	// sometimes 5).
 	DefaultChequesPerCarnet = 10
-	// MaxChequesPerCarnet bounds a carnet's size: any size from 1 to 20 is
-	// accepted (5 and 10 are the usual ones), so that a serial's cheque index
-	// always fits two digits.
-	MaxChequesPerCarnet = 20
+	// MaxChequesPerCarnet bounds a carnet's size: any size from 1 to 50 is
+	// accepted (5 and 10 are the usual ones; large carnets serve collective
+	// workshops and load tests), so that a serial's cheque index always fits
+	// two digits.
+	MaxChequesPerCarnet = 50
 	// DefaultGraceDays is the grace period after the validity end during
 	// which cheques may still be redeemed (SPEC §3: one month by default).
 	DefaultGraceDays = 31

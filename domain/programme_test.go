@@ -34,7 +34,7 @@ func TestCreateProgramme(t *testing.T) {
 		{"negative cheque value", func(c *CreateProgrammeCommand) { c.ChequeValue = eur("-10.00") }, ProgrammeState{}, ErrNonPositiveAmount},
 		{"5 cheques per carnet", func(c *CreateProgrammeCommand) { c.ChequesPerCarnet = 5 }, ProgrammeState{}, nil},
 		{"20 cheques per carnet", func(c *CreateProgrammeCommand) { c.ChequesPerCarnet = 20 }, ProgrammeState{}, nil},
-		{"21 cheques per carnet", func(c *CreateProgrammeCommand) { c.ChequesPerCarnet = 21 }, ProgrammeState{}, ErrInvalidArgument},
+		{"51 cheques per carnet", func(c *CreateProgrammeCommand) { c.ChequesPerCarnet = 51 }, ProgrammeState{}, ErrInvalidArgument},
 		{"negative cheques per carnet", func(c *CreateProgrammeCommand) { c.ChequesPerCarnet = -1 }, ProgrammeState{}, ErrInvalidArgument},
 		{"grace 0", func(c *CreateProgrammeCommand) { c.GraceDays = intPtr(0) }, ProgrammeState{}, nil},
 		{"negative grace", func(c *CreateProgrammeCommand) { c.GraceDays = intPtr(-1) }, ProgrammeState{}, ErrInvalidArgument},

@@ -1,0 +1,209 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/eventstore"
+)
+
+// Keys are the server secrets the domain needs: the check-code key (derives each
+// cheque's check code from its serial) and the beneficiary key (HMAC of the
+// pseudonymous beneficiary reference). Both at least domain.MinKeyLength bytes.
+type Keys struct {
+	CheckCode   []byte
+	Beneficiary []byte
+}
+
+// App runs commands against the event store.
+type App struct {
+	store *eventstore.Store
+	keys  Keys
+	now   func() time.Time
+}
+
+// Option configures an App.
+type Option func(*App)
+
+// WithClock replaces time.Now (tests).
+func WithClock(now func() time.Time) Option { return func(a *App) { a.now = now } }
+
+// New returns an App over store with the given secrets.
+func New(store *eventstore.Store, keys Keys, opts ...Option) (*App, error) {
+	if len(keys.CheckCode) < domain.MinKeyLength || len(keys.Beneficiary) < domain.MinKeyLength {
+		return nil, fmt.Errorf("app: %w: keys must be at least %d bytes", domain.ErrMissingKey, domain.MinKeyLength)
+	}
+	a := &App{store: store, keys: keys, now: time.Now}
+	for _, o := range opts {
+		o(a)
+	}
+	return a, nil
+}
+
+// Store returns the event store.
+func (a *App) Store() *eventstore.Store { return a.store }
+
+// Keys returns the secrets (the API prints check codes at minting).
+func (a *App) Keys() Keys { return a.keys }
+
+// Now is the App's clock.
+func (a *App) Now() time.Time { return a.now() }
+
+// Meta is who asks, and the request's identity, recorded in every event's metadata.
+type Meta struct {
+	Actor          string
+	Organisation   string
+	CorrelationID  string
+	IdempotencyKey string
+}
+
+// Result is what a command wrote.
+type Result struct {
+	// Position is the global position of the last event written: a reader that
+	// waits until a projection reached it sees this command.
+	Position int64
+	// Changes are the decided events, by stream.
+	Changes []domain.Change
+	// Duplicate is true when the event store answered from an earlier append with
+	// the same idempotency key (nothing was written; Changes are this attempt's
+	// decision, not the stored one).
+	Duplicate bool
+}
+
+// Events returns every decided event, in order.
+func (r Result) Events() []domain.Event {
+	var out []domain.Event
+	for _, c := range r.Changes {
+		out = append(out, c.Events...)
+	}
+	return out
+}
+
+// ErrContention is returned when a command kept losing version races.
+var ErrContention = errors.New("app: too much contention, try again")
+
+// maxAttempts bounds decide-append rounds of one command.
+const maxAttempts = 8
+
+// unit is one attempt of a command: the streams it read and their versions.
+type unit struct {
+	app      *App
+	versions map[string]int64
+}
+
+// read loads streams (one query), records their versions and decodes their events.
+func (u *unit) read(ctx context.Context, streams ...string) (map[string][]domain.Event, error) {
+	raw, err := u.app.store.ReadStreams(ctx, streams)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]domain.Event, len(streams))
+	for _, s := range streams {
+		evs := raw[s]
+		decoded := make([]domain.Event, 0, len(evs))
+		var version int64
+		for _, e := range evs {
+			d, err := domain.DecodeEvent(e.Type, e.Payload)
+			if err != nil {
+				return nil, fmt.Errorf("app: stream %s v%d: %w", s, e.Version, err)
+			}
+			decoded = append(decoded, d)
+			version = e.Version
+		}
+		u.versions[s] = version
+		out[s] = decoded
+	}
+	return out, nil
+}
+
+// fold reads one stream into the state T.
+func fold[T any, P interface {
+	*T
+	Apply(domain.Event)
+}](ctx context.Context, u *unit, stream string) (T, error) {
+	evs, err := u.read(ctx, stream)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return domain.Fold[T, P](evs[stream]), nil
+}
+
+// execute runs decide and appends its changes with the versions read, retrying on
+// a version conflict.
+func (a *App) execute(ctx context.Context, md Meta, decide func(ctx context.Context, u *unit) ([]domain.Change, error)) (Result, error) {
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		u := &unit{app: a, versions: map[string]int64{}}
+		changes, err := decide(ctx, u)
+		if err != nil {
+			return Result{}, err
+		}
+		appends := make([]eventstore.StreamAppend, 0, len(changes))
+		for _, c := range changes {
+			if len(c.Events) == 0 {
+				continue
+			}
+			version, read := u.versions[c.Stream]
+			if !read {
+				return Result{}, fmt.Errorf("app: stream %s written without being read", c.Stream)
+			}
+			sa := eventstore.StreamAppend{Stream: c.Stream, Expected: eventstore.Exactly(version)}
+			for _, e := range c.Events {
+				payload, err := domain.EncodeEvent(e)
+				if err != nil {
+					return Result{}, fmt.Errorf("app: encode %s: %w", e.EventType(), err)
+				}
+				sa.Events = append(sa.Events, eventstore.EventData{Type: e.EventType(), Payload: payload})
+			}
+			appends = append(appends, sa)
+		}
+		if len(appends) == 0 {
+			return Result{Changes: changes}, nil
+		}
+		res, err := a.store.AppendMulti(ctx, eventstore.Metadata{
+			Actor: md.Actor, Organisation: md.Organisation, CorrelationID: md.CorrelationID,
+			IdempotencyKey: md.IdempotencyKey,
+		}, appends...)
+		if errors.Is(err, eventstore.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Position: res.LastPosition, Changes: changes, Duplicate: res.Duplicate}, nil
+	}
+	return Result{}, ErrContention
+}
+
+// single wraps a one-stream decision.
+func single(stream string, events []domain.Event, err error) ([]domain.Change, error) {
+	if err != nil {
+		return nil, err
+	}
+	return []domain.Change{{Stream: stream, Events: events}}, nil
+}
+
+// NewID returns a server-chosen id: prefix, '_', 12 characters of Crockford base32.
+func NewID(prefix string) string { return prefix + "_" + randomBase32(12) }
+
+// NewCarnetID returns a carnet id: 10 upper-case letters and digits.
+func NewCarnetID() string { return randomBase32(10) }
+
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+func randomBase32(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	var sb strings.Builder
+	for _, c := range b {
+		sb.WriteByte(crockford[int(c)%32])
+	}
+	return sb.String()
+}
