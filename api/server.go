@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
@@ -10,39 +9,81 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/passnumerique/passledger/app"
 )
+
+// Waiter waits until a projection has applied the event at a global position
+// (read-your-writes for ?min_position=).
+type Waiter interface {
+	WaitFor(ctx context.Context, projection string, position int64) error
+}
 
 // Server is the HTTP port of the ledger.
 type Server struct {
-	pool     *pgxpool.Pool
-	gatherer prometheus.Gatherer
-	logger   *slog.Logger
-	mux      *http.ServeMux
+	pool            *pgxpool.Pool
+	app             *app.App
+	secrets         Secrets
+	waiter          Waiter
+	gatherer        prometheus.Gatherer
+	logger          *slog.Logger
+	mux             *http.ServeMux
+	routes          []Route
+	minPositionWait time.Duration
+	openapi         []byte
 }
 
 // Config holds what the HTTP port needs.
 type Config struct {
 	Pool     *pgxpool.Pool
+	App      *app.App
+	Secrets  Secrets
+	Waiter   Waiter
 	Gatherer prometheus.Gatherer
 	Logger   *slog.Logger
+	// MinPositionWait bounds how long a GET waits for ?min_position= (default 5 s).
+	MinPositionWait time.Duration
 }
 
-// NewServer builds the HTTP port.
-func NewServer(cfg Config) *Server {
-	s := &Server{pool: cfg.Pool, gatherer: cfg.Gatherer, logger: cfg.Logger, mux: http.NewServeMux()}
+// NewServer builds the HTTP port and its routes.
+func NewServer(cfg Config) (*Server, error) {
+	s := &Server{pool: cfg.Pool, app: cfg.App, secrets: cfg.Secrets, waiter: cfg.Waiter, gatherer: cfg.Gatherer,
+		logger: cfg.Logger, mux: http.NewServeMux(), minPositionWait: cfg.MinPositionWait}
 	if s.logger == nil {
 		s.logger = slog.Default()
+	}
+	if s.minPositionWait == 0 {
+		s.minPositionWait = 5 * time.Second
 	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	if s.gatherer != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
 	}
-	return s
+	s.routes = s.buildRoutes()
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.Method+" "+rt.Path, s.serve(rt))
+	}
+	doc, err := OpenAPI(s.routes)
+	if err != nil {
+		return nil, err
+	}
+	s.openapi = doc
+	s.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(s.openapi)
+	})
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, problemf(http.StatusNotFound, "not-found", "Not found", "no endpoint %s %s", r.Method, r.URL.Path))
+	})
+	return s, nil
 }
 
 // Handler returns the root handler.
 func (s *Server) Handler() http.Handler { return s.mux }
+
+// Routes returns the route table (tests, documentation).
+func (s *Server) Routes() []Route { return s.routes }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -57,10 +98,4 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

@@ -12,14 +12,19 @@ import (
 //
 // Postings: Dr cash:{target} / Cr advance:{C}:{A}.
 type AdvanceGranted struct {
-	ContributionID string    `json:"contribution_id"`
-	AdvanceID      string    `json:"advance_id"`
-	FunderID       string    `json:"funder_id"`
-	FundID         string    `json:"fund_id,omitempty"`
-	ProgrammeID    string    `json:"programme_id,omitempty"`
-	Amount         Money     `json:"amount"`
-	GrantedOn      Date      `json:"granted_on"`
-	RecordedAt     time.Time `json:"recorded_at"`
+	ContributionID string `json:"contribution_id"`
+	AdvanceID      string `json:"advance_id"`
+	FunderID       string `json:"funder_id"`
+	FundID         string `json:"fund_id,omitempty"`
+	ProgrammeID    string `json:"programme_id,omitempty"`
+	Amount         Money  `json:"amount"`
+	GrantedOn      Date   `json:"granted_on"`
+	// BeneficiaryOrgID is the organisation that receives the advance (the
+	// structure carrying the treasury gap), optional.
+	BeneficiaryOrgID string `json:"beneficiary_org_id,omitempty"`
+	// DueOn is when the advance should be repaid, optional.
+	DueOn      *Date     `json:"due_on,omitempty"`
+	RecordedAt time.Time `json:"recorded_at"`
 }
 
 // EventType returns "AdvanceGranted".
@@ -50,7 +55,11 @@ type GrantAdvanceCommand struct {
 	AdvanceID      string
 	Amount         Money
 	GrantedOn      Date
-	Now            time.Time
+	// BeneficiaryOrgID and DueOn are optional: who receives the advance and
+	// when it should be repaid (DueOn not before GrantedOn).
+	BeneficiaryOrgID string
+	DueOn            *Date
+	Now              time.Time
 }
 
 // GrantAdvance returns an AdvanceGranted for
@@ -75,6 +84,14 @@ func GrantAdvance(cmd GrantAdvanceCommand, c ContributionState) ([]Event, error)
 	if err := requireDate("granted_on", cmd.GrantedOn); err != nil {
 		return nil, err
 	}
+	if cmd.DueOn != nil && cmd.DueOn.Before(cmd.GrantedOn) {
+		return nil, invalid("due_on %s is before granted_on %s", cmd.DueOn, cmd.GrantedOn)
+	}
+	if cmd.BeneficiaryOrgID != "" {
+		if err := checkID("beneficiary_org_id", cmd.BeneficiaryOrgID); err != nil {
+			return nil, err
+		}
+	}
 	now, err := instant("now", cmd.Now)
 	if err != nil {
 		return nil, err
@@ -85,7 +102,7 @@ func GrantAdvance(cmd GrantAdvanceCommand, c ContributionState) ([]Event, error)
 	return []Event{AdvanceGranted{
 		ContributionID: c.ContributionID, AdvanceID: cmd.AdvanceID, FunderID: c.FunderID,
 		FundID: c.FundID, ProgrammeID: c.ProgrammeID, Amount: cmd.Amount,
-		GrantedOn: cmd.GrantedOn, RecordedAt: now,
+		GrantedOn: cmd.GrantedOn, BeneficiaryOrgID: cmd.BeneficiaryOrgID, DueOn: cmd.DueOn, RecordedAt: now,
 	}}, nil
 }
 

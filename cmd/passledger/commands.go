@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/passnumerique/passledger/api"
+	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/ledgerdb"
 )
@@ -41,7 +42,21 @@ func (c *ServeCmd) Run(cli *CLI, logger *slog.Logger) error {
 	store := eventstore.New(db.Pool, eventstore.WithMetrics(eventstore.NewMetrics(reg)))
 	go store.RunChainer(ctx, c.ChainInterval, 10000, logger)
 
-	srv := api.NewServer(api.Config{Pool: db.Pool, Gatherer: reg, Logger: logger})
+	secrets, err := api.LoadSecrets(ctx, db.Pool)
+	if err != nil {
+		return err
+	}
+	ledger, err := app.New(store, secrets.Domain)
+	if err != nil {
+		return err
+	}
+	if err := printFirstAdminToken(ctx, db, logger); err != nil {
+		return err
+	}
+	srv, err := api.NewServer(api.Config{Pool: db.Pool, App: ledger, Secrets: secrets, Gatherer: reg, Logger: logger})
+	if err != nil {
+		return err
+	}
 	httpSrv := &http.Server{Addr: c.Addr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.ListenAndServe() }()
@@ -111,5 +126,21 @@ func (c *VerifyCmd) Run(cli *CLI, logger *slog.Logger) error {
 	if !rep.OK {
 		return exitCode(1)
 	}
+	return nil
+}
+
+// printFirstAdminToken creates and prints an admin token on the very first start,
+// when none exists: it is shown once, on standard output.
+func printFirstAdminToken(ctx context.Context, db *ledgerdb.DB, logger *slog.Logger) error {
+	has, err := api.HasAdminToken(ctx, db.Pool)
+	if err != nil || has {
+		return err
+	}
+	_, token, err := api.CreateToken(ctx, db.Pool, api.RoleAdmin, "", "first start")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nFirst start: an admin token was created. It is shown only this once:\n\n    %s\n\n", token)
+	logger.Info("admin token created on first start")
 	return nil
 }

@@ -3,6 +3,8 @@
 //	passledger serve     serve the HTTP API (migrates first)
 //	passledger migrate   apply database migrations
 //	passledger verify    recompute the event hash chain
+//	passledger token create --role R [--org ID]
+//	passledger receipt verify FILE --keys KEYS.json
 //
 // Configuration comes from flags, each with an environment default (see --help).
 package main
@@ -22,6 +24,8 @@ type CLI struct {
 	Serve   ServeCmd   `cmd:"" help:"Serve the HTTP API (applies migrations first)."`
 	Migrate MigrateCmd `cmd:"" help:"Apply the database migrations."`
 	Verify  VerifyCmd  `cmd:"" help:"Recompute the event hash chain; exit 1 at the first position that does not match."`
+	Token   TokenCmd   `cmd:"" help:"Manage API access tokens."`
+	Receipt ReceiptCmd `cmd:"" help:"Work with signed redemption receipts."`
 }
 
 // DBFlags say how to reach PostgreSQL.

@@ -1,0 +1,137 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/passnumerique/passledger/domain"
+)
+
+// Role is what a token may do (SPEC §2).
+type Role string
+
+// The six roles.
+const (
+	RoleAdmin      Role = "admin"
+	RoleFunder     Role = "funder"
+	RolePrescriber Role = "prescriber"
+	RolePlace      Role = "place"
+	RoleFinance    Role = "finance"
+	RoleAuditor    Role = "auditor"
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleAdmin, RoleFunder, RolePrescriber, RolePlace, RoleFinance, RoleAuditor}
+
+// ValidRole reports whether r is one of the six roles.
+func ValidRole(r Role) bool {
+	for _, x := range Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Principal is the authenticated caller: a token's role and organisation (the
+// funder, prescriber or place id it acts for; empty for admin and auditor).
+type Principal struct {
+	TokenID string
+	Role    Role
+	Org     string
+}
+
+// ErrInvalidToken is returned by CreateToken for a role/organisation mismatch.
+var ErrInvalidToken = errors.New("api: invalid token request")
+
+// CreateToken makes a token for role (and org, required except for admin and
+// auditor), stores its SHA-256 hash, and returns the token: it is shown once and
+// never stored in clear.
+func CreateToken(ctx context.Context, pool *pgxpool.Pool, role Role, org, label string) (id, token string, err error) {
+	if !ValidRole(role) {
+		return "", "", fmt.Errorf("%w: unknown role %q", ErrInvalidToken, role)
+	}
+	needsOrg := role != RoleAdmin && role != RoleAuditor
+	if needsOrg != (org != "") {
+		if needsOrg {
+			return "", "", fmt.Errorf("%w: role %s needs --org", ErrInvalidToken, role)
+		}
+		return "", "", fmt.Errorf("%w: role %s acts for no organisation", ErrInvalidToken, role)
+	}
+	if org != "" && !domain.ValidID(org) {
+		return "", "", fmt.Errorf("%w: organisation id %q", ErrInvalidToken, org)
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return "", "", err
+	}
+	token = "plt_" + base64.RawURLEncoding.EncodeToString(secret)
+	id = "tok_" + base64.RawURLEncoding.EncodeToString(secret[:6])
+	var orgArg *string
+	if org != "" {
+		orgArg = &org
+	}
+	_, err = pool.Exec(ctx, `INSERT INTO api_tokens (id, token_hash, role, org_id, label) VALUES ($1, $2, $3, $4, $5)`,
+		id, tokenHash(token), string(role), orgArg, label)
+	if err != nil {
+		return "", "", fmt.Errorf("api: store token: %w", err)
+	}
+	return id, token, nil
+}
+
+// HasAdminToken reports whether an unrevoked admin token exists.
+func HasAdminToken(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
+	var ok bool
+	err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL)`).Scan(&ok)
+	return ok, err
+}
+
+func tokenHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// authenticate resolves the bearer token of r.
+func (s *Server) authenticate(r *http.Request) (Principal, error) {
+	h := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || token == "" {
+		return Principal{}, problemf(http.StatusUnauthorized, "unauthenticated", "Authentication required", "send Authorization: Bearer <token>")
+	}
+	var p Principal
+	var org *string
+	err := s.pool.QueryRow(r.Context(), `SELECT id, role, org_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
+		tokenHash(strings.TrimSpace(token))).Scan(&p.TokenID, &p.Role, &org)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Principal{}, problemf(http.StatusUnauthorized, "unauthenticated", "Authentication required", "unknown or revoked token")
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	if org != nil {
+		p.Org = *org
+	}
+	return p, nil
+}
+
+func errForbidden(format string, args ...any) error {
+	return problemf(http.StatusForbidden, "forbidden", "Forbidden", format, args...)
+}
+
+// own checks that a funder, prescriber or place token acts on its own organisation.
+// Admin, auditor and finance pass (they act across organisations).
+func own(p Principal, role Role, id string) error {
+	if p.Role == role && p.Org != id {
+		return errForbidden("a %s token acts for %s only", role, p.Org)
+	}
+	return nil
+}

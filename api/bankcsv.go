@@ -1,0 +1,112 @@
+package api
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/passnumerique/passledger/app"
+	"github.com/passnumerique/passledger/domain"
+)
+
+// parseBankCSV reads a statement body (text/csv) into lines.
+func parseBankCSV(r *http.Request) ([]app.BankLineInput, error) {
+	ct := r.Header.Get("Content-Type")
+	if ct != "" && !strings.HasPrefix(ct, "text/csv") && !strings.HasPrefix(ct, "text/plain") {
+		return nil, problemf(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type", "send text/csv")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, errBadRequest("cannot read the body: %v", err)
+	}
+	if len(body) > maxBody {
+		return nil, errBadRequest("statement larger than %d bytes", maxBody)
+	}
+	lines, err := ParseBankStatement(body)
+	if err != nil {
+		return nil, errBadRequest("%v", err)
+	}
+	return lines, nil
+}
+
+// ErrBankStatement reports a malformed statement.
+var ErrBankStatement = errors.New("bank statement")
+
+// ParseBankStatement parses a statement as French banks export it: `;`-separated
+// columns date;amount;reference;label, an optional header row, an optional UTF-8
+// byte-order mark (Windows-1252 text is accepted too), dates as YYYY-MM-DD or
+// DD/MM/YYYY, amounts with a decimal comma or point, spaces as thousands
+// separators, at most two decimals, money in positive and money out negative.
+// Any malformed line rejects the whole statement, naming the line.
+func ParseBankStatement(body []byte) ([]app.BankLineInput, error) {
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(body) {
+		decoded, err := charmap.Windows1252.NewDecoder().Bytes(body)
+		if err != nil {
+			return nil, fmt.Errorf("%w: not UTF-8 nor Windows-1252 text", ErrBankStatement)
+		}
+		body = decoded
+	}
+	cr := csv.NewReader(bytes.NewReader(body))
+	cr.Comma = ';'
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	var out []app.BankLineInput
+	for n := 1; ; n++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: line %d: %v", ErrBankStatement, n, err)
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		if len(rec) != 4 {
+			return nil, fmt.Errorf("%w: line %d: %d columns, want 4 (date;amount;reference;label)", ErrBankStatement, n, len(rec))
+		}
+		if n == 1 && strings.EqualFold(strings.TrimSpace(rec[0]), "date") {
+			continue
+		}
+		d, err := parseBankDate(strings.TrimSpace(rec[0]))
+		if err != nil {
+			return nil, fmt.Errorf("%w: line %d: date %q: %v", ErrBankStatement, n, rec[0], err)
+		}
+		amt, err := domain.ParseMoneyFR(rec[1])
+		if err != nil {
+			return nil, fmt.Errorf("%w: line %d: amount %q: %v", ErrBankStatement, n, rec[1], err)
+		}
+		if amt.IsZero() {
+			return nil, fmt.Errorf("%w: line %d: amount is zero", ErrBankStatement, n)
+		}
+		ref, label := strings.TrimSpace(rec[2]), strings.TrimSpace(rec[3])
+		if utf8.RuneCountInString(ref) > 140 || utf8.RuneCountInString(label) > 500 {
+			return nil, fmt.Errorf("%w: line %d: reference or label too long", ErrBankStatement, n)
+		}
+		out = append(out, app.BankLineInput{Date: d, Amount: amt, Reference: ref, Label: label})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no line", ErrBankStatement)
+	}
+	return out, nil
+}
+
+func parseBankDate(s string) (domain.Date, error) {
+	if strings.Contains(s, "/") {
+		t, err := time.Parse("02/01/2006", s)
+		if err != nil {
+			return domain.Date{}, err
+		}
+		return domain.DateOf(t), nil
+	}
+	return domain.ParseDate(s)
+}

@@ -1,0 +1,176 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/passnumerique/passledger/domain"
+)
+
+// BatchRequest is the body of POST /v1/reimbursement-batches.
+type BatchRequest struct {
+	CutOff domain.Date `json:"cut_off" required:"true"`
+}
+
+// BatchResponse is a reimbursement batch: one line per place.
+type BatchResponse struct {
+	ID       string             `json:"id"`
+	CutOff   domain.Date        `json:"cut_off"`
+	Lines    []domain.BatchLine `json:"lines"`
+	Total    domain.Money       `json:"total"`
+	Count    int                `json:"count"`
+	Position int64              `json:"position"`
+}
+
+func (s *Server) postBatch(r *http.Request, p Principal) (int, any, error) {
+	var req BatchRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return 0, nil, err
+	}
+	res, err := s.app.CreateReimbursementBatch(r.Context(), meta(r, p), domain.CreateReimbursementBatchCommand{CutOff: req.CutOff})
+	if err != nil {
+		return 0, nil, err
+	}
+	ev := res.Events()[0].(domain.ReimbursementBatchCreated)
+	return http.StatusCreated, BatchResponse{ID: ev.BatchID, CutOff: ev.CutOff, Lines: ev.Lines, Total: ev.Total, Count: ev.Count, Position: res.Position}, nil
+}
+
+// PaymentRequest is the body of POST /v1/reimbursement-batches/{id}/payment.
+type PaymentRequest struct {
+	PaidOn        domain.Date `json:"paid_on" required:"true"`
+	BankReference string      `json:"bank_reference" required:"true"`
+}
+
+// PaymentResponse reports a paid batch.
+type PaymentResponse struct {
+	BatchID  string       `json:"batch_id"`
+	Total    domain.Money `json:"total"`
+	Position int64        `json:"position"`
+}
+
+func (s *Server) postPayment(r *http.Request, p Principal) (int, any, error) {
+	var req PaymentRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return 0, nil, err
+	}
+	res, err := s.app.PayReimbursementBatch(r.Context(), meta(r, p), domain.PayReimbursementBatchCommand{
+		BatchID: pathID(r, "id"), PaidOn: req.PaidOn, BankReference: req.BankReference})
+	if err != nil {
+		return 0, nil, err
+	}
+	ev := res.Events()[0].(domain.ReimbursementBatchPaid)
+	return http.StatusOK, PaymentResponse{BatchID: ev.BatchID, Total: ev.Total, Position: res.Position}, nil
+}
+
+// AdvanceRequest is the body of POST /v1/advances.
+type AdvanceRequest struct {
+	ContributionID   string       `json:"contribution_id" required:"true"`
+	BeneficiaryOrgID string       `json:"beneficiary_org_id,omitempty"`
+	Amount           domain.Money `json:"amount" required:"true"`
+	GrantedOn        domain.Date  `json:"granted_on" required:"true"`
+	DueOn            *domain.Date `json:"due_on,omitempty"`
+}
+
+func (s *Server) postAdvance(r *http.Request, p Principal) (int, any, error) {
+	var req AdvanceRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return 0, nil, err
+	}
+	res, err := s.app.GrantAdvance(r.Context(), meta(r, p), domain.GrantAdvanceCommand{
+		ContributionID: req.ContributionID, Amount: req.Amount, GrantedOn: req.GrantedOn,
+		BeneficiaryOrgID: req.BeneficiaryOrgID, DueOn: req.DueOn})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, CreatedResponse{ID: res.Events()[0].(domain.AdvanceGranted).AdvanceID, Position: res.Position}, nil
+}
+
+// RepaymentRequest is the body of POST /v1/advances/{id}/repayments.
+type RepaymentRequest struct {
+	Amount   domain.Money `json:"amount" required:"true"`
+	RepaidOn domain.Date  `json:"repaid_on" required:"true"`
+}
+
+func (s *Server) postRepayment(r *http.Request, p Principal) (int, any, error) {
+	var req RepaymentRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return 0, nil, err
+	}
+	res, err := s.app.RepayAdvance(r.Context(), meta(r, p), domain.RepayAdvanceCommand{
+		AdvanceID: pathID(r, "id"), Amount: req.Amount, RepaidOn: req.RepaidOn})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, CreatedResponse{ID: res.Events()[0].(domain.AdvanceRepaid).RepaymentID, Position: res.Position}, nil
+}
+
+// BankLineResult is one imported statement line and its match.
+type BankLineResult struct {
+	ID           string       `json:"id"`
+	Line         int          `json:"line"`
+	Date         domain.Date  `json:"date"`
+	Amount       domain.Money `json:"amount"`
+	Reference    string       `json:"reference"`
+	Label        string       `json:"label"`
+	Matched      bool         `json:"matched"`
+	MovementKind string       `json:"movement_kind,omitempty"`
+	MovementID   string       `json:"movement_id,omitempty"`
+}
+
+// BankStatementResponse lists the imported lines.
+type BankStatementResponse struct {
+	Lines     []BankLineResult `json:"lines"`
+	Matched   int              `json:"matched"`
+	Unmatched int              `json:"unmatched"`
+	Position  int64            `json:"position"`
+}
+
+func (s *Server) postBankStatement(r *http.Request, p Principal) (int, any, error) {
+	lines, err := parseBankCSV(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	md := meta(r, p)
+	res, ids, err := s.app.ImportBankStatement(r.Context(), md, lines)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := BankStatementResponse{Position: res.Position}
+	for i, id := range ids {
+		l := lines[i]
+		md.IdempotencyKey = ""
+		matched, m, mres, err := s.app.AutoMatch(r.Context(), md, id, l)
+		if err != nil {
+			return 0, nil, err
+		}
+		line := BankLineResult{ID: id, Line: i + 1, Date: l.Date, Amount: l.Amount, Reference: l.Reference, Label: l.Label, Matched: matched}
+		if matched {
+			line.MovementKind, line.MovementID = string(m.Kind), m.ID
+			out.Matched++
+			if mres.Position > out.Position {
+				out.Position = mres.Position
+			}
+		} else {
+			out.Unmatched++
+		}
+		out.Lines = append(out.Lines, line)
+	}
+	return http.StatusCreated, out, nil
+}
+
+// MatchRequest is the body of POST /v1/bank-lines/{id}/match.
+type MatchRequest struct {
+	MovementKind string `json:"movement_kind" required:"true" doc:"receipt, reimbursement_payment, advance or repayment"`
+	MovementID   string `json:"movement_id" required:"true"`
+}
+
+func (s *Server) postMatch(r *http.Request, p Principal) (int, any, error) {
+	var req MatchRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return 0, nil, err
+	}
+	res, err := s.app.MatchBankLine(r.Context(), meta(r, p), pathID(r, "id"), domain.MovementKind(req.MovementKind), req.MovementID)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, WriteResponse{Position: res.Position}, nil
+}

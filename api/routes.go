@@ -1,0 +1,84 @@
+package api
+
+import "net/http"
+
+// Role sets used by the route table.
+var (
+	adminOnly     = []Role{RoleAdmin}
+	financeStaff  = []Role{RoleFinance, RoleAdmin}
+	auditors      = []Role{RoleAuditor, RoleAdmin}
+	financeReads  = []Role{RoleFinance, RoleAuditor, RoleAdmin}
+	reportReaders = []Role{RoleFunder, RoleFinance, RoleAuditor, RoleAdmin}
+)
+
+// buildRoutes is the API: every endpoint, its roles, its types and its handler.
+func (s *Server) buildRoutes() []Route {
+	return []Route{
+		// Reference data and organisations (admin).
+		{Method: "PUT", Path: "/v1/territories/{code}", Summary: "Record a territory's need data (population, fragility rate)", Roles: adminOnly,
+			Request: TerritoryRequest{}, Response: TerritoryResponse{}, Status: http.StatusOK, handle: s.putTerritory},
+		{Method: "GET", Path: "/v1/territories", Summary: "The 101 French départements (built-in reference data)", Roles: Roles,
+			Response: []DepartementInfo{}, Status: http.StatusOK, handle: s.getTerritories},
+		{Method: "POST", Path: "/v1/funders", Summary: "Register a funder", Roles: adminOnly,
+			Request: FunderRequest{}, Response: CreatedResponse{}, Status: http.StatusCreated, handle: s.postFunder},
+		{Method: "POST", Path: "/v1/funds", Summary: "Create a support fund over territories", Roles: adminOnly,
+			Request: FundRequest{}, Response: CreatedResponse{}, Status: http.StatusCreated, handle: s.postFund},
+		{Method: "POST", Path: "/v1/prescribers", Summary: "Register a prescriber", Roles: adminOnly,
+			Request: PrescriberRequest{}, Response: CreatedResponse{}, Status: http.StatusCreated, handle: s.postPrescriber},
+		{Method: "POST", Path: "/v1/places", Summary: "Register a mediation place", Roles: adminOnly,
+			Request: PlaceRequest{}, Response: CreatedResponse{}, Status: http.StatusCreated, handle: s.postPlace},
+		{Method: "POST", Path: "/v1/places/{id}/label", Summary: "Grant, suspend or withdraw a place's label", Roles: adminOnly,
+			Request: LabelRequest{}, Response: WriteResponse{}, Status: http.StatusOK, handle: s.postLabel},
+		{Method: "POST", Path: "/v1/programmes", Summary: "Create a programme with its funding lines", Roles: adminOnly,
+			Request: ProgrammeRequest{}, Response: ProgrammeResponse{}, Status: http.StatusCreated, handle: s.postProgramme},
+		{Method: "POST", Path: "/v1/programmes/{id}/mint", Summary: "Mint carnets into a prescriber's stock", Roles: adminOnly,
+			Request: MintRequest{}, Response: MintResponse{}, Status: http.StatusCreated, handle: s.postMint},
+		{Method: "POST", Path: "/v1/programmes/{id}/close", Summary: "Close a programme: unredeemed cheques expire", Roles: adminOnly,
+			Request: CloseRequest{}, Response: CloseResponse{}, Status: http.StatusOK, handle: s.postClose},
+
+		// Funding.
+		{Method: "POST", Path: "/v1/contributions", Summary: "Pledge a contribution to a fund or a programme", Roles: []Role{RoleFunder, RoleFinance, RoleAdmin},
+			Request: ContributionRequest{}, Response: CreatedResponse{}, Status: http.StatusCreated, handle: s.postContribution},
+		{Method: "POST", Path: "/v1/contributions/{id}/receipts", Summary: "Record money received on a pledge", Roles: financeStaff,
+			Request: ReceiptRequest{}, Response: CreatedResponse{}, Status: http.StatusCreated, handle: s.postReceipt},
+		{Method: "POST", Path: "/v1/funds/{id}/perequation-runs", Summary: "Share a fund between territories by need", Roles: financeStaff,
+			Request: PerequationRequest{}, Response: PerequationResponse{}, Status: http.StatusCreated, handle: s.postPerequation},
+
+		// Cheques.
+		{Method: "POST", Path: "/v1/carnets/{id}/issue", Summary: "Issue a carnet to a beneficiary", Roles: []Role{RolePrescriber},
+			Request: IssueRequest{}, Response: WriteResponse{}, Status: http.StatusOK, handle: s.postIssue},
+		{Method: "POST", Path: "/v1/carnets/{id}/cancel", Summary: "Cancel a lost or stolen carnet", Roles: []Role{RolePrescriber},
+			Request: CancelRequest{}, Response: CancelResponse{}, Status: http.StatusOK, handle: s.postCancel},
+		{Method: "POST", Path: "/v1/redemptions", Summary: "Redeem a cheque for a mediation session (signed receipt)", Roles: []Role{RolePlace},
+			Request: RedemptionRequest{}, Response: RedemptionResponse{}, Status: http.StatusCreated, handle: s.postRedemption},
+		{Method: "POST", Path: "/v1/redemptions/{id}/reversal", Summary: "Reverse the place's own redemption within 48 hours", Roles: []Role{RolePlace},
+			Request: ReversalRequest{}, Response: WriteResponse{}, Status: http.StatusOK, handle: s.postReversal},
+		{Method: "GET", Path: "/v1/keys", Summary: "Public keys that verify redemption receipts", Public: true,
+			Response: receiptKeySet{}, Status: http.StatusOK, handle: s.getKeys},
+
+		// Finance.
+		{Method: "POST", Path: "/v1/reimbursement-batches", Summary: "Batch what is owed to places up to a cut-off", Roles: financeStaff,
+			Request: BatchRequest{}, Response: BatchResponse{}, Status: http.StatusCreated, handle: s.postBatch},
+		{Method: "POST", Path: "/v1/reimbursement-batches/{id}/payment", Summary: "Mark a batch paid", Roles: financeStaff,
+			Request: PaymentRequest{}, Response: PaymentResponse{}, Status: http.StatusOK, handle: s.postPayment},
+		{Method: "POST", Path: "/v1/advances", Summary: "Grant a treasury advance against a pledge", Roles: financeStaff,
+			Request: AdvanceRequest{}, Response: CreatedResponse{}, Status: http.StatusCreated, handle: s.postAdvance},
+		{Method: "POST", Path: "/v1/advances/{id}/repayments", Summary: "Record a repayment of an advance", Roles: financeStaff,
+			Request: RepaymentRequest{}, Response: CreatedResponse{}, Status: http.StatusCreated, handle: s.postRepayment},
+		{Method: "POST", Path: "/v1/bank-statements", Summary: "Import a bank statement (CSV date;amount;reference;label) and match its lines", Roles: financeStaff,
+			Response: BankStatementResponse{}, Status: http.StatusCreated, handle: s.postBankStatement},
+		{Method: "POST", Path: "/v1/bank-lines/{id}/match", Summary: "Match a bank line to one expected movement by hand", Roles: financeStaff,
+			Request: MatchRequest{}, Response: WriteResponse{}, Status: http.StatusOK, handle: s.postMatch},
+
+		// Audit.
+		{Method: "GET", Path: "/v1/events", Summary: "The event log in gap-free order", Roles: auditors,
+			Query:    map[string]string{"after": "position to continue after", "limit": "1..1000 (default 100)"},
+			Response: EventsResponse{}, Status: http.StatusOK, handle: s.getEvents},
+		{Method: "GET", Path: "/v1/verify", Summary: "Recompute the hash chain of the whole history", Roles: auditors,
+			Response: verifyReport{}, Status: http.StatusOK, handle: s.getVerify},
+	}
+}
+
+func (s *Server) getTerritories(*http.Request, Principal) (int, any, error) {
+	return http.StatusOK, Departements(), nil
+}
