@@ -157,7 +157,10 @@ func (g *schemaGen) schema(t reflect.Type, request bool) map[string]any {
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		return g.schema(t.Elem(), request)
+		if request {
+			return g.schema(t.Elem(), request)
+		}
+		return map[string]any{"anyOf": []any{g.schema(t.Elem(), request), map[string]any{"type": "null"}}}
 	case reflect.String:
 		return map[string]any{"type": "string"}
 	case reflect.Bool:
@@ -167,6 +170,10 @@ func (g *schemaGen) schema(t reflect.Type, request bool) map[string]any {
 	case reflect.Float32, reflect.Float64:
 		return map[string]any{"type": "number"}
 	case reflect.Slice, reflect.Array:
+		if !request && t.Kind() == reflect.Slice {
+			// A nil slice encodes as null.
+			return map[string]any{"type": []string{"array", "null"}, "items": g.schema(t.Elem(), request)}
+		}
 		return map[string]any{"type": "array", "items": g.schema(t.Elem(), request)}
 	case reflect.Map:
 		return map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem(), request)}
