@@ -180,8 +180,8 @@ func (g *schemaGen) schema(t reflect.Type, request bool) map[string]any {
 	case reflect.Interface:
 		return map[string]any{}
 	case reflect.Struct:
-		name := t.Name()
-		if request {
+		name := componentName(t)
+		if request && !strings.HasSuffix(name, "Request") {
 			name += "Request"
 		}
 		if name != "" && name != "Request" {
@@ -232,4 +232,21 @@ func (g *schemaGen) object(t reflect.Type, request bool) map[string]any {
 		obj["additionalProperties"] = false
 	}
 	return obj
+}
+
+// componentName names a struct's schema: its Go name, prefixed by its package
+// unless it is the api package's own (places.Batch → PlacesBatch), so that types of
+// the same name in two packages never share a schema.
+func componentName(t reflect.Type) string {
+	if t.Name() == "" {
+		return ""
+	}
+	pkg := t.PkgPath()
+	if i := strings.LastIndex(pkg, "/"); i >= 0 {
+		pkg = pkg[i+1:]
+	}
+	if pkg == "api" || pkg == "" {
+		return t.Name()
+	}
+	return strings.ToUpper(pkg[:1]) + pkg[1:] + t.Name()
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/projections/core"
 )
 
 // ProblemBase prefixes every problem type: each rule broken has one stable URI.
@@ -97,6 +98,7 @@ var problemKinds = []problemKind{
 	{domain.ErrNonPositiveAmount, 422, "non-positive-amount", "Amount must be positive"},
 	{domain.ErrNegativeAmount, 422, "negative-amount", "Amount must not be negative"},
 	{domain.ErrNotFound, 404, "not-found", "Not found"},
+	{core.ErrNotFound, 404, "not-found", "Not found"},
 	{domain.ErrAlreadyExists, 409, "already-exists", "Already exists"},
 	{domain.ErrInvalidArgument, 422, "invalid-argument", "Invalid argument"},
 	{app.ErrContention, 503, "contention", "Too much contention, retry"},

@@ -1,6 +1,16 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/passnumerique/passledger/projections/audit"
+	"github.com/passnumerique/passledger/projections/balances"
+	"github.com/passnumerique/passledger/projections/cheques"
+	"github.com/passnumerique/passledger/projections/equity"
+	"github.com/passnumerique/passledger/projections/places"
+	"github.com/passnumerique/passledger/projections/prescribers"
+	"github.com/passnumerique/passledger/projections/treasury"
+)
 
 // Role sets used by the route table.
 var (
@@ -69,6 +79,29 @@ func (s *Server) buildRoutes() []Route {
 			Response: BankStatementResponse{}, Status: http.StatusCreated, handle: s.postBankStatement},
 		{Method: "POST", Path: "/v1/bank-lines/{id}/match", Summary: "Match a bank line to one expected movement by hand", Roles: financeStaff,
 			Request: MatchRequest{}, Response: WriteResponse{}, Status: http.StatusOK, handle: s.postMatch},
+
+		// Reads (projections).
+		{Method: "GET", Path: "/v1/prescribers/{id}/stock", Summary: "A prescriber's carnet stock and issuance by need level", Roles: []Role{RolePrescriber, RoleFinance, RoleAuditor, RoleAdmin},
+			Owner: map[Role]string{RolePrescriber: "id"}, Projection: prescribers.Name, Response: prescribers.Inventory{}, Status: http.StatusOK, handle: s.getStock},
+		{Method: "GET", Path: "/v1/cheques/{serial}", Summary: "A cheque's status and history", Roles: []Role{RolePlace, RolePrescriber, RoleFinance, RoleAuditor, RoleAdmin},
+			Projection: cheques.Name, Response: cheques.State{}, Status: http.StatusOK, handle: s.getCheque},
+		{Method: "GET", Path: "/v1/places/{id}/statement", Summary: "What a place is owed and was paid, redemption by redemption", Roles: []Role{RolePlace, RoleFinance, RoleAuditor, RoleAdmin},
+			Owner: map[Role]string{RolePlace: "id"}, Projection: places.Name, Response: places.Report{}, Status: http.StatusOK, handle: s.getStatement},
+		{Method: "GET", Path: "/v1/advances", Summary: "Treasury advances with their ageing", Roles: financeReads,
+			Query:      map[string]string{"status": "outstanding or all (default)", "as_of": "date of the ageing (default today)"},
+			Projection: treasury.Name, Response: AdvancesResponse{}, Status: http.StatusOK, handle: s.getAdvances},
+		{Method: "GET", Path: "/v1/reconciliation", Summary: "Bank lines and expected movements, matched or not", Roles: financeReads,
+			Projection: treasury.Name, Response: treasury.BankReconciliation{}, Status: http.StatusOK, handle: s.getReconciliation},
+		{Method: "GET", Path: "/v1/reports/equity", Summary: "Territorial equity report (JSON; CSV with Accept: text/csv; HTML with Accept: text/html)", Roles: reportReaders,
+			Query:      map[string]string{"fund_id": "restrict allocations to one fund", "as_of": "date (default: now)"},
+			Projection: equity.Name, Response: equity.Figures{}, Produces: []string{"text/csv", "text/html"}, Status: http.StatusOK, handle: s.getEquity},
+		{Method: "GET", Path: "/v1/funders/{id}/audit", Summary: "Where each of a funder's euros is, at a date; its leverage", Roles: reportReaders,
+			Owner: map[Role]string{RoleFunder: "id"}, Query: map[string]string{"as_of": "date (default today)"},
+			Projection: audit.Name, Response: audit.Trail{}, Status: http.StatusOK, handle: s.getAudit},
+		{Method: "GET", Path: "/v1/balances", Summary: "Account balances (double entry), now or at a date", Roles: financeReads,
+			Query: map[string]string{"as_of": "date"}, Projection: balances.Name, Response: BalancesResponse{}, Status: http.StatusOK, handle: s.getBalances},
+		{Method: "GET", Path: "/v1/trial-balance", Summary: "Sum of all balances (zero when the ledger balances)", Roles: financeReads,
+			Projection: balances.Name, Response: TrialBalanceResponse{}, Status: http.StatusOK, handle: s.getTrialBalance},
 
 		// Audit.
 		{Method: "GET", Path: "/v1/events", Summary: "The event log in gap-free order", Roles: auditors,

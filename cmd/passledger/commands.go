@@ -19,6 +19,7 @@ import (
 	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/ledgerdb"
+	"github.com/passnumerique/passledger/projections"
 )
 
 // ServeCmd serves the API.
@@ -53,7 +54,12 @@ func (c *ServeCmd) Run(cli *CLI, logger *slog.Logger) error {
 	if err := printFirstAdminToken(ctx, db, logger); err != nil {
 		return err
 	}
-	srv, err := api.NewServer(api.Config{Pool: db.Pool, App: ledger, Secrets: secrets, Gatherer: reg, Logger: logger})
+	live, err := projections.Start(ctx, projections.Config{Pool: db.Pool, Store: store, Registerer: reg, Logger: logger, Projections: projections.All()})
+	if err != nil {
+		return err
+	}
+	defer live.Close()
+	srv, err := api.NewServer(api.Config{Pool: db.Pool, App: ledger, Secrets: secrets, Waiter: live, Gatherer: reg, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,9 @@ type CLI struct {
 	Verify  VerifyCmd  `cmd:"" help:"Recompute the event hash chain; exit 1 at the first position that does not match."`
 	Token   TokenCmd   `cmd:"" help:"Manage API access tokens."`
 	Receipt ReceiptCmd `cmd:"" help:"Work with signed redemption receipts."`
+	Report  ReportCmd  `cmd:"" help:"Reports."`
+
+	Simulate SimulateCmd `cmd:"" help:"Write a realistic national year of activity (demos, benchmarks)."`
 }
 
 // DBFlags say how to reach PostgreSQL.

@@ -1,0 +1,311 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/shopspring/decimal"
+
+	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/projections/core"
+)
+
+// Trail is where a funder's euros are, as of a date: the funder audit trail of
+// SPEC §2.
+//
+// Every figure but two is a sum of the shares that events attributed to the funder
+// (contributions, ProgrammeCreated funders, ChequeRedeemed / ChequeExpired /
+// ChequeBlocked / ProgrammeClosed attributions, the attributions of the
+// redemptions a paid batch covered); nothing re-splits an amount, except Minted
+// (below). They satisfy, exactly:
+//
+//	Pledged   = Unallocated + Allocated              Allocated = Σ AllocatedByTerritory
+//	Allocated = InProgrammes + Returned + Redeemed
+//	Returned  = Expired + Blocked + UnmintedReturned
+//	Redeemed  = Reimbursed + OwedToPlaces            Redeemed = Σ RedeemedByTerritory = Σ RedeemedByPlace
+//
+// so that Pledged = Unallocated + InProgrammes + Returned + OwedToPlaces +
+// Reimbursed: each pledged euro is in exactly one of those places. Unallocated
+// (pledged and not yet committed to a programme: money in a support fund not yet
+// drawn, or a direct pledge above the programme's funding line) and InProgrammes
+// (committed to programmes and neither used nor returned yet: unminted funding and
+// cheques in circulation) are what remains; Unallocated can be negative for a fund
+// contributor, because draws are attributed pro rata of the contributors' receipts
+// at draw time (domain.DrawFund), not of their pledges, and InProgrammes can be off
+// by a few cents once programmes are closed, because each cheque's value is split
+// on its own (largest remainder, rotated).
+//
+// Minted is the funder's part of the face value its programmes minted, split with
+// domain.Attribute over the programme's funders (rotation 0) on the programme's
+// minted total as of the date: minting events carry no attribution, so this is the
+// one computed split, and it is informative only (it is in no identity).
+type Trail struct {
+	FunderID string       `json:"funder_id"`
+	Name     string       `json:"name"`
+	Kind     string       `json:"kind"`
+	AsOf     *domain.Date `json:"as_of,omitempty"`
+
+	Pledged     domain.Money `json:"pledged"`
+	Received    domain.Money `json:"received"`
+	NotReceived domain.Money `json:"not_received"`
+	// Treasury advances granted against the funder's pledges, and repaid.
+	Advanced           domain.Money `json:"advanced"`
+	AdvanceRepaid      domain.Money `json:"advance_repaid"`
+	AdvanceOutstanding domain.Money `json:"advance_outstanding"`
+
+	Allocated            domain.Money      `json:"allocated"`
+	AllocatedByTerritory []TerritoryAmount `json:"allocated_by_territory"`
+	Unallocated          domain.Money      `json:"unallocated"`
+	Minted               domain.Money      `json:"minted"`
+	InProgrammes         domain.Money      `json:"in_programmes"`
+
+	Redeemed            domain.Money      `json:"redeemed"`
+	RedeemedByTerritory []TerritoryAmount `json:"redeemed_by_territory"`
+	RedeemedByPlace     []PlaceAmount     `json:"redeemed_by_place"`
+	Reimbursed          domain.Money      `json:"reimbursed"`
+	OwedToPlaces        domain.Money      `json:"owed_to_places"`
+
+	Expired          domain.Money `json:"expired"`
+	Blocked          domain.Money `json:"blocked"`
+	UnmintedReturned domain.Money `json:"unminted_returned"`
+	Returned         domain.Money `json:"returned"`
+
+	// Fees are the operator fees the funder owes on its share of redeemed cheques
+	// (net of reversals), paid on top of the cheques.
+	Fees domain.Money `json:"fees"`
+
+	// Leverage is OthersFunding ÷ OwnFunding over the programmes the funder
+	// co-funds (its own euros include those drawn from funds it contributed to):
+	// the euros of others per euro of its own, rounded to 4 decimals; nil without
+	// own funding.
+	Leverage      *decimal.Decimal `json:"leverage"`
+	OwnFunding    domain.Money     `json:"own_funding"`
+	OthersFunding domain.Money     `json:"others_funding"`
+	Programmes    []ProgrammeShare `json:"programmes"`
+}
+
+// TerritoryAmount is an amount in one territory (département code).
+type TerritoryAmount struct {
+	Territory string       `json:"territory"`
+	Amount    domain.Money `json:"amount"`
+}
+
+// PlaceAmount is an amount redeemed at one place.
+type PlaceAmount struct {
+	PlaceID   string       `json:"place_id"`
+	Territory string       `json:"territory"`
+	Amount    domain.Money `json:"amount"`
+}
+
+// ProgrammeShare is the funder's part of one programme it co-funds.
+type ProgrammeShare struct {
+	ProgrammeID string       `json:"programme_id"`
+	Territory   string       `json:"territory"`
+	Own         domain.Money `json:"own"`
+	Total       domain.Money `json:"total"`
+	Minted      domain.Money `json:"minted"`
+}
+
+// Audit returns the audit trail of funderID counting the events whose effective
+// date (core.EffectiveDate) is on or before asOf (the zero Date: everything the
+// projection applied). AllocatedByTerritory is by the programme's territory,
+// RedeemedByTerritory by the redeeming place's. A funder this projection never saw
+// registered gives core.ErrNotFound.
+func Audit(ctx context.Context, q core.Querier, funderID string, asOf domain.Date) (Trail, error) {
+	t := Trail{FunderID: funderID, AllocatedByTerritory: []TerritoryAmount{}, RedeemedByTerritory: []TerritoryAmount{},
+		RedeemedByPlace: []PlaceAmount{}, Programmes: []ProgrammeShare{}}
+	var date pgtype.Date
+	if !asOf.IsZero() {
+		t.AsOf, date = &asOf, core.PgDate(asOf)
+	}
+	err := q.QueryRow(ctx, `SELECT name, kind FROM audit_funders WHERE funder_id = $1`, funderID).Scan(&t.Name, &t.Kind)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Trail{}, fmt.Errorf("%w: funder %s", core.ErrNotFound, funderID)
+	}
+	if err != nil {
+		return Trail{}, fmt.Errorf("audit: %w", err)
+	}
+	rows, err := q.Query(ctx, `SELECT kind, territory, place_id, sum(amount) FROM funder_flows
+WHERE funder_id = $1 AND ($2::date IS NULL OR effective_date <= $2)
+GROUP BY kind, territory, place_id`, funderID, date)
+	if err != nil {
+		return Trail{}, fmt.Errorf("audit: %w", err)
+	}
+	allocated, redeemedT := map[string]domain.Money{}, map[string]domain.Money{}
+	type placeKey struct{ place, territory string }
+	redeemedP := map[placeKey]domain.Money{}
+	var reversed, feeReversed domain.Money
+	for rows.Next() {
+		var kind, territory, place string
+		var m domain.Money
+		if err := rows.Scan(&kind, &territory, &place, core.ScanMoney(&m)); err != nil {
+			rows.Close()
+			return Trail{}, fmt.Errorf("audit: %w", err)
+		}
+		switch kind {
+		case KindPledged:
+			t.Pledged = t.Pledged.Add(m)
+		case KindReceived:
+			t.Received = t.Received.Add(m)
+		case KindAdvanced:
+			t.Advanced = t.Advanced.Add(m)
+		case KindAdvanceRepaid:
+			t.AdvanceRepaid = t.AdvanceRepaid.Add(m)
+		case KindAllocated:
+			allocated[territory] = allocated[territory].Add(m)
+		case KindRedeemed:
+			redeemedT[territory] = redeemedT[territory].Add(m)
+			redeemedP[placeKey{place, territory}] = redeemedP[placeKey{place, territory}].Add(m)
+		case KindReversed:
+			reversed = reversed.Add(m)
+			redeemedT[territory] = redeemedT[territory].Sub(m)
+			redeemedP[placeKey{place, territory}] = redeemedP[placeKey{place, territory}].Sub(m)
+		case KindExpired:
+			t.Expired = t.Expired.Add(m)
+		case KindBlocked:
+			t.Blocked = t.Blocked.Add(m)
+		case KindUnmintedReturned:
+			t.UnmintedReturned = t.UnmintedReturned.Add(m)
+		case KindFee:
+			t.Fees = t.Fees.Add(m)
+		case KindFeeReversed:
+			feeReversed = feeReversed.Add(m)
+		case KindReimbursed:
+			t.Reimbursed = t.Reimbursed.Add(m)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Trail{}, fmt.Errorf("audit: %w", err)
+	}
+	t.Fees = t.Fees.Sub(feeReversed)
+	for _, k := range sortedKeys(allocated) {
+		t.AllocatedByTerritory = append(t.AllocatedByTerritory, TerritoryAmount{Territory: k, Amount: allocated[k]})
+		t.Allocated = t.Allocated.Add(allocated[k])
+	}
+	for _, k := range sortedKeys(redeemedT) {
+		if redeemedT[k].IsZero() {
+			continue
+		}
+		t.RedeemedByTerritory = append(t.RedeemedByTerritory, TerritoryAmount{Territory: k, Amount: redeemedT[k]})
+		t.Redeemed = t.Redeemed.Add(redeemedT[k])
+	}
+	for k, m := range redeemedP {
+		if !m.IsZero() {
+			t.RedeemedByPlace = append(t.RedeemedByPlace, PlaceAmount{PlaceID: k.place, Territory: k.territory, Amount: m})
+		}
+	}
+	sort.Slice(t.RedeemedByPlace, func(i, j int) bool { return t.RedeemedByPlace[i].PlaceID < t.RedeemedByPlace[j].PlaceID })
+	t.NotReceived = t.Pledged.Sub(t.Received)
+	t.AdvanceOutstanding = t.Advanced.Sub(t.AdvanceRepaid)
+	t.Unallocated = t.Pledged.Sub(t.Allocated)
+	t.Returned = t.Expired.Add(t.Blocked).Add(t.UnmintedReturned)
+	t.OwedToPlaces = t.Redeemed.Sub(t.Reimbursed)
+	t.InProgrammes = t.Allocated.Sub(t.Returned).Sub(t.Redeemed)
+	if err := programmes(ctx, q, &t, date); err != nil {
+		return Trail{}, err
+	}
+	return t, nil
+}
+
+// programmes fills Programmes, Minted and the leverage.
+func programmes(ctx context.Context, q core.Querier, t *Trail, date pgtype.Date) error {
+	rows, err := q.Query(ctx, `SELECT f.programme_id, p.territory, f.funder_id, f.via_fund_id, f.amount
+FROM audit_programme_funders f JOIN audit_programmes p USING (programme_id)
+WHERE f.programme_id IN (SELECT programme_id FROM audit_programme_funders WHERE funder_id = $1)
+  AND ($2::date IS NULL OR p.created_on <= $2)
+ORDER BY f.programme_id, f.seq`, t.FunderID, date)
+	if err != nil {
+		return fmt.Errorf("audit: programmes: %w", err)
+	}
+	type prog struct {
+		share   ProgrammeShare
+		funders []domain.FunderShare
+	}
+	var progs []*prog
+	byID := map[string]*prog{}
+	for rows.Next() {
+		var id, territory string
+		var s domain.FunderShare
+		if err := rows.Scan(&id, &territory, &s.FunderID, &s.ViaFundID, core.ScanMoney(&s.Amount)); err != nil {
+			rows.Close()
+			return fmt.Errorf("audit: programmes: %w", err)
+		}
+		p := byID[id]
+		if p == nil {
+			p = &prog{share: ProgrammeShare{ProgrammeID: id, Territory: territory}}
+			byID[id] = p
+			progs = append(progs, p)
+		}
+		p.funders = append(p.funders, s)
+		p.share.Total = p.share.Total.Add(s.Amount)
+		if s.FunderID == t.FunderID {
+			p.share.Own = p.share.Own.Add(s.Amount)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("audit: programmes: %w", err)
+	}
+	if len(progs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(progs))
+	for i, p := range progs {
+		ids[i] = p.share.ProgrammeID
+	}
+	mrows, err := q.Query(ctx, `SELECT programme_id, sum(value) FROM audit_programme_minted
+WHERE programme_id = ANY($1) AND ($2::date IS NULL OR effective_date <= $2) GROUP BY programme_id`, ids, date)
+	if err != nil {
+		return fmt.Errorf("audit: minted: %w", err)
+	}
+	minted := map[string]domain.Money{}
+	for mrows.Next() {
+		var id string
+		var m domain.Money
+		if err := mrows.Scan(&id, core.ScanMoney(&m)); err != nil {
+			mrows.Close()
+			return err
+		}
+		minted[id] = m
+	}
+	mrows.Close()
+	if err := mrows.Err(); err != nil {
+		return err
+	}
+	for _, p := range progs {
+		if m := minted[p.share.ProgrammeID]; m.IsPositive() {
+			parts, err := domain.Attribute(p.funders, m, 0)
+			if err != nil {
+				return fmt.Errorf("audit: minted of %s: %w", p.share.ProgrammeID, err)
+			}
+			for _, s := range parts {
+				if s.FunderID == t.FunderID {
+					p.share.Minted = p.share.Minted.Add(s.Amount)
+				}
+			}
+		}
+		t.Minted = t.Minted.Add(p.share.Minted)
+		t.OwnFunding = t.OwnFunding.Add(p.share.Own)
+		t.OthersFunding = t.OthersFunding.Add(p.share.Total.Sub(p.share.Own))
+		t.Programmes = append(t.Programmes, p.share)
+	}
+	if t.OwnFunding.IsPositive() {
+		l := t.OthersFunding.Decimal().DivRound(t.OwnFunding.Decimal(), 4)
+		t.Leverage = &l
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]domain.Money) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,72 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/passnumerique/passledger/eventstore"
+)
+
+// ErrNotFound reports that a query found nothing for the key it was given (a serial,
+// a place, a funder, …). Test with errors.Is.
+var ErrNotFound = errors.New("projections: not found")
+
+// ErrNotReached reports a query about a log position that the projection has not
+// applied yet; wait for it (projections.WaitFor) and ask again.
+var ErrNotReached = errors.New("projections: position not reached yet")
+
+// ErrUnknownPosition reports a position that holds no event.
+var ErrUnknownPosition = fmt.Errorf("projections: unknown position: %w", eventstore.ErrNotFound)
+
+// CheckpointOf returns the cursor of the last event the projection name applied
+// (the zero Cursor when it applied nothing yet).
+func CheckpointOf(ctx context.Context, q Querier, name string) (eventstore.Cursor, error) {
+	var c eventstore.Cursor
+	err := q.QueryRow(ctx, `SELECT transaction_id, position FROM projection_checkpoints WHERE name = $1`, name).
+		Scan(&c.TxID, &c.Position)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return eventstore.Cursor{}, nil
+	}
+	if err != nil {
+		return eventstore.Cursor{}, fmt.Errorf("projections: checkpoint of %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// CursorOfPosition returns the reading-order cursor of the event at position
+// (ErrUnknownPosition when there is none; the zero Cursor for position 0).
+func CursorOfPosition(ctx context.Context, q Querier, position int64) (eventstore.Cursor, error) {
+	if position == 0 {
+		return eventstore.Cursor{}, nil
+	}
+	c := eventstore.Cursor{Position: position}
+	err := q.QueryRow(ctx, `SELECT transaction_id FROM events WHERE position = $1`, position).Scan(&c.TxID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return eventstore.Cursor{}, fmt.Errorf("%w: %d", ErrUnknownPosition, position)
+	}
+	if err != nil {
+		return eventstore.Cursor{}, fmt.Errorf("projections: cursor of position %d: %w", position, err)
+	}
+	return c, nil
+}
+
+// Reached checks that projection name has applied the event at position (nil), or
+// says why not: ErrNotReached, ErrUnknownPosition. Query functions that answer "as of
+// a position" call it so that they never give a partial answer.
+func Reached(ctx context.Context, q Querier, name string, position int64) (eventstore.Cursor, error) {
+	cur, err := CursorOfPosition(ctx, q, position)
+	if err != nil {
+		return cur, err
+	}
+	cp, err := CheckpointOf(ctx, q, name)
+	if err != nil {
+		return cur, err
+	}
+	if cp.Less(cur) {
+		return cur, fmt.Errorf("%w: %s is at %s, position %d is at %s", ErrNotReached, name, cp, position, cur)
+	}
+	return cur, nil
+}

@@ -1,0 +1,21 @@
+// Package equity is the territorial equity projection (SPEC §5): per territory
+// (French département code) and per fund, the population, fragility rate and need,
+// the euros allocated by péréquation, and the face value minted, issued, redeemed,
+// expired and blocked by the programmes of the territory; from which Report derives
+// the euros allocated per unit of need (coverage), the redemption rate, the
+// territories below 80 % of the median coverage, and the national need-weighted
+// Gini coefficient of coverage (see Figures for the exact definitions). WriteCSV and
+// WriteHTML render a report for people (`passledger report equity`); a Figures value
+// encodes to JSON as it is.
+//
+// Tables: equity_needs (every need record, the report picks the latest as of its
+// date), equity_fund_territories, equity_allocations (per fund, territory and
+// effective date), equity_programmes (programme → territory), equity_programme_flows
+// (per programme and effective date). Rows are sums per day, so the report reads a
+// few thousand rows whatever the size of the log, and as-of-date figures are exact.
+//
+// What it must not do: recompute a péréquation (the allocations are the ones the
+// PerequationRun event recorded), read another projection's tables, or round before
+// the end (every ratio, the median, the flags and the Gini are computed from exact
+// decimals and rationals, then rounded once to RatioDecimals).
+package equity

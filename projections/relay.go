@@ -1,0 +1,143 @@
+package projections
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/passnumerique/passledger/eventstore"
+)
+
+// Relay tails the event store in gap-free reading order and publishes each page of
+// events it reads as one Watermill message (NewPageMessage) to Topic.
+//
+// It starts from the lowest checkpoint of the projections it serves (From), so a
+// restarted process resumes where the slowest projection stopped; projections that
+// are further ahead skip what they already applied. Every ResyncInterval it looks at
+// that lowest checkpoint again: if it is behind what was published and has not moved
+// since the previous look, some projection lost or failed pages, and the relay
+// publishes again from there. So a projection that failed on a page (and sent it to
+// the poison queue) is retried, and no transport loss can leave a projection behind
+// for good.
+type Relay struct {
+	Store     *eventstore.Store
+	Publisher message.Publisher
+	// Topic defaults to Topic.
+	Topic string
+	// PageSize is the most events per message (default 1000).
+	PageSize int
+	// From returns the cursor to start (and resync) from: the lowest checkpoint.
+	From func(ctx context.Context) (eventstore.Cursor, error)
+	// ResyncInterval defaults to 5 s.
+	ResyncInterval time.Duration
+	Logger         *slog.Logger
+	// OnPublish, if set, is called after each page is published.
+	OnPublish func(after, last eventstore.Cursor, events int)
+}
+
+// Run publishes until ctx ends; it returns ctx.Err(). Read and publish errors are
+// logged and retried after a pause.
+func (r *Relay) Run(ctx context.Context) error {
+	const minWait, maxWait = 5 * time.Millisecond, 250 * time.Millisecond
+	topic, size, resync := r.Topic, r.PageSize, r.ResyncInterval
+	if topic == "" {
+		topic = Topic
+	}
+	if size <= 0 {
+		size = 1000
+	}
+	if resync <= 0 {
+		resync = 5 * time.Second
+	}
+	logger := r.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	pause := func(d time.Duration) bool {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		}
+	}
+	var after eventstore.Cursor
+	for {
+		c, err := r.From(ctx)
+		if err == nil {
+			after = c
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		logger.Error("projections relay: reading checkpoints", "err", err)
+		if !pause(time.Second) {
+			return ctx.Err()
+		}
+	}
+	lastLow, nextResync := after, time.Now().Add(resync)
+	wait := minWait
+	for {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		recs, err := r.Store.ReadFrom(ctx, after, size)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			logger.Error("projections relay: reading events", "after", after.String(), "err", err)
+			if !pause(time.Second) {
+				return ctx.Err()
+			}
+			continue
+		}
+		if len(recs) > 0 {
+			msg, err := NewPageMessage(after, recs)
+			if err != nil {
+				return err
+			}
+			msg.SetContext(ctx)
+			if err := r.Publisher.Publish(topic, msg); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				logger.Error("projections relay: publishing", "after", after.String(), "err", err)
+				if !pause(time.Second) {
+					return ctx.Err()
+				}
+				continue
+			}
+			last := recs[len(recs)-1].Cursor()
+			if r.OnPublish != nil {
+				r.OnPublish(after, last, len(recs))
+			}
+			after = last
+			wait = minWait
+		} else if wait < maxWait {
+			wait = min(wait*2, maxWait)
+		}
+		if time.Now().After(nextResync) {
+			nextResync = time.Now().Add(resync)
+			if low, err := r.From(ctx); err == nil {
+				if low.Less(after) && low == lastLow {
+					logger.Warn("projections relay: a projection is not progressing; publishing again from its checkpoint",
+						"checkpoint", low.String(), "published", after.String())
+					after = low
+				}
+				lastLow = low
+			}
+		}
+		if len(recs) == size {
+			continue
+		}
+		if !pause(wait) {
+			return ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,365 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/components/metrics"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/passnumerique/passledger/eventstore"
+)
+
+// Config says what Start runs.
+type Config struct {
+	// Pool and Store reach the ledger database (required).
+	Pool  *pgxpool.Pool
+	Store *eventstore.Store
+	// Registerer receives the metrics: passledger_projection_lag_events{projection},
+	// passledger_projection_checkpoint_position{projection},
+	// passledger_projection_events_applied_total{projection},
+	// passledger_projection_poisoned_total{projection} and Watermill's router
+	// metrics (namespace passledger, subsystem projections). nil: not exported.
+	Registerer prometheus.Registerer
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Projections to run; nil means All().
+	Projections []Projection
+	// Transport carries the pages; the zero value means the in-process GoChannel.
+	Transport Transport
+	// PageSize is the most events per message (default 1000).
+	PageSize int
+	// DisableRelay runs handlers only (another process publishes the pages).
+	DisableRelay bool
+	// MaxRetries bounds the retries of a failing page before it goes to the poison
+	// queue (default 5; backoff from 100 ms to 5 s). The page is not lost: the
+	// next page, or the relay's resync, fills it again from the store.
+	MaxRetries int
+	// ResyncInterval is the relay's resync period (default 5 s).
+	ResyncInterval time.Duration
+	// LagInterval is how often the lag gauge is refreshed (default 1 s).
+	LagInterval time.Duration
+
+	// afterCommit, set by tests, runs after a page was committed and before it is
+	// acknowledged; an error makes the handler fail (no ack).
+	afterCommit func(ctx context.Context, name string, res Result) error
+	// beforeCommit is passed to the Runner (tests).
+	beforeCommit func(ctx context.Context, name string, last eventstore.Cursor) error
+}
+
+// Service keeps projections live: a relay publishes the log to Watermill and a
+// router runs one handler per projection (Recoverer, bounded Retry with backoff,
+// PoisonQueue to PoisonTopic, Prometheus metrics). Stop it with Close or by
+// cancelling the context given to Start.
+type Service struct {
+	cfg    Config
+	pool   *pgxpool.Pool
+	store  *eventstore.Store
+	logger *slog.Logger
+	runner *Runner
+	router *message.Router
+	cache  *pageCache
+	byName map[string]Projection
+	cancel context.CancelFunc
+	// stopAfter unregisters the close on the Start context's end.
+	stopAfter func() bool
+	wg        sync.WaitGroup
+	closeMu   sync.Mutex
+	closed    bool
+	errMu     sync.Mutex
+	err       error
+
+	lag      *prometheus.GaugeVec
+	position *prometheus.GaugeVec
+	applied  *prometheus.CounterVec
+	poisoned *prometheus.CounterVec
+}
+
+// Start starts the projections' handlers and the relay and returns once the router
+// runs. Each projection resumes from its own checkpoint.
+func Start(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Pool == nil || cfg.Store == nil {
+		return nil, errors.New("projections: Start needs a pool and a store")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Projections == nil {
+		cfg.Projections = All()
+	}
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = 5
+	}
+	if cfg.LagInterval <= 0 {
+		cfg.LagInterval = time.Second
+	}
+	wmLogger := watermill.NewSlogLoggerWithLevelMapping(cfg.Logger, map[slog.Level]slog.Level{
+		slog.LevelInfo: slog.LevelDebug, // Watermill is chatty at info level
+	})
+	if cfg.Transport.Publisher == nil {
+		cfg.Transport = NewGoChannelTransport(wmLogger)
+	}
+	reg := cfg.Registerer
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s := &Service{
+		cfg: cfg, pool: cfg.Pool, store: cfg.Store, logger: cfg.Logger,
+		runner: NewRunner(cfg.Pool, cfg.Store), cache: newPageCache(32),
+		byName: map[string]Projection{},
+	}
+	s.runner.beforeCommit = cfg.beforeCommit
+	if err := s.registerMetrics(reg); err != nil {
+		return nil, err
+	}
+	for _, p := range cfg.Projections {
+		if _, dup := s.byName[p.Name()]; dup {
+			return nil, fmt.Errorf("projections: %s listed twice", p.Name())
+		}
+		s.byName[p.Name()] = p
+	}
+
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, wmLogger)
+	if err != nil {
+		return nil, err
+	}
+	poison, err := middleware.PoisonQueue(cfg.Transport.Publisher, PoisonTopic)
+	if err != nil {
+		return nil, err
+	}
+	router.AddMiddleware(
+		poison,
+		middleware.Retry{
+			MaxRetries:      cfg.MaxRetries,
+			InitialInterval: 100 * time.Millisecond,
+			MaxInterval:     5 * time.Second,
+			Multiplier:      2,
+			Logger:          wmLogger,
+		}.Middleware,
+		middleware.Recoverer,
+	)
+	metrics.NewPrometheusMetricsBuilder(reg, "passledger", "projections").AddPrometheusRouterMetrics(router)
+	for _, p := range cfg.Projections {
+		sub, err := cfg.Transport.Subscriber(p.Name())
+		if err != nil {
+			return nil, err
+		}
+		router.AddNoPublisherHandler("projection-"+p.Name(), Topic, sub, s.handler(p))
+	}
+	if sub, err := cfg.Transport.Subscriber("poison"); err == nil {
+		router.AddNoPublisherHandler("projection-poison-log", PoisonTopic, sub, s.poisonLog)
+	}
+	s.router = router
+
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	if ctx.Done() != nil {
+		s.stopAfter = context.AfterFunc(ctx, func() { _ = s.Close() })
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := router.Run(runCtx); err != nil {
+			s.setErr(fmt.Errorf("projections: router: %w", err))
+		}
+	}()
+	select {
+	case <-router.Running():
+	case <-time.After(30 * time.Second):
+		_ = s.Close()
+		return nil, errors.New("projections: router did not start")
+	}
+	if !cfg.DisableRelay {
+		relay := &Relay{
+			Store: cfg.Store, Publisher: cfg.Transport.Publisher, PageSize: cfg.PageSize,
+			ResyncInterval: cfg.ResyncInterval, Logger: cfg.Logger, From: s.lowestCheckpoint,
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := relay.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+				s.setErr(fmt.Errorf("projections: relay: %w", err))
+			}
+		}()
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.watchLag(runCtx)
+	}()
+	return s, nil
+}
+
+func (s *Service) handler(p Projection) message.NoPublishHandlerFunc {
+	name := p.Name()
+	return func(msg *message.Message) error {
+		b, err := s.cache.batch(msg)
+		if err != nil {
+			return err
+		}
+		ctx := msg.Context()
+		res, err := s.runner.ApplyBatch(ctx, p, b)
+		if err != nil {
+			return err
+		}
+		s.applied.WithLabelValues(name).Add(float64(res.Applied + res.Filled))
+		s.position.WithLabelValues(name).Set(float64(res.Checkpoint.Position))
+		if s.cfg.afterCommit != nil {
+			return s.cfg.afterCommit(ctx, name, res)
+		}
+		return nil
+	}
+}
+
+func (s *Service) poisonLog(msg *message.Message) error {
+	handler := msg.Metadata.Get(middleware.PoisonedHandlerKey)
+	s.poisoned.WithLabelValues(handler).Inc()
+	s.logger.Error("projections: page sent to the poison queue; the projection will retry it from the store",
+		"handler", handler, "after", msg.Metadata.Get(metaAfter), "last", msg.Metadata.Get(metaLast),
+		"reason", msg.Metadata.Get(middleware.ReasonForPoisonedKey))
+	return nil
+}
+
+// lowestCheckpoint is where the relay starts: the least advanced projection.
+func (s *Service) lowestCheckpoint(ctx context.Context) (eventstore.Cursor, error) {
+	cps, err := Checkpoints(ctx, s.pool)
+	if err != nil {
+		return eventstore.Cursor{}, err
+	}
+	var low eventstore.Cursor
+	first := true
+	for name := range s.byName {
+		cp := cps[name] // missing: the zero cursor
+		if first || cp.Less(low) {
+			low, first = cp, false
+		}
+	}
+	return low, nil
+}
+
+func (s *Service) registerMetrics(reg prometheus.Registerer) error {
+	s.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "passledger_projection_lag_events",
+		Help: "Head position of the event store minus the projection's checkpoint position (0 when caught up).",
+	}, []string{"projection"})
+	s.position = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "passledger_projection_checkpoint_position",
+		Help: "Position of the last event the projection applied.",
+	}, []string{"projection"})
+	s.applied = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "passledger_projection_events_applied_total",
+		Help: "Events applied by the projection's live handler (gap fills included).",
+	}, []string{"projection"})
+	s.poisoned = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "passledger_projection_poisoned_total",
+		Help: "Pages a projection handler gave up on after its retries (retried later from the store).",
+	}, []string{"handler"})
+	for _, c := range []prometheus.Collector{s.lag, s.position, s.applied, s.poisoned} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("projections: metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+// watchLag refreshes the lag gauges every LagInterval.
+func (s *Service) watchLag(ctx context.Context) {
+	t := time.NewTicker(s.cfg.LagInterval)
+	defer t.Stop()
+	for {
+		s.updateLag(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Service) updateLag(ctx context.Context) {
+	head, err := s.store.Head(ctx)
+	if err != nil {
+		return
+	}
+	cps, err := Checkpoints(ctx, s.pool)
+	if err != nil {
+		return
+	}
+	for name := range s.byName {
+		cp := cps[name]
+		s.lag.WithLabelValues(name).Set(float64(max(head.Position-cp.Position, 0)))
+		s.position.WithLabelValues(name).Set(float64(cp.Position))
+	}
+}
+
+// WaitFor waits until projection name has applied the event at position (see the
+// package function WaitFor). An unknown projection name is an error.
+func (s *Service) WaitFor(ctx context.Context, name string, position int64) error {
+	if _, ok := s.byName[name]; !ok {
+		return fmt.Errorf("projections: unknown projection %q", name)
+	}
+	return WaitFor(ctx, s.pool, name, position)
+}
+
+// WaitForAll waits until every projection of the service applied position.
+func (s *Service) WaitForAll(ctx context.Context, position int64) error {
+	for name := range s.byName {
+		if err := WaitFor(ctx, s.pool, name, position); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Projections returns the projections the service runs.
+func (s *Service) Projections() []Projection { return s.cfg.Projections }
+
+// Err returns the first error that stopped the router or the relay, if any.
+func (s *Service) Err() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err
+}
+
+func (s *Service) setErr(err error) {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.logger.Error("projections stopped", "err", err)
+}
+
+// Close stops the relay and the handlers (a page being applied is rolled back or
+// committed, never half-written), closes the transport and waits for everything to
+// end. It is safe to call more than once.
+func (s *Service) Close() error {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.closeMu.Unlock()
+	if s.stopAfter != nil {
+		s.stopAfter()
+	}
+	s.cancel()
+	var errs []error
+	if s.router != nil {
+		errs = append(errs, s.router.Close())
+	}
+	if s.cfg.Transport.Close != nil {
+		errs = append(errs, s.cfg.Transport.Close())
+	}
+	s.wg.Wait()
+	return errors.Join(errs...)
+}

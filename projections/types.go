@@ -1,0 +1,68 @@
+package projections
+
+import (
+	"context"
+	"time"
+
+	"github.com/passnumerique/passledger/projections/core"
+)
+
+// Event is a stored event with its payload decoded once; see core.Event.
+type Event = core.Event
+
+// Projection is one read model; see core.Projection for the contract Apply keeps.
+type Projection = core.Projection
+
+// Querier is what query functions take: a pool, a connection or a transaction.
+type Querier = core.Querier
+
+// Errors shared by the query functions of every projection package.
+var (
+	// ErrNotFound: nothing for the key asked (serial, place, funder, …).
+	ErrNotFound = core.ErrNotFound
+	// ErrNotReached: the projection has not applied the position asked yet.
+	ErrNotReached = core.ErrNotReached
+	// ErrUnknownPosition: no event holds the position asked.
+	ErrUnknownPosition = core.ErrUnknownPosition
+)
+
+// WaitFor waits until projection name has applied the event at position: its
+// checkpoint is at or after that event's cursor in the gap-free reading order. It
+// is how a reader sees its own write: the API passes the position an append returned
+// (eventstore.AppendResult.LastPosition) as min_position. It polls the checkpoint
+// (every 2 ms at first, backing off to 100 ms) until it is reached or ctx ends
+// (ctx.Err()). Position 0 returns at once; a position that holds no event gives
+// ErrUnknownPosition. Any process connected to the database may wait: the
+// checkpoint is in the database, not in memory.
+func WaitFor(ctx context.Context, q Querier, name string, position int64) error {
+	if position <= 0 {
+		return nil
+	}
+	cur, err := core.CursorOfPosition(ctx, q, position)
+	if err != nil {
+		return err
+	}
+	wait := 2 * time.Millisecond
+	for {
+		cp, err := core.CheckpointOf(ctx, q, name)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		if !cp.Less(cur) {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		if wait < 100*time.Millisecond {
+			wait *= 2
+		}
+	}
+}
