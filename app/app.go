@@ -180,6 +180,22 @@ func (a *App) execute(ctx context.Context, md Meta, decide func(ctx context.Cont
 	return Result{}, ErrContention
 }
 
+// decideOn runs a command that reads and writes one stream: fold the stream into
+// the state S, let decide choose the events, append them at the version read.
+func decideOn[S any, P interface {
+	*S
+	Apply(domain.Event)
+}](ctx context.Context, a *App, md Meta, stream string, decide func(S) ([]domain.Event, error)) (Result, error) {
+	return a.execute(ctx, md, func(ctx context.Context, u *unit) ([]domain.Change, error) {
+		st, err := fold[S, P](ctx, u, stream)
+		if err != nil {
+			return nil, err
+		}
+		evs, err := decide(st)
+		return single(stream, evs, err)
+	})
+}
+
 // single wraps a one-stream decision.
 func single(stream string, events []domain.Event, err error) ([]domain.Change, error) {
 	if err != nil {

@@ -59,22 +59,12 @@ WHERE event_type IN ('ContributionReceived', 'AdvanceGranted', 'AdvanceRepaid', 
 
 // movementsFor returns the expected movements whose id or bank reference is ref.
 func (a *App) movementsFor(ctx context.Context, ref string) ([]domain.Movement, error) {
-	rows, err := a.store.Pool().Query(ctx, movementSQL, ref)
+	evs, err := a.queryEvents(ctx, movementSQL, ref)
 	if err != nil {
 		return nil, fmt.Errorf("app: movements: %w", err)
 	}
-	defer rows.Close()
 	var out []domain.Movement
-	for rows.Next() {
-		var typ string
-		var payload []byte
-		if err := rows.Scan(&typ, &payload); err != nil {
-			return nil, err
-		}
-		e, err := domain.DecodeEvent(typ, payload)
-		if err != nil {
-			return nil, err
-		}
+	for _, e := range evs {
 		switch ev := e.(type) {
 		case domain.ContributionReceived:
 			if ev.ReceiptID == ref || ev.BankReference == ref {
@@ -94,7 +84,7 @@ func (a *App) movementsFor(ctx context.Context, ref string) ([]domain.Movement, 
 			}
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Movement returns one expected movement by kind and id.

@@ -60,14 +60,8 @@ func (a *App) RecordReceipt(ctx context.Context, md Meta, cmd domain.RecordRecei
 		cmd.ReceiptID = NewID("rcp")
 	}
 	cmd.Now = a.now()
-	return a.execute(ctx, md, func(ctx context.Context, u *unit) ([]domain.Change, error) {
-		s := domain.ContributionStream(cmd.ContributionID)
-		st, err := fold[domain.ContributionState](ctx, u, s)
-		if err != nil {
-			return nil, err
-		}
-		evs, err := domain.RecordReceipt(cmd, st)
-		return single(s, evs, err)
+	return decideOn[domain.ContributionState](ctx, a, md, domain.ContributionStream(cmd.ContributionID), func(st domain.ContributionState) ([]domain.Event, error) {
+		return domain.RecordReceipt(cmd, st)
 	})
 }
 
@@ -113,14 +107,8 @@ func (a *App) RepayAdvance(ctx context.Context, md Meta, cmd domain.RepayAdvance
 		cmd.RepaymentID = NewID("rpy")
 	}
 	cmd.Now = a.now()
-	return a.execute(ctx, md, func(ctx context.Context, u *unit) ([]domain.Change, error) {
-		s := domain.ContributionStream(cmd.ContributionID)
-		st, err := fold[domain.ContributionState](ctx, u, s)
-		if err != nil {
-			return nil, err
-		}
-		evs, err := domain.RepayAdvance(cmd, st)
-		return single(s, evs, err)
+	return decideOn[domain.ContributionState](ctx, a, md, domain.ContributionStream(cmd.ContributionID), func(st domain.ContributionState) ([]domain.Event, error) {
+		return domain.RepayAdvance(cmd, st)
 	})
 }
 

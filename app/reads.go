@@ -51,9 +51,14 @@ func (a *App) strings(ctx context.Context, sql string, args ...any) ([]string, e
 	return out, rows.Err()
 }
 
-// eventsAt loads and decodes the events at the given positions.
+// eventsAt loads and decodes the events at the positions the subquery sql selects.
 func (a *App) eventsAt(ctx context.Context, sql string, args ...any) ([]domain.Event, error) {
-	rows, err := a.store.Pool().Query(ctx, `SELECT event_type, payload FROM events WHERE position IN (`+sql+`)`, args...)
+	return a.queryEvents(ctx, `SELECT event_type, payload FROM events WHERE position IN (`+sql+`)`, args...)
+}
+
+// queryEvents runs sql, which selects (event_type, payload) rows, and decodes them.
+func (a *App) queryEvents(ctx context.Context, sql string, args ...any) ([]domain.Event, error) {
+	rows, err := a.store.Pool().Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("app: read: %w", err)
 	}

@@ -15,14 +15,8 @@ func (a *App) RegisterFunder(ctx context.Context, md Meta, cmd domain.RegisterFu
 		cmd.FunderID = NewID("fdr")
 	}
 	cmd.Now = a.now()
-	return a.execute(ctx, md, func(ctx context.Context, u *unit) ([]domain.Change, error) {
-		s := domain.FunderStream(cmd.FunderID)
-		st, err := fold[domain.FunderState](ctx, u, s)
-		if err != nil {
-			return nil, err
-		}
-		evs, err := domain.RegisterFunder(cmd, st)
-		return single(s, evs, err)
+	return decideOn[domain.FunderState](ctx, a, md, domain.FunderStream(cmd.FunderID), func(st domain.FunderState) ([]domain.Event, error) {
+		return domain.RegisterFunder(cmd, st)
 	})
 }
 
@@ -32,14 +26,8 @@ func (a *App) CreateFund(ctx context.Context, md Meta, cmd domain.CreateFundComm
 		cmd.FundID = NewID("fnd")
 	}
 	cmd.Now = a.now()
-	return a.execute(ctx, md, func(ctx context.Context, u *unit) ([]domain.Change, error) {
-		s := domain.FundStream(cmd.FundID)
-		st, err := fold[domain.FundState](ctx, u, s)
-		if err != nil {
-			return nil, err
-		}
-		evs, err := domain.CreateFund(cmd, st)
-		return single(s, evs, err)
+	return decideOn[domain.FundState](ctx, a, md, domain.FundStream(cmd.FundID), func(st domain.FundState) ([]domain.Event, error) {
+		return domain.CreateFund(cmd, st)
 	})
 }
 
@@ -49,14 +37,8 @@ func (a *App) RegisterPrescriber(ctx context.Context, md Meta, cmd domain.Regist
 		cmd.PrescriberID = NewID("prs")
 	}
 	cmd.Now = a.now()
-	return a.execute(ctx, md, func(ctx context.Context, u *unit) ([]domain.Change, error) {
-		s := domain.PrescriberStream(cmd.PrescriberID)
-		st, err := fold[domain.PrescriberState](ctx, u, s)
-		if err != nil {
-			return nil, err
-		}
-		evs, err := domain.RegisterPrescriber(cmd, st)
-		return single(s, evs, err)
+	return decideOn[domain.PrescriberState](ctx, a, md, domain.PrescriberStream(cmd.PrescriberID), func(st domain.PrescriberState) ([]domain.Event, error) {
+		return domain.RegisterPrescriber(cmd, st)
 	})
 }
 
@@ -66,41 +48,23 @@ func (a *App) RegisterPlace(ctx context.Context, md Meta, cmd domain.RegisterPla
 		cmd.PlaceID = NewID("plc")
 	}
 	cmd.Now = a.now()
-	return a.execute(ctx, md, func(ctx context.Context, u *unit) ([]domain.Change, error) {
-		s := domain.PlaceStream(cmd.PlaceID)
-		st, err := fold[domain.PlaceState](ctx, u, s)
-		if err != nil {
-			return nil, err
-		}
-		evs, err := domain.RegisterPlace(cmd, st)
-		return single(s, evs, err)
+	return decideOn[domain.PlaceState](ctx, a, md, domain.PlaceStream(cmd.PlaceID), func(st domain.PlaceState) ([]domain.Event, error) {
+		return domain.RegisterPlace(cmd, st)
 	})
 }
 
 // ChangePlaceLabel grants, suspends or withdraws a place's label from a date.
 func (a *App) ChangePlaceLabel(ctx context.Context, md Meta, cmd domain.ChangePlaceLabelCommand) (Result, error) {
 	cmd.Now = a.now()
-	return a.execute(ctx, md, func(ctx context.Context, u *unit) ([]domain.Change, error) {
-		s := domain.PlaceStream(cmd.PlaceID)
-		st, err := fold[domain.PlaceState](ctx, u, s)
-		if err != nil {
-			return nil, err
-		}
-		evs, err := domain.ChangePlaceLabel(cmd, st)
-		return single(s, evs, err)
+	return decideOn[domain.PlaceState](ctx, a, md, domain.PlaceStream(cmd.PlaceID), func(st domain.PlaceState) ([]domain.Event, error) {
+		return domain.ChangePlaceLabel(cmd, st)
 	})
 }
 
 // RecordTerritoryNeed records a territory's population and fragility rate.
 func (a *App) RecordTerritoryNeed(ctx context.Context, md Meta, cmd domain.RecordTerritoryNeedCommand) (Result, error) {
 	cmd.Now = a.now()
-	return a.execute(ctx, md, func(ctx context.Context, u *unit) ([]domain.Change, error) {
-		s := domain.TerritoryStream(cmd.Code)
-		st, err := fold[domain.TerritoryState](ctx, u, s)
-		if err != nil {
-			return nil, err
-		}
-		evs, err := domain.RecordTerritoryNeed(cmd, st)
-		return single(s, evs, err)
+	return decideOn[domain.TerritoryState](ctx, a, md, domain.TerritoryStream(cmd.Code), func(st domain.TerritoryState) ([]domain.Event, error) {
+		return domain.RecordTerritoryNeed(cmd, st)
 	})
 }
