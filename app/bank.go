@@ -51,11 +51,15 @@ func (a *App) ImportBankStatement(ctx context.Context, md Meta, lines []BankLine
 	return res, ids, err
 }
 
-// movementSQL finds movements by id or bank reference.
-const movementSQL = `SELECT event_type, payload FROM events
-WHERE event_type IN ('ContributionReceived', 'AdvanceGranted', 'AdvanceRepaid', 'ReimbursementBatchPaid')
-  AND (payload->>'bank_reference' = $1 OR payload->>'receipt_id' = $1 OR payload->>'advance_id' = $1
-       OR payload->>'repayment_id' = $1 OR payload->>'batch_id' = $1)`
+// movementSQL finds movements by id or bank reference: one indexed lookup per kind
+// of movement and field (migration 00005).
+const movementSQL = `
+SELECT event_type, payload FROM events WHERE event_type = 'ContributionReceived' AND payload->>'receipt_id' = $1
+UNION ALL SELECT event_type, payload FROM events WHERE event_type = 'ContributionReceived' AND payload->>'bank_reference' = $1
+UNION ALL SELECT event_type, payload FROM events WHERE event_type = 'AdvanceGranted' AND payload->>'advance_id' = $1
+UNION ALL SELECT event_type, payload FROM events WHERE event_type = 'AdvanceRepaid' AND payload->>'repayment_id' = $1
+UNION ALL SELECT event_type, payload FROM events WHERE event_type = 'ReimbursementBatchPaid' AND payload->>'batch_id' = $1
+UNION ALL SELECT event_type, payload FROM events WHERE event_type = 'ReimbursementBatchPaid' AND payload->>'bank_reference' = $1`
 
 // movementsFor returns the expected movements whose id or bank reference is ref.
 func (a *App) movementsFor(ctx context.Context, ref string) ([]domain.Movement, error) {
@@ -64,23 +68,33 @@ func (a *App) movementsFor(ctx context.Context, ref string) ([]domain.Movement, 
 		return nil, fmt.Errorf("app: movements: %w", err)
 	}
 	var out []domain.Movement
+	seen := map[domain.MovementKind]map[string]bool{}
+	add := func(m domain.Movement) {
+		if seen[m.Kind] == nil {
+			seen[m.Kind] = map[string]bool{}
+		}
+		if !seen[m.Kind][m.ID] { // a receipt whose id is also its bank reference comes twice
+			seen[m.Kind][m.ID] = true
+			out = append(out, m)
+		}
+	}
 	for _, e := range evs {
 		switch ev := e.(type) {
 		case domain.ContributionReceived:
 			if ev.ReceiptID == ref || ev.BankReference == ref {
-				out = append(out, domain.Movement{Kind: domain.MovementReceipt, ID: ev.ReceiptID, Amount: ev.Amount, Date: ev.ReceivedOn})
+				add(domain.Movement{Kind: domain.MovementReceipt, ID: ev.ReceiptID, Amount: ev.Amount, Date: ev.ReceivedOn})
 			}
 		case domain.AdvanceGranted:
 			if ev.AdvanceID == ref {
-				out = append(out, domain.Movement{Kind: domain.MovementAdvance, ID: ev.AdvanceID, Amount: ev.Amount, Date: ev.GrantedOn})
+				add(domain.Movement{Kind: domain.MovementAdvance, ID: ev.AdvanceID, Amount: ev.Amount, Date: ev.GrantedOn})
 			}
 		case domain.AdvanceRepaid:
 			if ev.RepaymentID == ref {
-				out = append(out, domain.Movement{Kind: domain.MovementRepayment, ID: ev.RepaymentID, Amount: ev.Amount, Date: ev.RepaidOn})
+				add(domain.Movement{Kind: domain.MovementRepayment, ID: ev.RepaymentID, Amount: ev.Amount, Date: ev.RepaidOn})
 			}
 		case domain.ReimbursementBatchPaid:
 			if ev.BatchID == ref || ev.BankReference == ref {
-				out = append(out, domain.Movement{Kind: domain.MovementReimbursementPayment, ID: ev.BatchID, Amount: ev.Total, Date: ev.PaidOn})
+				add(domain.Movement{Kind: domain.MovementReimbursementPayment, ID: ev.BatchID, Amount: ev.Total, Date: ev.PaidOn})
 			}
 		}
 	}

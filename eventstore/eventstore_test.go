@@ -438,6 +438,27 @@ func tamper(t *testing.T, d *pgtest.DB, stmts ...string) {
 	}
 }
 
+// waitVisible waits until n events are readable in the gap-free order: the
+// watermark is cluster-wide, and another session's open transaction (a parallel
+// test package) can hold it back for a moment.
+func waitVisible(t *testing.T, s *eventstore.Store, n int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		evs, err := s.ReadFrom(context.Background(), eventstore.Cursor{}, n+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d events visible after a minute", len(evs), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // seedHistory writes n events over a few streams and chains them into checkpoints.
 func seedHistory(t *testing.T, s *eventstore.Store, n int) []int64 {
 	t.Helper()
@@ -451,6 +472,7 @@ func seedHistory(t *testing.T, s *eventstore.Store, n int) []int64 {
 		}
 		positions = append(positions, res.Positions...)
 	}
+	waitVisible(t, s, n)
 	for {
 		c, err := s.AppendCheckpoint(ctx, 7)
 		if err != nil {
@@ -473,6 +495,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		if _, err := s.Append(ctx, "stream-1", eventstore.Any, eventstore.Metadata{}, ev("Late", 1)); err != nil {
 			t.Fatal(err)
 		}
+		waitVisible(t, s, 41)
 		rep, err := s.Verify(ctx, nil)
 		if err != nil || !rep.OK || rep.Events != 41 || rep.Checkpoints != 6 {
 			t.Fatalf("report %+v, err %v", rep, err)
