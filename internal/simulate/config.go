@@ -32,7 +32,9 @@ type Config struct {
 	Seed uint64
 	// Scale is the fraction of the national figures (0 < Scale <= 1): 1 is
 	// NationalCheques cheques, NationalPrescribers prescribers and
-	// NationalPlaces places over the 101 départements.
+	// NationalPlaces places over the 101 départements. A run over the 101
+	// départements writes about 5,000 + 3.5 million × Scale events (measured:
+	// 8,969 at 0.001, 39,939 at 0.01, 353,026 at 0.1).
 	Scale float64
 	// Departements is how many départements take part (1..101), the first
 	// ones in INSEE code order; the figures are those départements' share of
@@ -45,7 +47,7 @@ type Config struct {
 	Year int
 }
 
-// DefaultConfig is a small run (about ten thousand events, a few seconds).
+// DefaultConfig is a small run: about 9,000 events, some ten seconds.
 func DefaultConfig() Config {
 	return Config{Seed: 1, Scale: 0.001, Departements: MaxDepartements, Concurrency: 8, Year: 2026}
 }
