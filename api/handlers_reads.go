@@ -35,9 +35,20 @@ func (s *Server) getStock(r *http.Request, _ Principal) (int, any, error) {
 	return http.StatusOK, inv, err
 }
 
-func (s *Server) getCheque(r *http.Request, _ Principal) (int, any, error) {
+// getCheque shows a cheque to finance, auditors and admins; to the prescriber whose
+// stock it came from; and to the place that redeemed it (a token sees its own
+// organisation's data alone). Others are told it does not exist.
+func (s *Server) getCheque(r *http.Request, p Principal) (int, any, error) {
 	c, err := cheques.Cheque(r.Context(), s.pool, domain.NormalizeSerial(pathID(r, "serial")))
-	return http.StatusOK, c, err
+	if err != nil {
+		return 0, nil, err
+	}
+	hidden := (p.Role == RolePrescriber && c.PrescriberID != p.Org) ||
+		(p.Role == RolePlace && (c.Redemption == nil || c.Redemption.PlaceID != p.Org))
+	if hidden {
+		return 0, nil, problemf(http.StatusNotFound, "not-found", "Not found", "no cheque %s for %s", c.Serial, p.Org)
+	}
+	return http.StatusOK, c, nil
 }
 
 func (s *Server) getStatement(r *http.Request, _ Principal) (int, any, error) {

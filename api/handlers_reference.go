@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/shopspring/decimal"
@@ -169,4 +170,34 @@ func (s *Server) postLabel(r *http.Request, p Principal) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, WriteResponse{Position: res.Position}, nil
+}
+
+// TokenRequest is the body of POST /v1/tokens.
+type TokenRequest struct {
+	Role  string `json:"role" required:"true" doc:"admin, funder, prescriber, place, finance or auditor"`
+	OrgID string `json:"org_id,omitempty" doc:"the funder, prescriber or place id (finance: its structure); none for admin and auditor"`
+	Label string `json:"label,omitempty"`
+}
+
+// TokenResponse carries the new token: it is shown this once.
+type TokenResponse struct {
+	ID    string `json:"id"`
+	Token string `json:"token"`
+	Role  string `json:"role"`
+	OrgID string `json:"org_id,omitempty"`
+}
+
+func (s *Server) postToken(r *http.Request, _ Principal) (int, any, error) {
+	var req TokenRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return 0, nil, err
+	}
+	id, token, err := CreateToken(r.Context(), s.pool, Role(req.Role), req.OrgID, req.Label)
+	if errors.Is(err, ErrInvalidToken) {
+		return 0, nil, problemf(http.StatusUnprocessableEntity, "invalid-argument", "Invalid argument", "%v", err)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, TokenResponse{ID: id, Token: token, Role: req.Role, OrgID: req.OrgID}, nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -50,8 +51,12 @@ ON CONFLICT (token_id, key) DO NOTHING`, p.TokenID, key, reqHash)
 	if rec.Code >= 500 {
 		_, _ = s.pool.Exec(ctx, `DELETE FROM http_idempotency WHERE token_id = $1 AND key = $2`, p.TokenID, key)
 	} else {
+		kept := rec.Body.Bytes()
+		if rt.Secret {
+			kept = redactToken(kept)
+		}
 		_, err = s.pool.Exec(ctx, `UPDATE http_idempotency SET status = $3, content_type = $4, body = $5
-WHERE token_id = $1 AND key = $2`, p.TokenID, key, rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes())
+WHERE token_id = $1 AND key = $2`, p.TokenID, key, rec.Code, rec.Header().Get("Content-Type"), kept)
 		if err != nil {
 			s.logger.Error("idempotency: store response", "err", err)
 		}
@@ -112,4 +117,21 @@ WHERE token_id = $1 AND key = $2`, p.TokenID, key).Scan(&stored, &status, &conte
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// redactToken empties the "token" field of a JSON object, so that a secret shown
+// once is never stored in clear.
+func redactToken(body []byte) []byte {
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return []byte("{}")
+	}
+	if _, ok := m["token"]; ok {
+		m["token"] = ""
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return []byte("{}")
+	}
+	return out
 }

@@ -42,6 +42,9 @@ type Route struct {
 	Query map[string]string
 	// Public routes need no token.
 	Public bool
+	// Secret routes answer a secret shown once (a new token): the copy kept for
+	// Idempotency-Key replays has its "token" field emptied.
+	Secret bool
 	// Produces overrides the success media type (default application/json).
 	Produces []string
 	handle   handlerFunc

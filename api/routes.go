@@ -46,6 +46,9 @@ func (s *Server) buildRoutes() []Route {
 		{Method: "POST", Path: "/v1/programmes/{id}/close", Summary: "Close a programme: unredeemed cheques expire", Roles: adminOnly,
 			Request: CloseRequest{}, Response: CloseResponse{}, Status: http.StatusOK, handle: s.postClose},
 
+		{Method: "POST", Path: "/v1/tokens", Summary: "Create an access token (shown once, stored hashed)", Roles: adminOnly,
+			Request: TokenRequest{}, Response: TokenResponse{}, Status: http.StatusCreated, Secret: true, handle: s.postToken},
+
 		// Funding.
 		{Method: "POST", Path: "/v1/contributions", Summary: "Pledge a contribution to a fund or a programme", Roles: []Role{RoleFunder, RoleFinance, RoleAdmin},
 			Request: ContributionRequest{}, Response: CreatedResponse{}, Status: http.StatusCreated, handle: s.postContribution},
@@ -107,7 +110,7 @@ func (s *Server) buildRoutes() []Route {
 		{Method: "GET", Path: "/v1/events", Summary: "The event log in gap-free order", Roles: auditors,
 			Query:    map[string]string{"after": "position to continue after", "limit": "1..1000 (default 100)"},
 			Response: EventsResponse{}, Status: http.StatusOK, handle: s.getEvents},
-		{Method: "GET", Path: "/v1/verify", Summary: "Recompute the hash chain of the whole history", Roles: auditors,
+		{Method: "GET", Path: "/v1/verify", Summary: "Recompute the hash chain of the whole history", Roles: []Role{RoleAuditor, RoleFunder, RoleFinance, RoleAdmin},
 			Response: verifyReport{}, Status: http.StatusOK, handle: s.getVerify},
 	}
 }
