@@ -22,6 +22,8 @@ psql "$url" -qc "CREATE TABLE bench_raw (position bigint GENERATED ALWAYS AS IDE
   done
 } | tee "$out/pgbench.txt"
 go test ./eventstore -run '^$' -bench . -benchtime "$BENCHTIME" 2>&1 | grep -v '^time=' | tee "$out/eventstore.txt"
+# The HTTP load driver: concurrent redemptions through the API, projections live.
+go run ./cmd/loadgen -redemptions "${LOAD_REDEMPTIONS:-5000}" -clients "${LOAD_CLIENTS:-32}" 2>&1 | grep -v '^time=' | tee "$out/loadgen.txt"
 for p in projections/...; do
   if ls projections/*_test.go projections/*/*_test.go >/dev/null 2>&1; then
     go test ./projections/... -run '^$' -bench . -benchtime 1x 2>&1 | grep -v '^time=' | tee "$out/projections.txt"
