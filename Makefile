@@ -13,10 +13,13 @@ BENCHTIME ?= 3s
 run:
 	$(GO) run ./cmd/passledger serve --addr $(ADDR)
 
-## test: every test, against a real PostgreSQL found or started once for all packages
+## test: every test, against a real PostgreSQL found or started once for all packages.
+## Packages run one at a time (-p 1): they share one cluster, and the event store's
+## gap-free reading watermark is cluster-wide, so a long transaction in one
+## package's database would delay the readers (projections) of another.
 test:
 	$(GO) vet ./...
-	$(GO) run ./cmd/pgenv -- $(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) run ./cmd/pgenv -- $(GO) test -p 1 -count=1 -timeout 30m $(PKGS)
 
 ## bench: Go benchmarks plus the pgbench ceiling; figures go to docs/benchmarks.md
 bench:
