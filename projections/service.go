@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/projections/core"
 )
 
 // Config says what Start runs.
@@ -77,6 +78,11 @@ type Service struct {
 	errMu     sync.Mutex
 	err       error
 
+	// committed is closed (and replaced) each time a handler commits a page, to
+	// wake WaitFor without polling.
+	commitMu  sync.Mutex
+	committed chan struct{}
+
 	lag      *prometheus.GaugeVec
 	position *prometheus.GaugeVec
 	applied  *prometheus.CounterVec
@@ -114,7 +120,7 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, pool: cfg.Pool, store: cfg.Store, logger: cfg.Logger,
 		runner: NewRunner(cfg.Pool, cfg.Store), cache: newPageCache(32),
-		byName: map[string]Projection{},
+		byName: map[string]Projection{}, committed: make(chan struct{}),
 	}
 	s.runner.beforeCommit = cfg.beforeCommit
 	if err := s.registerMetrics(reg); err != nil {
@@ -212,6 +218,12 @@ func (s *Service) handler(p Projection) message.NoPublishHandlerFunc {
 		}
 		s.applied.WithLabelValues(name).Add(float64(res.Applied + res.Filled))
 		s.position.WithLabelValues(name).Set(float64(res.Checkpoint.Position))
+		if res.Applied+res.Filled > 0 {
+			s.commitMu.Lock()
+			close(s.committed)
+			s.committed = make(chan struct{})
+			s.commitMu.Unlock()
+		}
 		if s.cfg.afterCommit != nil {
 			return s.cfg.afterCommit(ctx, name, res)
 		}
@@ -301,18 +313,52 @@ func (s *Service) updateLag(ctx context.Context) {
 }
 
 // WaitFor waits until projection name has applied the event at position (see the
-// package function WaitFor). An unknown projection name is an error.
+// package function WaitFor), bounded by ctx. It re-reads the checkpoint each time a
+// handler of this service commits a page (and at least every 50 ms, for pages
+// applied by other processes), so a read that follows a write waits for about the
+// time the write takes to reach the projection. An unknown projection name is an
+// error.
 func (s *Service) WaitFor(ctx context.Context, name string, position int64) error {
 	if _, ok := s.byName[name]; !ok {
 		return fmt.Errorf("projections: unknown projection %q", name)
 	}
-	return WaitFor(ctx, s.pool, name, position)
+	if position <= 0 {
+		return nil
+	}
+	cur, err := core.CursorOfPosition(ctx, s.pool, position)
+	if err != nil {
+		return err
+	}
+	for {
+		s.commitMu.Lock()
+		wake := s.committed
+		s.commitMu.Unlock()
+		cp, err := core.CheckpointOf(ctx, s.pool, name)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		if !cp.Less(cur) {
+			return nil
+		}
+		t := time.NewTimer(50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-wake:
+			t.Stop()
+		case <-t.C:
+		}
+	}
 }
 
 // WaitForAll waits until every projection of the service applied position.
 func (s *Service) WaitForAll(ctx context.Context, position int64) error {
 	for name := range s.byName {
-		if err := WaitFor(ctx, s.pool, name, position); err != nil {
+		if err := s.WaitFor(ctx, name, position); err != nil {
 			return err
 		}
 	}

@@ -30,7 +30,7 @@ var (
 // checkpoint is at or after that event's cursor in the gap-free reading order. It
 // is how a reader sees its own write: the API passes the position an append returned
 // (eventstore.AppendResult.LastPosition) as min_position. It polls the checkpoint
-// (every 2 ms at first, backing off to 100 ms) until it is reached or ctx ends
+// (every 2 ms at first, backing off to 25 ms) until it is reached or ctx ends
 // (ctx.Err()). Position 0 returns at once; a position that holds no event gives
 // ErrUnknownPosition. Any process connected to the database may wait: the
 // checkpoint is in the database, not in memory.
@@ -61,7 +61,7 @@ func WaitFor(ctx context.Context, q Querier, name string, position int64) error 
 			return ctx.Err()
 		case <-t.C:
 		}
-		if wait < 100*time.Millisecond {
+		if wait < 25*time.Millisecond {
 			wait *= 2
 		}
 	}

@@ -24,6 +24,7 @@ type CLI struct {
 	Serve   ServeCmd   `cmd:"" help:"Serve the HTTP API (applies migrations first)."`
 	Migrate MigrateCmd `cmd:"" help:"Apply the database migrations."`
 	Verify  VerifyCmd  `cmd:"" help:"Recompute the event hash chain; exit 1 at the first position that does not match."`
+	Replay  ReplayCmd  `cmd:"" help:"Truncate projections and rebuild them from position zero, with a progress bar (events/s, ETA)."`
 	Token   TokenCmd   `cmd:"" help:"Manage API access tokens."`
 	Receipt ReceiptCmd `cmd:"" help:"Work with signed redemption receipts."`
 	Report  ReportCmd  `cmd:"" help:"Reports."`

@@ -2,11 +2,14 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/projections/core"
@@ -36,10 +39,19 @@ const (
 type Projection struct {
 	mu          sync.Mutex
 	territories map[string]string // programme id → territory (immutable)
+	// pending caches the attributions of redemptions seen and not claimed yet (an
+	// immutable fact of ChequeRedeemed), so that a claim rarely needs to read
+	// audit_redemptions; it is only a cache: a miss reads the table.
+	pending map[string]*redemption
 }
 
+// maxPending bounds the redemption cache (it is dropped when it grows beyond).
+const maxPending = 1 << 20
+
 // New returns the audit projection.
-func New() *Projection { return &Projection{territories: map[string]string{}} }
+func New() *Projection {
+	return &Projection{territories: map[string]string{}, pending: map[string]*redemption{}}
+}
 
 // Name returns "audit".
 func (*Projection) Name() string { return Name }
@@ -80,27 +92,31 @@ func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) 
 	if err := p.loadTerritories(ctx, tx, events); err != nil {
 		return err
 	}
-	redemptions, err := loadRedemptions(ctx, tx, events)
+	if len(p.pending) > maxPending {
+		p.pending = map[string]*redemption{}
+	}
+	redemptions, err := loadRedemptions(ctx, tx, events, p.pending)
 	if err != nil {
 		return err
 	}
 	var (
-		flows                                  = map[flowKey]int64{}
-		flowOrder                              []flowKey
-		funders, programmes, progFunders, reds [][]any
-		minted                                 = map[mintKey]int64{}
-		mintOrder                              []mintKey
-		shares                                 = map[shareKey]int64{}
-		shareTerritory                         = map[shareKey]string{}
-		shareOrder                             []shareKey
-		paid                                   [][]any
+		flows                            = map[flowKey]int64{}
+		flowOrder                        []flowKey
+		funders, programmes, progFunders [][]any
+		reds                             = core.NewCopyWriter(5)
+		minted                           = map[mintKey]int64{}
+		mintOrder                        []mintKey
+		shares                           = map[shareKey]int64{}
+		shareTerritory                   = map[shareKey]string{}
+		shareOrder                       []shareKey
+		paid                             [][]any
 	)
 	flow := func(ev core.Event, day domain.Date, kind, funder, programme, fund, territory, place string, amount domain.Money) {
 		k := flowKey{funder, kind, programme, fund, territory, place, day}
 		if _, seen := flows[k]; !seen {
 			flowOrder = append(flowOrder, k)
 		}
-		flows[k] += amount.Cents()
+		flows[k] += core.CentsOf(amount)
 	}
 	each := func(ev core.Event, kind, programme, territory, place string, shares []domain.FunderShare) {
 		day := ev.Date()
@@ -134,17 +150,20 @@ func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) 
 			if _, seen := minted[k]; !seen {
 				mintOrder = append(mintOrder, k)
 			}
-			minted[k] += e.Value.Cents()
+			minted[k] += core.CentsOf(e.Value)
 		case domain.ChequeRedeemed:
 			each(ev, KindRedeemed, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Attribution)
 			each(ev, KindFee, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.FeeAttribution)
-			attr, err := json.Marshal(e.Attribution)
-			if err != nil {
-				return err
-			}
-			reds = append(reds, []any{e.RedemptionID, e.ProgrammeID, e.PlaceID, e.PlaceTerritory, string(attr)})
-			redemptions[e.RedemptionID] = &redemption{programme: e.ProgrammeID, place: e.PlaceID, territory: e.PlaceTerritory, attribution: e.Attribution}
+			reds.Row()
+			reds.Text(e.RedemptionID)
+			reds.Text(e.ProgrammeID)
+			reds.Text(e.PlaceID)
+			reds.Text(e.PlaceTerritory)
+			reds.Text(encodeShares(e.Attribution))
+			r := &redemption{programme: e.ProgrammeID, place: e.PlaceID, territory: e.PlaceTerritory, attribution: e.Attribution}
+			redemptions[e.RedemptionID], p.pending[e.RedemptionID] = r, r
 		case domain.RedemptionReversed:
+			delete(p.pending, e.RedemptionID)
 			each(ev, KindReversed, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Attribution)
 			each(ev, KindFeeReversed, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.FeeAttribution)
 		case domain.ChequeExpired:
@@ -158,34 +177,35 @@ func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) 
 			if r == nil {
 				return fmt.Errorf("audit: claim at position %d of unknown redemption %s", ev.Position, e.RedemptionID)
 			}
+			delete(p.pending, e.RedemptionID) // claimed at most once
 			for _, s := range r.attribution {
 				k := shareKey{e.BatchID, s.FunderID, s.ViaFundID, r.programme, r.place}
 				if _, seen := shares[k]; !seen {
 					shareOrder = append(shareOrder, k)
 					shareTerritory[k] = r.territory
 				}
-				shares[k] += s.Amount.Cents()
+				shares[k] += core.CentsOf(s.Amount)
 			}
 		case domain.ReimbursementBatchPaid:
 			paid = append(paid, []any{e.BatchID, core.PgDate(ev.Date())})
 		}
 	}
-	if err := core.Copy(ctx, tx, "audit_redemptions",
-		[]string{"redemption_id", "programme_id", "place_id", "territory", "attribution"}, reds); err != nil {
-		return err
+	if err := reds.Send(ctx, tx, "audit_redemptions", []string{"redemption_id", "programme_id", "place_id", "territory", "attribution"}); err != nil {
+		return fmt.Errorf("audit: %w", err)
 	}
 	b := &pgx.Batch{}
 	if n := len(flowOrder); n > 0 {
-		fs, ks, ps, fds, ts, pls, as := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
-		ds := make([]any, n)
+		keys, fs, ks, ps, fds, ts, pls, as := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
+		ds := make([]pgtype.Date, n)
 		for i, k := range flowOrder {
+			keys[i] = k.funder + "|" + k.kind + "|" + k.programme + "|" + k.fund + "|" + k.territory + "|" + k.place
 			fs[i], ks[i], ps[i], fds[i], ts[i], pls[i], ds[i], as[i] = k.funder, k.kind, k.programme, k.fund, k.territory, k.place, core.PgDate(k.day), flows[k]
 		}
-		b.Queue(`INSERT INTO funder_flows (funder_id, kind, programme_id, fund_id, territory, place_id, effective_date, amount)
-SELECT f, k, p, fd, t, pl, d, a::numeric / 100
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[], $8::bigint[]) AS u(f, k, p, fd, t, pl, d, a)
-ON CONFLICT (funder_id, kind, programme_id, fund_id, territory, place_id, effective_date)
-DO UPDATE SET amount = funder_flows.amount + EXCLUDED.amount`, fs, ks, ps, fds, ts, pls, ds, as)
+		b.Queue(`INSERT INTO funder_flows (flow_key, effective_date, funder_id, kind, programme_id, fund_id, territory, place_id, amount)
+SELECT k, d, f, kd, p, fd, t, pl, a::numeric / 100
+FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+     AS u(k, d, f, kd, p, fd, t, pl, a)
+ON CONFLICT (flow_key, effective_date) DO UPDATE SET amount = funder_flows.amount + EXCLUDED.amount`, keys, ds, fs, ks, ps, fds, ts, pls, as)
 	}
 	if len(funders) > 0 {
 		id, name, kind := col3(funders)
@@ -210,22 +230,23 @@ SELECT p, d, v::numeric / 100 FROM unnest($1::text[], $2::date[], $3::bigint[]) 
 ON CONFLICT (programme_id, effective_date) DO UPDATE SET value = audit_programme_minted.value + EXCLUDED.value`, ps, ds, vs)
 	}
 	if n := len(shareOrder); n > 0 {
-		bs, fs, fds, ps, pls, ts, as := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
+		keys, bs, fs, fds, ps, pls, ts, as := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
 		for i, k := range shareOrder {
+			keys[i] = k.batch + "|" + k.funder + "|" + k.fund + "|" + k.programme + "|" + k.place
 			bs[i], fs[i], fds[i], ps[i], pls[i], ts[i], as[i] = k.batch, k.funder, k.fund, k.programme, k.place, shareTerritory[k], shares[k]
 		}
-		b.Queue(`INSERT INTO audit_batch_shares (batch_id, funder_id, fund_id, programme_id, place_id, territory, amount)
-SELECT b, f, fd, p, pl, t, a::numeric / 100 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-     AS u(b, f, fd, p, pl, t, a)
-ON CONFLICT (batch_id, funder_id, fund_id, programme_id, place_id) DO UPDATE SET amount = audit_batch_shares.amount + EXCLUDED.amount`,
-			bs, fs, fds, ps, pls, ts, as)
+		b.Queue(`INSERT INTO audit_batch_shares (share_key, batch_id, funder_id, fund_id, programme_id, place_id, territory, amount)
+SELECT k, b, f, fd, p, pl, t, a::numeric / 100
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[]) AS u(k, b, f, fd, p, pl, t, a)
+ON CONFLICT (share_key) DO UPDATE SET amount = audit_batch_shares.amount + EXCLUDED.amount`,
+			keys, bs, fs, fds, ps, pls, ts, as)
 	}
 	for _, r := range paid {
-		b.Queue(`INSERT INTO funder_flows (funder_id, kind, programme_id, fund_id, territory, place_id, effective_date, amount)
-SELECT funder_id, 'reimbursed', programme_id, fund_id, territory, place_id, $2::date, amount
+		b.Queue(`INSERT INTO funder_flows (flow_key, effective_date, funder_id, kind, programme_id, fund_id, territory, place_id, amount)
+SELECT funder_id || '|reimbursed|' || programme_id || '|' || fund_id || '|' || territory || '|' || place_id, $2::date,
+       funder_id, 'reimbursed', programme_id, fund_id, territory, place_id, amount
 FROM audit_batch_shares WHERE batch_id = $1
-ON CONFLICT (funder_id, kind, programme_id, fund_id, territory, place_id, effective_date)
-DO UPDATE SET amount = funder_flows.amount + EXCLUDED.amount`, r...)
+ON CONFLICT (flow_key, effective_date) DO UPDATE SET amount = funder_flows.amount + EXCLUDED.amount`, r...)
 	}
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("audit: %w", err)
@@ -280,7 +301,7 @@ func (p *Projection) loadTerritories(ctx context.Context, tx pgx.Tx, events []co
 	for id := range missing {
 		ids = append(ids, id)
 	}
-	rows, err := tx.Query(ctx, `SELECT programme_id, territory FROM audit_programmes WHERE programme_id = ANY($1)`, ids)
+	rows, err := tx.Query(ctx, `SELECT programme_id, territory FROM unnest($1::text[]) AS k(id) JOIN audit_programmes ON programme_id = k.id`, ids)
 	if err != nil {
 		return fmt.Errorf("audit: load programmes: %w", err)
 	}
@@ -296,8 +317,9 @@ func (p *Projection) loadTerritories(ctx context.Context, tx pgx.Tx, events []co
 }
 
 // loadRedemptions returns the attributions of the redemptions that the batch's
-// claims name and that the batch does not redeem itself.
-func loadRedemptions(ctx context.Context, tx pgx.Tx, events []core.Event) (map[string]*redemption, error) {
+// claims name and that the batch does not redeem itself, from the cache or else
+// from audit_redemptions.
+func loadRedemptions(ctx context.Context, tx pgx.Tx, events []core.Event, cache map[string]*redemption) (map[string]*redemption, error) {
 	out := map[string]*redemption{}
 	inBatch := map[string]bool{}
 	var ids []string
@@ -306,7 +328,12 @@ func loadRedemptions(ctx context.Context, tx pgx.Tx, events []core.Event) (map[s
 		case domain.ChequeRedeemed:
 			inBatch[e.RedemptionID] = true
 		case domain.ChequeReimbursementClaimed:
-			if !inBatch[e.RedemptionID] {
+			if inBatch[e.RedemptionID] {
+				continue
+			}
+			if r, ok := cache[e.RedemptionID]; ok {
+				out[e.RedemptionID] = r
+			} else {
 				ids = append(ids, e.RedemptionID)
 			}
 		}
@@ -314,7 +341,8 @@ func loadRedemptions(ctx context.Context, tx pgx.Tx, events []core.Event) (map[s
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT redemption_id, programme_id, place_id, territory, attribution FROM audit_redemptions WHERE redemption_id = ANY($1)`, ids)
+	rows, err := tx.Query(ctx, `SELECT redemption_id, programme_id, place_id, territory, attribution
+FROM unnest($1::text[]) AS k(id) JOIN audit_redemptions ON redemption_id = k.id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("audit: load redemptions: %w", err)
 	}
@@ -325,10 +353,47 @@ func loadRedemptions(ctx context.Context, tx pgx.Tx, events []core.Event) (map[s
 		if err := rows.Scan(&id, &r.programme, &r.place, &r.territory, &attr); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(attr), &r.attribution); err != nil {
+		if r.attribution, err = decodeShares(attr); err != nil {
 			return nil, fmt.Errorf("audit: redemption %s: %w", id, err)
 		}
 		out[id] = &r
 	}
 	return out, rows.Err()
+}
+
+// encodeShares writes an attribution compactly as "funder|via fund|cents" items
+// separated by ";" (ids never contain '|' or ';', see domain.ValidID).
+func encodeShares(shares []domain.FunderShare) string {
+	var b strings.Builder
+	for i, s := range shares {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		b.WriteString(s.FunderID)
+		b.WriteByte('|')
+		b.WriteString(s.ViaFundID)
+		b.WriteByte('|')
+		b.WriteString(strconv.FormatInt(core.CentsOf(s.Amount), 10))
+	}
+	return b.String()
+}
+
+func decodeShares(s string) ([]domain.FunderShare, error) {
+	if s == "" {
+		return nil, nil
+	}
+	items := strings.Split(s, ";")
+	out := make([]domain.FunderShare, len(items))
+	for i, it := range items {
+		f := strings.Split(it, "|")
+		if len(f) != 3 {
+			return nil, errors.New("malformed attribution")
+		}
+		c, err := strconv.ParseInt(f[2], 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = domain.FunderShare{FunderID: f[0], ViaFundID: f[1], Amount: domain.Cents(c)}
+	}
+	return out, nil
 }

@@ -129,8 +129,9 @@ func Audit(ctx context.Context, q core.Querier, funderID string, asOf domain.Dat
 	if err != nil {
 		return Trail{}, fmt.Errorf("audit: %w", err)
 	}
+	// flow_key starts with "funder|": a range of the primary key ('}' follows '|').
 	rows, err := q.Query(ctx, `SELECT kind, territory, place_id, sum(amount) FROM funder_flows
-WHERE funder_id = $1 AND ($2::date IS NULL OR effective_date <= $2)
+WHERE flow_key >= $1 || '|' AND flow_key < $1 || '}' AND funder_id = $1 AND ($2::date IS NULL OR effective_date <= $2)
 GROUP BY kind, territory, place_id`, funderID, date)
 	if err != nil {
 		return Trail{}, fmt.Errorf("audit: %w", err)

@@ -3,6 +3,7 @@ package balances
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -33,15 +34,31 @@ type dayKey struct {
 	day     domain.Date
 }
 
+type posting struct {
+	position  int64
+	txID      uint64
+	eventType string
+	account   string
+	cents     int64
+	recorded  time.Time
+	day       domain.Date
+}
+
+type leg struct {
+	account string
+	cents   int64
+}
+
 // Apply writes the postings of events (domain.Postings, legs of one account in one
-// event summed, zero sums dropped) with COPY, and adds their sums to the account
+// event summed, zero sums dropped) with a binary COPY, and adds their sums to the account
 // balances and daily movements with one upsert each.
 func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) error {
-	var rows [][]any
+	rows := make([]posting, 0, len(events)*3)
 	balance := map[string]int64{}
 	daily := map[dayKey]int64{}
 	var accounts []string
 	var days []dayKey
+	var legs []leg
 	for _, ev := range events {
 		ps := domain.Postings(ev.Data)
 		if len(ps) == 0 {
@@ -49,37 +66,53 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 		}
 		day := ev.Date()
 		// Sum the legs per account, keeping the order in which accounts appear.
-		order := make([]string, 0, len(ps))
-		sums := make(map[string]int64, len(ps))
+		legs = legs[:0]
+	next:
 		for _, p := range ps {
-			if _, seen := sums[p.Account]; !seen {
-				order = append(order, p.Account)
+			c := core.CentsOf(p.Amount)
+			for i := range legs {
+				if legs[i].account == p.Account {
+					legs[i].cents += c
+					continue next
+				}
 			}
-			sums[p.Account] += p.Amount.Cents()
+			legs = append(legs, leg{p.Account, c})
 		}
-		for _, a := range order {
-			c := sums[a]
-			if c == 0 {
+		for _, l := range legs {
+			if l.cents == 0 {
 				continue
 			}
-			rows = append(rows, []any{ev.Position, ev.TxID, ev.Type, a, core.CentsNumeric(c), ev.RecordedAt, core.PgDate(day)})
-			if _, seen := balance[a]; !seen {
-				accounts = append(accounts, a)
+			rows = append(rows, posting{ev.Position, ev.TxID, ev.Type, l.account, l.cents, ev.RecordedAt, day})
+			if _, seen := balance[l.account]; !seen {
+				accounts = append(accounts, l.account)
 			}
-			balance[a] += c
-			k := dayKey{a, day}
+			balance[l.account] += l.cents
+			k := dayKey{l.account, day}
 			if _, seen := daily[k]; !seen {
 				days = append(days, k)
 			}
-			daily[k] += c
+			daily[k] += l.cents
 		}
 	}
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := core.Copy(ctx, tx, "ledger_postings",
-		[]string{"position", "transaction_id", "event_type", "account", "amount", "recorded_at", "effective_date"}, rows); err != nil {
-		return err
+	w := core.NewCopyWriter(7)
+	w.Grow(len(rows) * 100)
+	for i := range rows {
+		r := &rows[i]
+		w.Row()
+		w.Int8(r.position)
+		w.XID8(r.txID)
+		w.Text(r.eventType)
+		w.Text(r.account)
+		w.Cents(r.cents)
+		w.Time(r.recorded)
+		w.Date(r.day)
+	}
+	if err := w.Send(ctx, tx, "ledger_postings",
+		[]string{"position", "transaction_id", "event_type", "account", "amount", "recorded_at", "effective_date"}); err != nil {
+		return fmt.Errorf("balances: %w", err)
 	}
 	amounts := make([]int64, len(accounts))
 	for i, a := range accounts {

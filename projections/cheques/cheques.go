@@ -56,7 +56,7 @@ func (*Projection) Name() string { return Name }
 
 // Tables returns the tables the projection owns.
 func (*Projection) Tables() []string {
-	return []string{"cheque_carnets", "cheques", "cheque_claims", "cheque_batches"}
+	return []string{"cheque_carnets", "cheque_programmes", "cheques", "cheque_claims", "cheque_batches"}
 }
 
 type carnetRow struct {
@@ -70,6 +70,7 @@ type carnetRow struct {
 	mintedAt                  time.Time
 	issuedAt, cancelledAt     time.Time
 	reason                    string
+	stored                    bool // read from the table (else new: COPY)
 }
 
 type chequeRow struct {
@@ -82,6 +83,7 @@ type chequeRow struct {
 	reversals                         int
 	closedOn                          domain.Date
 	lastPosition                      int64
+	stored                            bool // read from the table (else new: COPY)
 }
 
 type batchRow struct {
@@ -131,7 +133,7 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 	var dirtyCarnets, dirtyCheques, dirtyBatches []string
 	touchCarnet := func(id string) { dirtyCarnets = append(dirtyCarnets, id) }
 	touchCheque := func(id string) { dirtyCheques = append(dirtyCheques, id) }
-	var claims [][]any
+	claims := core.NewCopyWriter(4)
 	cheque := func(ev core.Event, serial, carnet, programme string) (*chequeRow, error) {
 		c := cheques[serial]
 		if c == nil {
@@ -145,11 +147,12 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 		touchCheque(serial)
 		return c, nil
 	}
+	var closed [][]any
 	for _, ev := range events {
 		switch e := ev.Data.(type) {
 		case domain.CarnetMinted:
 			carnets[e.CarnetID] = &carnetRow{id: e.CarnetID, programme: e.ProgrammeID, prescriber: e.PrescriberID,
-				ordinal: e.Ordinal, count: len(e.Serials), value: e.ChequeValue.Cents(), status: CarnetInStock, mintedAt: e.MintedAt}
+				ordinal: e.Ordinal, count: len(e.Serials), value: core.CentsOf(e.ChequeValue), status: CarnetInStock, mintedAt: e.MintedAt}
 			touchCarnet(e.CarnetID)
 		case domain.CarnetIssued:
 			c := carnets[e.CarnetID]
@@ -171,28 +174,42 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 				return err
 			}
 			c.status, c.redemption, c.place, c.placeTerritory = StatusRedeemed, e.RedemptionID, e.PlaceID, e.PlaceTerritory
-			c.session, c.redeemedAt, c.amount, c.hasAmount = e.SessionDate, e.RedeemedAt, e.Amount.Cents(), true
+			c.session, c.redeemedAt, c.amount, c.hasAmount = e.SessionDate, e.RedeemedAt, core.CentsOf(e.Amount), true
 		case domain.RedemptionReversed:
 			c, err := cheque(ev, e.Serial, e.CarnetID, e.ProgrammeID)
 			if err != nil {
 				return err
 			}
 			*c = chequeRow{serial: c.serial, carnet: c.carnet, programme: c.programme, status: StatusReversed,
-				reversals: c.reversals + 1, lastPosition: c.lastPosition}
+				reversals: c.reversals + 1, lastPosition: c.lastPosition, stored: c.stored}
 		case domain.ChequeExpired:
+			if cheques[e.Serial] == nil {
+				continue // never redeemed: its programme's close says it (ProgrammeClosed)
+			}
 			c, err := cheque(ev, e.Serial, e.CarnetID, e.ProgrammeID)
 			if err != nil {
 				return err
 			}
 			c.status, c.closedOn = StatusExpired, e.ExpiredOn
 		case domain.ChequeBlocked:
+			if cheques[e.Serial] == nil {
+				continue // never redeemed: its carnet's cancellation says it
+			}
 			c, err := cheque(ev, e.Serial, e.CarnetID, e.ProgrammeID)
 			if err != nil {
 				return err
 			}
 			c.status, c.closedOn = StatusBlocked, domain.DateOf(e.BlockedAt.UTC())
 		case domain.ChequeReimbursementClaimed:
-			claims = append(claims, []any{e.RedemptionID, e.Serial, e.BatchID, e.ClaimedAt})
+			claims.Row()
+			claims.Text(e.RedemptionID)
+			claims.Text(e.Serial)
+			claims.Text(e.BatchID)
+			claims.Time(e.ClaimedAt)
+		case domain.ProgrammeCreated:
+			closed = append(closed, []any{e.ProgrammeID, core.PgDate(domain.Date{})})
+		case domain.ProgrammeClosed:
+			closed = append(closed, []any{e.ProgrammeID, core.PgDate(e.ClosedOn)})
 		case domain.ReimbursementBatchCreated:
 			batches[e.BatchID] = &batchRow{id: e.BatchID, cutOff: e.CutOff, createdAt: e.CreatedAt}
 			dirtyBatches = append(dirtyBatches, e.BatchID)
@@ -206,13 +223,39 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 		}
 	}
 	b := &pgx.Batch{}
-	queueCarnets(b, carnets, unique(dirtyCarnets))
-	queueCheques(b, cheques, unique(dirtyCheques))
+	for _, r := range closed {
+		b.Queue(`INSERT INTO cheque_programmes (programme_id, closed_on) VALUES ($1, $2)
+ON CONFLICT (programme_id) DO UPDATE SET closed_on = EXCLUDED.closed_on`, r...)
+	}
+	// Rows read from the table are upserted; new rows, most of them, are copied.
+	var newCarnets, oldCarnets, newCheques, oldCheques []string
+	for _, id := range unique(dirtyCarnets) {
+		if carnets[id].stored {
+			oldCarnets = append(oldCarnets, id)
+		} else {
+			newCarnets = append(newCarnets, id)
+		}
+	}
+	for _, id := range unique(dirtyCheques) {
+		if cheques[id].stored {
+			oldCheques = append(oldCheques, id)
+		} else {
+			newCheques = append(newCheques, id)
+		}
+	}
+	queueCarnets(b, carnets, oldCarnets)
+	queueCheques(b, cheques, oldCheques)
 	queueBatches(b, batches, unique(dirtyBatches))
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("cheques: %w", err)
 	}
-	return core.Copy(ctx, tx, "cheque_claims", []string{"redemption_id", "serial", "batch_id", "claimed_at"}, claims)
+	if err := copyCarnets(ctx, tx, carnets, newCarnets); err != nil {
+		return err
+	}
+	if err := copyCheques(ctx, tx, cheques, newCheques); err != nil {
+		return err
+	}
+	return claims.Send(ctx, tx, "cheque_claims", []string{"redemption_id", "serial", "batch_id", "claimed_at"})
 }
 
 func keys(m map[string]bool) []string {
@@ -243,7 +286,7 @@ func loadCarnets(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*carn
 	}
 	rows, err := tx.Query(ctx, `SELECT carnet_id, programme_id, prescriber_id, ordinal, cheque_count, cheque_value, status,
 was_issued, territory, need_level, job_seeker, minted_at, issued_at, cancelled_at, cancel_reason
-FROM cheque_carnets WHERE carnet_id = ANY($1)`, ids)
+FROM unnest($1::text[]) AS k(id) JOIN cheque_carnets ON carnet_id = k.id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("cheques: load carnets: %w", err)
 	}
@@ -256,7 +299,8 @@ FROM cheque_carnets WHERE carnet_id = ANY($1)`, ids)
 			&c.wasIssued, &c.territory, &c.need, &c.jobSeeker, &c.mintedAt, &issued, &cancelled, &c.reason); err != nil {
 			return nil, fmt.Errorf("cheques: load carnets: %w", err)
 		}
-		c.value, c.issuedAt, c.cancelledAt = value.Cents(), core.TimeOf(issued), core.TimeOf(cancelled)
+		c.value, c.issuedAt, c.cancelledAt = core.CentsOf(value), core.TimeOf(issued), core.TimeOf(cancelled)
+		c.stored = true
 		out[c.id] = &c
 	}
 	return out, rows.Err()
@@ -269,7 +313,7 @@ func loadCheques(ctx context.Context, tx pgx.Tx, serials []string) (map[string]*
 	}
 	rows, err := tx.Query(ctx, `SELECT serial, carnet_id, programme_id, status, redemption_id, place_id, place_territory,
 session_date, redeemed_at, amount, reversals, closed_on, last_position
-FROM cheques WHERE serial = ANY($1)`, serials)
+FROM unnest($1::text[]) AS k(id) JOIN cheques ON serial = k.id`, serials)
 	if err != nil {
 		return nil, fmt.Errorf("cheques: load cheques: %w", err)
 	}
@@ -282,13 +326,13 @@ FROM cheques WHERE serial = ANY($1)`, serials)
 			core.ScanDate(&c.session), &redeemedAt, &amount, &c.reversals, core.ScanDate(&c.closedOn), &c.lastPosition); err != nil {
 			return nil, fmt.Errorf("cheques: load cheques: %w", err)
 		}
-		c.redeemedAt = core.TimeOf(redeemedAt)
+		c.redeemedAt, c.stored = core.TimeOf(redeemedAt), true
 		if amount.Valid {
 			m, err := core.MoneyOf(amount)
 			if err != nil {
 				return nil, err
 			}
-			c.amount, c.hasAmount = m.Cents(), true
+			c.amount, c.hasAmount = core.CentsOf(m), true
 		}
 		out[c.serial] = &c
 	}
@@ -300,7 +344,8 @@ func loadBatches(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*batc
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT batch_id, cut_off, created_at, paid_on, bank_reference FROM cheque_batches WHERE batch_id = ANY($1)`, ids)
+	rows, err := tx.Query(ctx, `SELECT batch_id, cut_off, created_at, paid_on, bank_reference
+FROM unnest($1::text[]) AS k(id) JOIN cheque_batches ON batch_id = k.id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("cheques: load batches: %w", err)
 	}
@@ -395,4 +440,57 @@ func queueBatches(b *pgx.Batch, batches map[string]*batchRow, ids []string) {
 SELECT * FROM unnest($1::text[], $2::date[], $3::timestamptz[], $4::date[], $5::text[])
 ON CONFLICT (batch_id) DO UPDATE SET paid_on = EXCLUDED.paid_on, bank_reference = EXCLUDED.bank_reference`,
 		id, cut, created, paid, ref)
+}
+
+func copyCarnets(ctx context.Context, tx pgx.Tx, carnets map[string]*carnetRow, ids []string) error {
+	w := core.NewCopyWriter(15)
+	for _, id := range ids {
+		c := carnets[id]
+		w.Row()
+		w.Text(c.id)
+		w.Text(c.programme)
+		w.Text(c.prescriber)
+		w.Int4(int32(c.ordinal))
+		w.Int4(int32(c.count))
+		w.Cents(c.value)
+		w.Text(c.status)
+		w.Bool(c.wasIssued)
+		w.Text(c.territory)
+		w.Text(c.need)
+		w.Bool(c.jobSeeker)
+		w.Time(c.mintedAt)
+		w.Time(c.issuedAt)
+		w.Time(c.cancelledAt)
+		w.Text(c.reason)
+	}
+	return w.Send(ctx, tx, "cheque_carnets", []string{"carnet_id", "programme_id", "prescriber_id", "ordinal",
+		"cheque_count", "cheque_value", "status", "was_issued", "territory", "need_level", "job_seeker", "minted_at", "issued_at",
+		"cancelled_at", "cancel_reason"})
+}
+
+func copyCheques(ctx context.Context, tx pgx.Tx, cheques map[string]*chequeRow, serials []string) error {
+	w := core.NewCopyWriter(13)
+	for _, serial := range serials {
+		c := cheques[serial]
+		w.Row()
+		w.Text(c.serial)
+		w.Text(c.carnet)
+		w.Text(c.programme)
+		w.Text(c.status)
+		w.Text(c.redemption)
+		w.Text(c.place)
+		w.Text(c.placeTerritory)
+		w.Date(c.session)
+		w.Time(c.redeemedAt)
+		if c.hasAmount {
+			w.Cents(c.amount)
+		} else {
+			w.Null()
+		}
+		w.Int4(int32(c.reversals))
+		w.Date(c.closedOn)
+		w.Int8(c.lastPosition)
+	}
+	return w.Send(ctx, tx, "cheques", []string{"serial", "carnet_id", "programme_id", "status", "redemption_id",
+		"place_id", "place_territory", "session_date", "redeemed_at", "amount", "reversals", "closed_on", "last_position"})
 }

@@ -1,20 +1,28 @@
 // Package cheques is the cheque-status projection (SPEC §5: cheque status by
 // serial): where every cheque stands (in stock, issued, redeemed, reversed and so
-// redeemable again, expired, blocked), whether its redemption was claimed by a
-// reimbursement batch and paid, and its history.
+// redeemable again, expired, blocked), whether its standing redemption was claimed
+// by a reimbursement batch and paid, and its history.
 //
 // Tables:
 //
 //   - cheque_carnets: one row per minted carnet (programme, prescriber, size, face
 //     value, in_stock / issued / cancelled, the beneficiary's public need level);
-//   - cheques: one row per cheque whose own stream has an event (redeemed,
-//     reversed, claimed, expired, blocked). A cheque never touched has no row: its
-//     status is its carnet's (in stock or issued). Minting a carnet of ten cheques
-//     therefore writes one row, not eleven;
+//   - cheque_programmes: each programme and the day it closed;
+//   - cheques: one row per cheque that was redeemed at least once (then reversed,
+//     expired or blocked afterwards, as its stream says). A cheque never redeemed
+//     has no row: its carnet and programme imply its status (in stock or issued;
+//     blocked once its carnet is cancelled; expired once its programme closed —
+//     CancelCarnet and CloseProgramme block or expire every unredeemed cheque), so
+//     minting, issuing, and the expiry of the half of the cheques that are never
+//     used write one row per carnet, not one per cheque;
+//   - cheque_claims: the reimbursement claims, insert only (a claim never changes,
+//     and a claimed redemption can no longer be reversed);
 //   - cheque_batches: reimbursement batches (cut-off, paid on), so a claimed
-//     redemption shows as paid once its batch is;
-//   - cheque_history and cheque_carnet_history: the events of each cheque and of
-//     each carnet, merged in log order by Cheque.
+//     redemption shows as paid once its batch is.
+//
+// A cheque's history is its event stream and its carnet's: Cheque reads them from
+// the event store up to this projection's checkpoint (so that history and status
+// agree) instead of keeping a second copy of the log.
 //
 // Queries: Cheque (status and history by serial), UnclaimedRedemptions (the
 // candidates of a reimbursement batch), CountByStatus.

@@ -80,22 +80,31 @@ func Cheque(ctx context.Context, q core.Querier, serial string) (State, error) {
 	c := State{Serial: serial, CarnetID: carnetID}
 	var issuedAt, cancelledAt pgtype.Timestamptz
 	var count int
-	err = q.QueryRow(ctx, `SELECT programme_id, prescriber_id, cheque_count, cheque_value, status, territory, need_level, issued_at, cancelled_at
-FROM cheque_carnets WHERE carnet_id = $1`, carnetID).Scan(&c.ProgrammeID, &c.PrescriberID, &count,
-		core.ScanMoney(&c.FaceValue), &c.CarnetStatus, &c.Territory, &c.NeedLevel, &issuedAt, &cancelledAt)
+	var programmeClosed domain.Date
+	err = q.QueryRow(ctx, `SELECT k.programme_id, k.prescriber_id, k.cheque_count, k.cheque_value, k.status, k.territory, k.need_level,
+k.issued_at, k.cancelled_at, p.closed_on
+FROM cheque_carnets k LEFT JOIN cheque_programmes p USING (programme_id) WHERE k.carnet_id = $1`, carnetID).Scan(
+		&c.ProgrammeID, &c.PrescriberID, &count, core.ScanMoney(&c.FaceValue), &c.CarnetStatus, &c.Territory, &c.NeedLevel,
+		&issuedAt, &cancelledAt, core.ScanDate(&programmeClosed))
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && index > count) {
 		return State{}, fmt.Errorf("%w: cheque %s", core.ErrNotFound, serial)
 	}
 	if err != nil {
 		return State{}, fmt.Errorf("cheques: %w", err)
 	}
-	switch c.CarnetStatus {
-	case CarnetInStock:
-		c.Status = StatusInStock
-	case CarnetIssued:
+	// A cheque never redeemed: its carnet and programme say where it stands.
+	switch {
+	case c.CarnetStatus == CarnetCancelled:
+		c.Status = StatusBlocked
+		if d := domain.DateOf(core.TimeOf(cancelledAt)); cancelledAt.Valid {
+			c.ClosedOn = &d
+		}
+	case !programmeClosed.IsZero():
+		c.Status, c.ClosedOn = StatusExpired, &programmeClosed
+	case c.CarnetStatus == CarnetIssued:
 		c.Status = StatusIssued
 	default:
-		c.Status = StatusBlocked
+		c.Status = StatusInStock
 	}
 	var (
 		status, redemption, place, placeT, batch string
@@ -126,6 +135,7 @@ WHERE c.serial = $1`, serial).Scan(&status, &redemption, &place, &placeT, core.S
 				}
 			}
 		}
+		c.ClosedOn = nil
 		if !closed.IsZero() {
 			c.ClosedOn = &closed
 		}
@@ -213,9 +223,10 @@ func CountByStatus(ctx context.Context, q core.Querier) (map[string]int64, error
 	rows, err := q.Query(ctx, `
 SELECT status, count(*) FROM cheques GROUP BY status
 UNION ALL
-SELECT CASE k.status WHEN 'in_stock' THEN 'in_stock' WHEN 'issued' THEN 'issued' ELSE 'blocked' END,
+SELECT CASE WHEN k.status = 'cancelled' THEN 'blocked' WHEN p.closed_on IS NOT NULL THEN 'expired' ELSE k.status END,
        sum(k.cheque_count - coalesce(t.n, 0))
 FROM cheque_carnets k
+LEFT JOIN cheque_programmes p USING (programme_id)
 LEFT JOIN (SELECT carnet_id, count(*) AS n FROM cheques GROUP BY carnet_id) t USING (carnet_id)
 GROUP BY 1`)
 	if err != nil {

@@ -98,7 +98,7 @@ func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) 
 				if _, seen := allocs[k]; !seen {
 					allocOrder = append(allocOrder, k)
 				}
-				allocs[k] += a.Amount.Cents()
+				allocs[k] += core.CentsOf(a.Amount)
 			}
 		case domain.ProgrammeCreated:
 			// Always written (ON CONFLICT DO NOTHING): the cache may outlive the
@@ -106,17 +106,17 @@ func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) 
 			programmes = append(programmes, []any{e.ProgrammeID, e.Territory})
 			p.territories[e.ProgrammeID] = e.Territory
 		case domain.CarnetsMinted:
-			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.minted += e.Value.Cents() })
+			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.minted += core.CentsOf(e.Value) })
 		case domain.CarnetIssued:
-			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.issued += e.Value.Cents() })
+			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.issued += core.CentsOf(e.Value) })
 		case domain.ChequeRedeemed:
-			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.redeemed += e.Amount.Cents() })
+			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.redeemed += core.CentsOf(e.Amount) })
 		case domain.RedemptionReversed:
-			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.redeemed -= e.Amount.Cents() })
+			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.redeemed -= core.CentsOf(e.Amount) })
 		case domain.ChequeExpired:
-			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.expired += e.Amount.Cents() })
+			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.expired += core.CentsOf(e.Amount) })
 		case domain.ChequeBlocked:
-			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.blocked += e.Amount.Cents() })
+			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.blocked += core.CentsOf(e.Amount) })
 		}
 		if err != nil {
 			return err
@@ -222,7 +222,7 @@ func (p *Projection) loadTerritories(ctx context.Context, tx pgx.Tx, events []co
 	for id := range missing {
 		ids = append(ids, id)
 	}
-	rows, err := tx.Query(ctx, `SELECT programme_id, territory FROM equity_programmes WHERE programme_id = ANY($1)`, ids)
+	rows, err := tx.Query(ctx, `SELECT programme_id, territory FROM unnest($1::text[]) AS k(id) JOIN equity_programmes ON programme_id = k.id`, ids)
 	if err != nil {
 		return fmt.Errorf("equity: load programmes: %w", err)
 	}

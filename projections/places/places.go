@@ -41,6 +41,7 @@ type redemptionRow struct {
 	amount                       int64
 	reversedAt                   time.Time
 	position                     int64
+	stored                       bool // read from the table (else new: COPY)
 }
 
 type batchRow struct {
@@ -80,7 +81,8 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 		return err
 	}
 	var dirtyPlaces, dirtyReds, dirtyBatches []string
-	var lines, claims [][]any
+	var lines [][]any
+	claims := core.NewCopyWriter(3)
 	for _, ev := range events {
 		switch e := ev.Data.(type) {
 		case domain.PlaceRegistered:
@@ -101,7 +103,7 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 			dirtyPlaces = append(dirtyPlaces, e.PlaceID)
 		case domain.ChequeRedeemed:
 			reds[e.RedemptionID] = &redemptionRow{id: e.RedemptionID, place: e.PlaceID, serial: e.Serial,
-				programme: e.ProgrammeID, session: e.SessionDate, redeemedAt: e.RedeemedAt, amount: e.Amount.Cents(), position: ev.Position}
+				programme: e.ProgrammeID, session: e.SessionDate, redeemedAt: e.RedeemedAt, amount: core.CentsOf(e.Amount), position: ev.Position}
 			dirtyReds = append(dirtyReds, e.RedemptionID)
 		case domain.RedemptionReversed:
 			r := reds[e.RedemptionID]
@@ -111,12 +113,15 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 			r.reversedAt = e.ReversedAt
 			dirtyReds = append(dirtyReds, e.RedemptionID)
 		case domain.ChequeReimbursementClaimed:
-			claims = append(claims, []any{e.RedemptionID, e.BatchID, e.ClaimedAt})
+			claims.Row()
+			claims.Text(e.RedemptionID)
+			claims.Text(e.BatchID)
+			claims.Time(e.ClaimedAt)
 		case domain.ReimbursementBatchCreated:
 			batches[e.BatchID] = &batchRow{id: e.BatchID, cutOff: e.CutOff, createdAt: e.CreatedAt}
 			dirtyBatches = append(dirtyBatches, e.BatchID)
 			for _, l := range e.Lines {
-				lines = append(lines, []any{e.BatchID, l.PlaceID, l.Amount.Cents(), int32(l.Count)})
+				lines = append(lines, []any{e.BatchID, l.PlaceID, core.CentsOf(l.Amount), int32(l.Count)})
 			}
 		case domain.ReimbursementBatchPaid:
 			b := batches[e.BatchID]
@@ -141,7 +146,15 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
 ON CONFLICT (place_id) DO UPDATE SET name = EXCLUDED.name, siret = EXCLUDED.siret, territory = EXCLUDED.territory,
   label_status = EXCLUDED.label_status, label_effective_on = EXCLUDED.label_effective_on`, id, name, siret, territory, label, on)
 	}
-	if ids := unique(dirtyReds); len(ids) > 0 {
+	var newReds, oldReds []string
+	for _, id := range unique(dirtyReds) {
+		if reds[id].stored {
+			oldReds = append(oldReds, id)
+		} else {
+			newReds = append(newReds, id)
+		}
+	}
+	if ids := oldReds; len(ids) > 0 {
 		n := len(ids)
 		id, place, serial, programme := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		session := make([]pgtype.Date, n)
@@ -186,7 +199,25 @@ ON CONFLICT DO NOTHING`, bs, ps, as, cs)
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("places: %w", err)
 	}
-	return core.Copy(ctx, tx, "place_claims", []string{"redemption_id", "batch_id", "claimed_at"}, claims)
+	w := core.NewCopyWriter(9)
+	for _, id := range newReds {
+		r := reds[id]
+		w.Row()
+		w.Text(r.id)
+		w.Text(r.place)
+		w.Text(r.serial)
+		w.Text(r.programme)
+		w.Date(r.session)
+		w.Time(r.redeemedAt)
+		w.Cents(r.amount)
+		w.Time(r.reversedAt)
+		w.Int8(r.position)
+	}
+	if err := w.Send(ctx, tx, "place_redemptions", []string{"redemption_id", "place_id", "serial",
+		"programme_id", "session_date", "redeemed_at", "amount", "reversed_at", "position"}); err != nil {
+		return fmt.Errorf("places: %w", err)
+	}
+	return claims.Send(ctx, tx, "place_claims", []string{"redemption_id", "batch_id", "claimed_at"})
 }
 
 func labelStatus(a domain.LabelAction) string {
@@ -226,7 +257,8 @@ func loadPlaces(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*place
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT place_id, name, siret, territory, label_status, label_effective_on FROM place_info WHERE place_id = ANY($1)`, ids)
+	rows, err := tx.Query(ctx, `SELECT place_id, name, siret, territory, label_status, label_effective_on
+FROM unnest($1::text[]) AS k(id) JOIN place_info ON place_id = k.id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("places: load: %w", err)
 	}
@@ -247,7 +279,7 @@ func loadRedemptions(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*
 		return out, nil
 	}
 	rows, err := tx.Query(ctx, `SELECT redemption_id, place_id, serial, programme_id, session_date, redeemed_at, amount,
-reversed_at, position FROM place_redemptions WHERE redemption_id = ANY($1)`, ids)
+reversed_at, position FROM unnest($1::text[]) AS k(id) JOIN place_redemptions ON redemption_id = k.id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("places: load: %w", err)
 	}
@@ -260,7 +292,7 @@ reversed_at, position FROM place_redemptions WHERE redemption_id = ANY($1)`, ids
 			core.ScanMoney(&amount), &reversed, &r.position); err != nil {
 			return nil, err
 		}
-		r.amount, r.reversedAt = amount.Cents(), core.TimeOf(reversed)
+		r.amount, r.reversedAt, r.stored = core.CentsOf(amount), core.TimeOf(reversed), true
 		out[r.id] = &r
 	}
 	return out, rows.Err()
@@ -271,7 +303,8 @@ func loadBatches(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*batc
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT batch_id, cut_off, created_at, paid_on, bank_reference FROM place_batches WHERE batch_id = ANY($1)`, ids)
+	rows, err := tx.Query(ctx, `SELECT batch_id, cut_off, created_at, paid_on, bank_reference
+FROM unnest($1::text[]) AS k(id) JOIN place_batches ON batch_id = k.id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("places: load: %w", err)
 	}

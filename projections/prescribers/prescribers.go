@@ -45,6 +45,7 @@ type carnetRow struct {
 	jobSeeker                 bool
 	mintedAt                  time.Time
 	issuedAt, cancelledAt     time.Time
+	stored                    bool // read from the table (else new: COPY)
 }
 
 // Apply records prescribers and folds carnet events (minted into a prescriber's
@@ -71,7 +72,7 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 			info = append(info, [4]string{e.PrescriberID, e.Name, string(e.Kind), e.Territory})
 		case domain.CarnetMinted:
 			carnets[e.CarnetID] = &carnetRow{id: e.CarnetID, prescriber: e.PrescriberID, programme: e.ProgrammeID,
-				count: len(e.Serials), value: e.ChequeValue.Cents() * int64(len(e.Serials)), status: CarnetInStock, mintedAt: e.MintedAt}
+				count: len(e.Serials), value: core.CentsOf(e.ChequeValue) * int64(len(e.Serials)), status: CarnetInStock, mintedAt: e.MintedAt}
 			dirty = append(dirty, e.CarnetID)
 		case domain.CarnetIssued:
 			c := carnets[e.CarnetID]
@@ -100,11 +101,15 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
 ON CONFLICT (prescriber_id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, territory = EXCLUDED.territory`, id, name, kind, territory)
 	}
 	seen := map[string]bool{}
-	var keys []string
+	var keys, fresh []string
 	for _, id := range dirty {
 		if !seen[id] {
 			seen[id] = true
-			keys = append(keys, id)
+			if carnets[id].stored {
+				keys = append(keys, id)
+			} else {
+				fresh = append(fresh, id)
+			}
 		}
 	}
 	if n := len(keys); n > 0 {
@@ -130,6 +135,30 @@ ON CONFLICT (carnet_id) DO UPDATE SET status = EXCLUDED.status, was_issued = EXC
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("prescribers: %w", err)
 	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	w := core.NewCopyWriter(12)
+	for _, id := range fresh {
+		c := carnets[id]
+		w.Row()
+		w.Text(c.id)
+		w.Text(c.prescriber)
+		w.Text(c.programme)
+		w.Int4(int32(c.count))
+		w.Cents(c.value)
+		w.Text(c.status)
+		w.Bool(c.wasIssued)
+		w.Text(c.need)
+		w.Bool(c.jobSeeker)
+		w.Time(c.mintedAt)
+		w.Time(c.issuedAt)
+		w.Time(c.cancelledAt)
+	}
+	if err := w.Send(ctx, tx, "prescriber_carnets", []string{"carnet_id", "prescriber_id", "programme_id",
+		"cheque_count", "value", "status", "was_issued", "need_level", "job_seeker", "minted_at", "issued_at", "cancelled_at"}); err != nil {
+		return fmt.Errorf("prescribers: %w", err)
+	}
 	return nil
 }
 
@@ -139,7 +168,8 @@ func load(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*carnetRow, 
 		return out, nil
 	}
 	rows, err := tx.Query(ctx, `SELECT carnet_id, prescriber_id, programme_id, cheque_count, value, status, was_issued,
-need_level, job_seeker, minted_at, issued_at, cancelled_at FROM prescriber_carnets WHERE carnet_id = ANY($1)`, ids)
+need_level, job_seeker, minted_at, issued_at, cancelled_at
+FROM unnest($1::text[]) AS k(id) JOIN prescriber_carnets ON carnet_id = k.id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("prescribers: load: %w", err)
 	}
@@ -152,7 +182,7 @@ need_level, job_seeker, minted_at, issued_at, cancelled_at FROM prescriber_carne
 			&c.need, &c.jobSeeker, &c.mintedAt, &issued, &cancelled); err != nil {
 			return nil, err
 		}
-		c.value, c.issuedAt, c.cancelledAt = value.Cents(), core.TimeOf(issued), core.TimeOf(cancelled)
+		c.value, c.issuedAt, c.cancelledAt, c.stored = core.CentsOf(value), core.TimeOf(issued), core.TimeOf(cancelled), true
 		out[c.id] = &c
 	}
 	return out, rows.Err()

@@ -90,22 +90,22 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 		case domain.AdvanceGranted:
 			advances = append(advances, []any{e.ContributionID, e.AdvanceID, e.FunderID, e.FundID, e.ProgrammeID, core.Numeric(e.Amount), core.PgDate(e.GrantedOn)})
 			m := movement(domain.MovementAdvance, e.AdvanceID)
-			m.amount, m.hasAmount, m.date, m.ref = e.Amount.Cents(), true, e.GrantedOn, e.ContributionID
+			m.amount, m.hasAmount, m.date, m.ref = core.CentsOf(e.Amount), true, e.GrantedOn, e.ContributionID
 		case domain.AdvanceRepaid:
 			repayments = append(repayments, []any{e.ContributionID, e.RepaymentID, e.AdvanceID, core.Numeric(e.Amount), core.PgDate(e.RepaidOn)})
 			m := movement(domain.MovementRepayment, e.RepaymentID)
-			m.amount, m.hasAmount, m.date, m.ref = e.Amount.Cents(), true, e.RepaidOn, e.ContributionID
+			m.amount, m.hasAmount, m.date, m.ref = core.CentsOf(e.Amount), true, e.RepaidOn, e.ContributionID
 		case domain.ContributionReceived:
 			m := movement(domain.MovementReceipt, e.ReceiptID)
-			m.amount, m.hasAmount, m.date, m.ref = e.Amount.Cents(), true, e.ReceivedOn, e.ContributionID
+			m.amount, m.hasAmount, m.date, m.ref = core.CentsOf(e.Amount), true, e.ReceivedOn, e.ContributionID
 		case domain.ReimbursementBatchPaid:
 			m := movement(domain.MovementReimbursementPayment, e.BatchID)
-			m.amount, m.hasAmount, m.date, m.ref = e.Total.Cents(), true, e.PaidOn, e.BankReference
+			m.amount, m.hasAmount, m.date, m.ref = core.CentsOf(e.Total), true, e.PaidOn, e.BankReference
 		case domain.MovementMatched:
 			m := movement(e.MovementKind, e.MovementID)
 			m.line, m.matchedAt = e.BankLineID, e.MatchedAt
 		case domain.BankLineImported:
-			lines[e.BankLineID] = &lineRow{id: e.BankLineID, date: e.Date, amount: e.Amount.Cents(), ref: e.Reference, label: e.Label}
+			lines[e.BankLineID] = &lineRow{id: e.BankLineID, date: e.Date, amount: core.CentsOf(e.Amount), ref: e.Reference, label: e.Label}
 			dirtyLines = append(dirtyLines, e.BankLineID)
 		case domain.BankLineMatched:
 			l := lines[e.BankLineID]
@@ -188,7 +188,7 @@ func loadLines(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*lineRo
 		return out, nil
 	}
 	rows, err := tx.Query(ctx, `SELECT bank_line_id, value_date, amount, reference, label, movement_kind, movement_id, matched_at
-FROM treasury_bank_lines WHERE bank_line_id = ANY($1)`, ids)
+FROM unnest($1::text[]) AS k(id) JOIN treasury_bank_lines ON bank_line_id = k.id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("treasury: load: %w", err)
 	}
@@ -200,7 +200,7 @@ FROM treasury_bank_lines WHERE bank_line_id = ANY($1)`, ids)
 		if err := rows.Scan(&l.id, core.ScanDate(&l.date), core.ScanMoney(&amount), &l.ref, &l.label, &l.kind, &l.movement, &matched); err != nil {
 			return nil, err
 		}
-		l.amount, l.matchedAt = amount.Cents(), core.TimeOf(matched)
+		l.amount, l.matchedAt = core.CentsOf(amount), core.TimeOf(matched)
 		out[l.id] = &l
 	}
 	return out, rows.Err()
@@ -233,7 +233,7 @@ FROM treasury_movements m JOIN unnest($1::text[], $2::text[]) AS u(k, id) ON m.k
 			if err != nil {
 				return nil, err
 			}
-			m.amount, m.hasAmount = a.Cents(), true
+			m.amount, m.hasAmount = core.CentsOf(a), true
 		}
 		m.matchedAt = core.TimeOf(matched)
 		out[m.key] = &m

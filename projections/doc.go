@@ -1,0 +1,48 @@
+// Package projections keeps the ledger's read models (SPEC §5) up to date from the
+// event store, with exactly-once effect, and rebuilds them from position zero.
+//
+// # The contract
+//
+// A Projection (balances, cheques, equity, audit, places, prescribers, treasury:
+// one package each under projections/, listed by All) owns some tables and an Apply
+// that writes the effect of a batch of events into them inside a transaction. The
+// Runner calls Apply and moves the projection's checkpoint (projection_checkpoints:
+// the cursor of the last event applied, in the gap-free reading order of the event
+// store) in the same transaction, after locking the checkpoint row. So the tables
+// always hold the effect of exactly the log prefix up to the checkpoint: an event at
+// or before it is skipped (a redelivery), a batch that starts after it first pulls
+// the missing events from the store (a lost or reordered delivery), and a crash
+// before the commit leaves nothing behind.
+//
+// # Live delivery through Watermill
+//
+// Start runs a Service: a Relay tails the store from the lowest checkpoint and
+// publishes one message per page of events (JSON: the events and the cursor the page
+// starts after; a UUID derived from the page's cursors) to Topic; a Watermill router
+// runs one handler per projection on that topic with the Recoverer, a bounded Retry
+// with backoff, a PoisonQueue to PoisonTopic and Watermill's Prometheus metrics. The
+// transport is chosen by configuration (Transport; in-process GoChannel by default).
+// Nothing assumes a single process: the checkpoint, not the transport, decides what
+// is applied, so several processes may run relays and handlers on one database
+// (a later issue adds NATS JetStream). A page that keeps failing goes to the poison
+// queue and is retried from the store by the next page or by the relay's resync:
+// a projection stops at a bad event, it never skips one.
+//
+// Readers that wrote first wait for their write with WaitFor (the API's
+// min_position); the lag gauge passledger_projection_lag_events{projection} shows
+// how far each projection is behind the head.
+//
+// # Rebuild
+//
+// Rebuild truncates the tables of some projections and resets their checkpoints in
+// one transaction, then replays the whole log: pages are read ahead, each event is
+// decoded once on every core, and every page is applied to every projection
+// concurrently through the same Runner. `passledger replay` calls it.
+//
+// # What must not happen here
+//
+// No projection decides anything or writes to the event store; none reads another
+// projection's tables (each is checkpointed and rebuilt on its own); no figure
+// depends on how the log is cut into batches (live and rebuilt tables are equal row
+// for row, which the tests check); money is never a float.
+package projections

@@ -1,0 +1,23 @@
+package projections
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/passnumerique/passledger/eventstore"
+)
+
+// WithTestHooks returns c with the crash-simulation hooks set: before runs inside a
+// page's transaction after its rows and checkpoint are written, before the commit;
+// after runs once the page is committed, before the message is acknowledged.
+func WithTestHooks(c Config, before func(ctx context.Context, name string, last eventstore.Cursor) error,
+	after func(ctx context.Context, name string, res Result) error) Config {
+	c.beforeCommit, c.afterCommit = before, after
+	return c
+}
+
+// RebuildWithPageSize is Rebuild with another page size.
+func RebuildWithPageSize(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, ps []Projection, pageSize int, progress func(done, total int64)) error {
+	return rebuild(ctx, pool, store, ps, pageSize, progress)
+}

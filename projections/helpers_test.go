@@ -1,0 +1,156 @@
+package projections_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/internal/pgtest"
+	"github.com/passnumerique/passledger/projections"
+)
+
+// dump returns every projection table (and the checkpoints' cursors) as sorted text
+// rows, for a row-for-row comparison.
+func dump(t testing.TB, ctx context.Context, pool *pgxpool.Pool, ps []projections.Projection) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, p := range ps {
+		for _, table := range p.Tables() {
+			rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT x::text FROM %s x ORDER BY 1`, pgx.Identifier{table}.Sanitize()))
+			if err != nil {
+				t.Fatalf("dump %s: %v", table, err)
+			}
+			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				t.Fatalf("dump %s: %v", table, err)
+			}
+			out[table] = lines
+		}
+	}
+	rows, err := pool.Query(ctx, `SELECT name || ' ' || transaction_id::text || '/' || position FROM projection_checkpoints ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cps, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["projection_checkpoints"] = cps
+	return out
+}
+
+// sameDump fails the test at the first difference between two dumps.
+func sameDump(t testing.TB, what string, a, b map[string][]string) {
+	t.Helper()
+	var tables []string
+	for k := range a {
+		tables = append(tables, k)
+	}
+	sort.Strings(tables)
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d tables vs %d", what, len(a), len(b))
+	}
+	for _, table := range tables {
+		x, y := a[table], b[table]
+		if len(x) != len(y) {
+			t.Errorf("%s: %s has %d rows vs %d", what, table, len(x), len(y))
+			continue
+		}
+		for i := range x {
+			if x[i] != y[i] {
+				t.Errorf("%s: %s row %d differs:\n  %s\n  %s", what, table, i, x[i], y[i])
+				break
+			}
+		}
+	}
+}
+
+// lastEvent returns the cursor of the last event stored, visible to readers or not
+// yet (the reading watermark is cluster-wide: a transaction of another database of
+// the server holds it back for a moment).
+func lastEvent(t testing.TB, ctx context.Context, pool *pgxpool.Pool) eventstore.Cursor {
+	t.Helper()
+	var c eventstore.Cursor
+	if err := pool.QueryRow(ctx, `SELECT transaction_id, position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1`).
+		Scan(&c.TxID, &c.Position); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// waitVisible waits until every event stored is visible to readers (below the
+// watermark), so that a rebuild or a read sees them all.
+func waitVisible(t testing.TB, ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store) {
+	t.Helper()
+	last := lastEvent(t, ctx, pool)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		head, err := store.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if head == last {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("events up to %s not visible after a minute (head %s)", last, head)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitHead waits until every projection's checkpoint reached the last event stored.
+func waitHead(t testing.TB, ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, ps []projections.Projection, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	head := lastEvent(t, ctx, pool)
+	for {
+		cps, err := projections.Checkpoints(ctx, pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		behind := ""
+		for _, p := range ps {
+			if cps[p.Name()].Less(head) {
+				behind += fmt.Sprintf(" %s@%s", p.Name(), cps[p.Name()])
+			}
+		}
+		if behind == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("projections not at head %s after %s:%s", head, timeout, behind)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func startService(t testing.TB, ctx context.Context, cfg projections.Config) *projections.Service {
+	t.Helper()
+	if cfg.Registerer == nil {
+		cfg.Registerer = prometheus.NewRegistry()
+	}
+	svc, err := projections.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Close() })
+	return svc
+}
+
+func names(ps []projections.Projection) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Name())
+	}
+	return out
+}
+
+type dbT = *pgtest.DB

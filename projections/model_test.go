@@ -1,0 +1,220 @@
+package projections_test
+
+import (
+	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/projections/internal/history"
+)
+
+// model holds figures computed straight from the generated events, by plain folds
+// written for the test, to check the projections against (never by calling the code
+// under test).
+type model struct {
+	balances map[string]domain.Money
+
+	progTerritory map[string]string
+	needs         map[string]domain.TerritoryNeedRecorded
+	allocated     map[string]domain.Money // territory → péréquation allocations
+	minted        map[string]domain.Money // by programme territory
+	issued        map[string]domain.Money
+	redeemed      map[string]domain.Money
+	expired       map[string]domain.Money
+	blocked       map[string]domain.Money
+
+	funders map[string]*funderModel
+
+	redemptions map[string]*redemptionModel
+	batchPaid   map[string]domain.Date
+	batchOf     map[string]string // redemption → batch
+
+	carnets   map[string]*domain.CarnetState
+	cheques   map[string]*domain.ChequeState
+	chequesOf map[string]int64 // programme → cheques minted
+
+	advances   map[string]*advanceModel
+	lines      map[string]*domain.BankLineState
+	movements  map[string]domain.Movement // kind/id → movement
+	matchedMov map[string]bool
+}
+
+type funderModel struct {
+	pledged, received, advanced, advanceRepaid domain.Money
+	allocatedBy                                map[string]domain.Money // territory
+	redeemedByPlace                            map[string]domain.Money
+	redeemedByTerritory                        map[string]domain.Money
+	expired, blocked, unminted, reimbursed     domain.Money
+	fees                                       domain.Money
+}
+
+type redemptionModel struct {
+	ev       domain.ChequeRedeemed
+	reversed bool
+}
+
+type advanceModel struct {
+	ev      domain.AdvanceGranted
+	repaid  []domain.AdvanceRepaid
+	granted domain.Date
+}
+
+func newModel(records []history.Record) *model {
+	m := &model{
+		balances: map[string]domain.Money{}, progTerritory: map[string]string{},
+		needs: map[string]domain.TerritoryNeedRecorded{}, allocated: map[string]domain.Money{},
+		minted: map[string]domain.Money{}, issued: map[string]domain.Money{}, redeemed: map[string]domain.Money{},
+		expired: map[string]domain.Money{}, blocked: map[string]domain.Money{},
+		funders: map[string]*funderModel{}, redemptions: map[string]*redemptionModel{},
+		batchPaid: map[string]domain.Date{}, batchOf: map[string]string{},
+		carnets: map[string]*domain.CarnetState{}, cheques: map[string]*domain.ChequeState{}, chequesOf: map[string]int64{},
+		advances: map[string]*advanceModel{}, lines: map[string]*domain.BankLineState{},
+		movements: map[string]domain.Movement{}, matchedMov: map[string]bool{},
+	}
+	funder := func(id string) *funderModel {
+		f := m.funders[id]
+		if f == nil {
+			f = &funderModel{allocatedBy: map[string]domain.Money{}, redeemedByPlace: map[string]domain.Money{}, redeemedByTerritory: map[string]domain.Money{}}
+			m.funders[id] = f
+		}
+		return f
+	}
+	add := func(mm map[string]domain.Money, k string, v domain.Money) { mm[k] = mm[k].Add(v) }
+	batchRedemptions := map[string][]string{}
+	for _, r := range records {
+		for _, p := range domain.Postings(r.Event) {
+			add(m.balances, p.Account, p.Amount)
+		}
+		switch e := r.Event.(type) {
+		case domain.FunderRegistered:
+			funder(e.FunderID)
+		case domain.TerritoryNeedRecorded:
+			if old, ok := m.needs[e.Code]; !ok || !e.AsOf.Before(old.AsOf) {
+				m.needs[e.Code] = e
+			}
+		case domain.PerequationRun:
+			for _, a := range e.Allocations {
+				add(m.allocated, a.Code, a.Amount)
+			}
+		case domain.ProgrammeCreated:
+			m.progTerritory[e.ProgrammeID] = e.Territory
+			for _, s := range e.Funders {
+				add(funder(s.FunderID).allocatedBy, e.Territory, s.Amount)
+			}
+		case domain.ContributionPledged:
+			f := funder(e.FunderID)
+			f.pledged = f.pledged.Add(e.Amount)
+		case domain.ContributionReceived:
+			f := funder(e.FunderID)
+			f.received = f.received.Add(e.Amount)
+			m.movements["receipt/"+e.ReceiptID] = domain.Movement{Kind: domain.MovementReceipt, ID: e.ReceiptID, Amount: e.Amount, Date: e.ReceivedOn}
+		case domain.AdvanceGranted:
+			f := funder(e.FunderID)
+			f.advanced = f.advanced.Add(e.Amount)
+			m.advances[e.AdvanceID] = &advanceModel{ev: e, granted: e.GrantedOn}
+			m.movements["advance/"+e.AdvanceID] = domain.Movement{Kind: domain.MovementAdvance, ID: e.AdvanceID, Amount: e.Amount, Date: e.GrantedOn}
+		case domain.AdvanceRepaid:
+			f := funder(e.FunderID)
+			f.advanceRepaid = f.advanceRepaid.Add(e.Amount)
+			a := m.advances[e.AdvanceID]
+			a.repaid = append(a.repaid, e)
+			m.movements["repayment/"+e.RepaymentID] = domain.Movement{Kind: domain.MovementRepayment, ID: e.RepaymentID, Amount: e.Amount, Date: e.RepaidOn}
+		case domain.CarnetsMinted:
+			add(m.minted, m.progTerritory[e.ProgrammeID], e.Value)
+			m.chequesOf[e.ProgrammeID] += int64(e.ChequeCount)
+		case domain.CarnetMinted:
+			c := &domain.CarnetState{}
+			c.Apply(e)
+			m.carnets[e.CarnetID] = c
+		case domain.CarnetIssued:
+			m.carnets[e.CarnetID].Apply(e)
+			add(m.issued, e.Territory, e.Value)
+		case domain.CarnetCancelled:
+			m.carnets[e.CarnetID].Apply(e)
+		case domain.ChequeRedeemed:
+			m.cheque(e.Serial).Apply(e)
+			add(m.redeemed, e.ProgrammeTerritory, e.Amount)
+			m.redemptions[e.RedemptionID] = &redemptionModel{ev: e}
+			for _, s := range e.Attribution {
+				f := funder(s.FunderID)
+				add(f.redeemedByPlace, e.PlaceID, s.Amount)
+				add(f.redeemedByTerritory, e.PlaceTerritory, s.Amount)
+			}
+			for _, s := range e.FeeAttribution {
+				f := funder(s.FunderID)
+				f.fees = f.fees.Add(s.Amount)
+			}
+		case domain.RedemptionReversed:
+			m.cheque(e.Serial).Apply(e)
+			add(m.redeemed, e.ProgrammeTerritory, e.Amount.Neg())
+			m.redemptions[e.RedemptionID].reversed = true
+			for _, s := range e.Attribution {
+				f := funder(s.FunderID)
+				add(f.redeemedByPlace, e.PlaceID, s.Amount.Neg())
+				add(f.redeemedByTerritory, e.PlaceTerritory, s.Amount.Neg())
+			}
+			for _, s := range e.FeeAttribution {
+				f := funder(s.FunderID)
+				f.fees = f.fees.Sub(s.Amount)
+			}
+		case domain.ChequeExpired:
+			m.cheque(e.Serial).Apply(e)
+			add(m.expired, m.progTerritory[e.ProgrammeID], e.Amount)
+			for _, s := range e.Attribution {
+				f := funder(s.FunderID)
+				f.expired = f.expired.Add(s.Amount)
+			}
+		case domain.ChequeBlocked:
+			m.cheque(e.Serial).Apply(e)
+			add(m.blocked, m.progTerritory[e.ProgrammeID], e.Amount)
+			for _, s := range e.Attribution {
+				f := funder(s.FunderID)
+				f.blocked = f.blocked.Add(s.Amount)
+			}
+		case domain.ProgrammeClosed:
+			for _, s := range e.UnmintedAttribution {
+				f := funder(s.FunderID)
+				f.unminted = f.unminted.Add(s.Amount)
+			}
+		case domain.ChequeReimbursementClaimed:
+			m.cheque(e.Serial).Apply(e)
+			m.batchOf[e.RedemptionID] = e.BatchID
+		case domain.ReimbursementBatchCreated:
+			for _, r := range e.Redemptions {
+				batchRedemptions[e.BatchID] = append(batchRedemptions[e.BatchID], r.RedemptionID)
+			}
+		case domain.ReimbursementBatchPaid:
+			m.batchPaid[e.BatchID] = e.PaidOn
+			m.movements["reimbursement_payment/"+e.BatchID] = domain.Movement{Kind: domain.MovementReimbursementPayment, ID: e.BatchID, Amount: e.Total, Date: e.PaidOn}
+			for _, id := range batchRedemptions[e.BatchID] {
+				for _, s := range m.redemptions[id].ev.Attribution {
+					f := funder(s.FunderID)
+					f.reimbursed = f.reimbursed.Add(s.Amount)
+				}
+			}
+		case domain.BankLineImported:
+			l := &domain.BankLineState{}
+			l.Apply(e)
+			m.lines[e.BankLineID] = l
+		case domain.BankLineMatched:
+			m.lines[e.BankLineID].Apply(e)
+		case domain.MovementMatched:
+			m.matchedMov[string(e.MovementKind)+"/"+e.MovementID] = true
+		}
+	}
+	return m
+}
+
+func (m *model) cheque(serial string) *domain.ChequeState {
+	c := m.cheques[serial]
+	if c == nil {
+		c = &domain.ChequeState{}
+		m.cheques[serial] = c
+	}
+	return c
+}
+
+func sumMap(mm map[string]domain.Money) domain.Money {
+	var s domain.Money
+	for _, v := range mm {
+		s = s.Add(v)
+	}
+	return s
+}
