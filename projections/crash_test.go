@@ -52,7 +52,8 @@ func TestCrashSafety(t *testing.T) {
 				t.Fatal(err)
 			}
 			var (
-				svc    *projections.Service
+				svc    atomic.Pointer[projections.Service]
+				ready  = make(chan struct{})
 				pages  atomic.Int32
 				killed = make(chan eventstore.Cursor, 1)
 				once   sync.Once
@@ -63,8 +64,8 @@ func TestCrashSafety(t *testing.T) {
 				}
 				var err error
 				once.Do(func() {
-					go func() { _ = svc.Close() }() // the process dies
-					<-ctx.Done()                    // …and takes the transaction with it
+					go func() { <-ready; _ = svc.Load().Close() }() // the process dies
+					<-ctx.Done()                                    // …and takes the transaction with it
 					err = ctx.Err()
 					killed <- last
 				})
@@ -84,17 +85,19 @@ func TestCrashSafety(t *testing.T) {
 			}
 			cfg := projections.WithTestHooks(projections.Config{Pool: d.Pool, Store: store, Projections: projections.All(),
 				PageSize: 250, Logger: quiet, Registerer: prometheus.NewRegistry()}, before, after)
-			svc, err = projections.Start(ctx, cfg)
+			started, err := projections.Start(ctx, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
+			svc.Store(started)
+			close(ready)
 			var last eventstore.Cursor
 			select {
 			case last = <-killed:
 			case <-time.After(time.Minute):
 				t.Fatal("the kill never happened")
 			}
-			_ = svc.Close()
+			_ = started.Close()
 			cp, err := projections.Checkpoint(ctx, d.Pool, tc.proj)
 			if err != nil {
 				t.Fatal(err)

@@ -96,8 +96,10 @@ type batchRow struct {
 
 // Apply folds the batch's events onto the rows they touch: it loads the existing
 // rows of the carnets, cheques and batches named in the batch (one query each),
-// applies the events in order in memory, then writes the rows back with one upsert
-// per table; claims are appended with COPY.
+// applies the events in order in memory, then writes the rows back: new rows with a
+// binary COPY, rows that were read with one upsert per table; claims are appended
+// with COPY. The ChequeExpired and ChequeBlocked of a cheque without a row write
+// nothing: its programme's close or its carnet's cancellation implies them.
 func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) error {
 	carnetIDs, serials, batchIDs := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, ev := range events {

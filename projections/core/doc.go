@@ -1,8 +1,10 @@
 // Package core holds what every projection shares: the decoded Event a projection
-// applies, the Projection interface, the Querier its query functions take, the
-// business date of an event (EffectiveDate), and small SQL helpers that move exact
-// money and civil dates between Go and PostgreSQL (numeric(18,2), date) and write
-// whole batches in few round trips (Upsert over unnest arrays, COPY).
+// applies (Decode, with a fast path for the event types a log is mostly made of,
+// proven equal to domain.DecodeEvent), the Projection interface, the Querier its
+// query functions take, the business date of an event (EffectiveDate), checkpoint
+// reads, and small SQL helpers that move exact money and civil dates between Go and
+// PostgreSQL (numeric(18,2) as cents, date) and write whole batches in few round
+// trips (CopyWriter, a hand-written binary COPY stream; Copy; SendBatch).
 //
 // It exists so that the projection packages (projections/balances, …) and the
 // framework (package projections, which runs them) can both use these types without an

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -114,118 +113,6 @@ func (s DateScanner) ScanDate(d pgtype.Date) error {
 
 // ScanDate returns a Scan destination that fills d from a date column.
 func ScanDate(d *domain.Date) DateScanner { return DateScanner{D: d} }
-
-// Upsert writes many rows in one statement: INSERT … SELECT FROM unnest(arrays) ON
-// CONFLICT (key) DO UPDATE. Each column is given as a Go slice (all of the same
-// length) and its SQL array type. Keys must be unique within one Upsert (aggregate
-// first): PostgreSQL refuses to update one row twice in a statement.
-type Upsert struct {
-	table    string
-	conflict []string
-	cols     []string
-	types    []string
-	vals     []any
-	set      string
-	nothing  bool
-	rows     int
-}
-
-// NewUpsert starts an upsert into table whose conflict target is the given key
-// columns.
-func NewUpsert(table string, key ...string) *Upsert {
-	return &Upsert{table: table, conflict: key, rows: -1}
-}
-
-// Col adds a column: its name, the SQL type of one element ("text", "numeric",
-// "date", …) and its values, a slice with one element per row.
-func (u *Upsert) Col(name, sqlType string, values any, n int) *Upsert {
-	if u.rows >= 0 && u.rows != n {
-		panic(fmt.Sprintf("projections: upsert %s: column %s has %d rows, want %d", u.table, name, n, u.rows))
-	}
-	u.rows = n
-	u.cols = append(u.cols, name)
-	u.types = append(u.types, sqlType)
-	u.vals = append(u.vals, values)
-	return u
-}
-
-// Set replaces the default update (every non-key column takes the new value) with
-// a custom SET clause, e.g. "balance = account_balances.balance + EXCLUDED.balance".
-func (u *Upsert) Set(clause string) *Upsert { u.set = clause; return u }
-
-// DoNothing keeps existing rows unchanged on conflict.
-func (u *Upsert) DoNothing() *Upsert { u.nothing = true; return u }
-
-// Len returns the number of rows.
-func (u *Upsert) Len() int { return max(u.rows, 0) }
-
-// SQL returns the statement and its arguments.
-func (u *Upsert) SQL() (string, []any) {
-	var b strings.Builder
-	b.WriteString("INSERT INTO ")
-	b.WriteString(u.table)
-	b.WriteString(" (")
-	b.WriteString(strings.Join(u.cols, ", "))
-	b.WriteString(") SELECT * FROM unnest(")
-	for i, t := range u.types {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d::%s[]", i+1, t)
-	}
-	b.WriteString(")")
-	if len(u.conflict) > 0 {
-		b.WriteString(" ON CONFLICT (")
-		b.WriteString(strings.Join(u.conflict, ", "))
-		b.WriteString(") DO ")
-		switch {
-		case u.nothing:
-			b.WriteString("NOTHING")
-		case u.set != "":
-			b.WriteString("UPDATE SET ")
-			b.WriteString(u.set)
-		default:
-			isKey := map[string]bool{}
-			for _, k := range u.conflict {
-				isKey[k] = true
-			}
-			var sets []string
-			for _, c := range u.cols {
-				if !isKey[c] {
-					sets = append(sets, c+" = EXCLUDED."+c)
-				}
-			}
-			if len(sets) == 0 {
-				b.WriteString("NOTHING")
-			} else {
-				b.WriteString("UPDATE SET ")
-				b.WriteString(strings.Join(sets, ", "))
-			}
-		}
-	}
-	return b.String(), u.vals
-}
-
-// Queue adds the statement to a pipelined batch (nothing when there is no row).
-func (u *Upsert) Queue(b *pgx.Batch) {
-	if u.Len() == 0 {
-		return
-	}
-	sql, args := u.SQL()
-	b.Queue(sql, args...)
-}
-
-// Exec runs the statement (nothing when there is no row).
-func (u *Upsert) Exec(ctx context.Context, tx pgx.Tx) error {
-	if u.Len() == 0 {
-		return nil
-	}
-	sql, args := u.SQL()
-	if _, err := tx.Exec(ctx, sql, args...); err != nil {
-		return fmt.Errorf("upsert %s: %w", u.table, err)
-	}
-	return nil
-}
 
 // SendBatch runs a pipelined batch and reports the first error.
 func SendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {

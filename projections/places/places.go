@@ -53,9 +53,9 @@ type batchRow struct {
 }
 
 // Apply loads the places, redemptions and batches the events touch, folds the
-// events onto them in order, and writes them back (one upsert per table); claims
-// are appended with COPY, and batch lines inserted once, from
-// ReimbursementBatchCreated.
+// events onto them in order, and writes them back (new redemptions with a binary
+// COPY, the others with one upsert per table); claims are appended with COPY, and
+// batch lines inserted once, from ReimbursementBatchCreated.
 func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) error {
 	placeIDs, redemptionIDs, batchIDs := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, ev := range events {

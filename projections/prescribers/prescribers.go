@@ -49,7 +49,8 @@ type carnetRow struct {
 }
 
 // Apply records prescribers and folds carnet events (minted into a prescriber's
-// stock, issued, cancelled) onto one row per carnet.
+// stock, issued, cancelled) onto one row per carnet (new carnets with a binary COPY,
+// carnets read back with an upsert).
 func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) error {
 	var ids []string
 	for _, ev := range events {

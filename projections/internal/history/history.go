@@ -118,24 +118,21 @@ type world struct {
 	lines         map[string]*domain.BankLineState
 
 	// plans and queues
-	planned     map[string]int // programme → carnets to mint over the year
-	stock       map[string][]string
-	redeemOn    map[domain.Date][]string
-	reverseOn   map[domain.Date][]string
-	cancelOn    map[domain.Date][]string
-	finance     map[domain.Date][]func() error
-	unclaimed   map[string]bool
-	unpaid      []string
-	progOf      map[string]string // place → territory programme
-	placesIn    map[string][]string
-	prescIn     map[string][]string
-	progIn      map[string]string // territory → programme
-	counter     map[string]int
-	pending     *chunk
-	rate        time.Time
-	rateEvents  int
-	closedAll   bool
-	lastFlushed int
+	planned    map[string]int // programme → carnets to mint over the year
+	stock      map[string][]string
+	redeemOn   map[domain.Date][]string
+	reverseOn  map[domain.Date][]string
+	cancelOn   map[domain.Date][]string
+	finance    map[domain.Date][]func() error
+	unclaimed  map[string]bool
+	unpaid     []string
+	placesIn   map[string][]string
+	prescIn    map[string][]string
+	progIn     map[string]string // territory → programme
+	counter    map[string]int
+	pending    *chunk
+	rate       time.Time
+	rateEvents int
 }
 
 type chunk struct {
@@ -162,7 +159,7 @@ func Generate(ctx context.Context, store *eventstore.Store, opts Options) (*Hist
 		cheques: map[string]*domain.ChequeState{}, batches: map[string]*domain.BatchState{},
 		lines: map[string]*domain.BankLineState{}, planned: map[string]int{}, stock: map[string][]string{},
 		redeemOn: map[domain.Date][]string{}, reverseOn: map[domain.Date][]string{}, cancelOn: map[domain.Date][]string{},
-		finance: map[domain.Date][]func() error{}, unclaimed: map[string]bool{}, progOf: map[string]string{},
+		finance: map[domain.Date][]func() error{}, unclaimed: map[string]bool{},
 		placesIn: map[string][]string{}, prescIn: map[string][]string{}, progIn: map[string]string{},
 		counter: map[string]int{}, pending: newChunk(), rate: time.Now(),
 	}
