@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -67,16 +68,7 @@ func (s *Server) getEvents(r *http.Request, _ Principal) (int, any, error) {
 func viewOf(e eventstore.RecordedEvent) EventView {
 	return EventView{Position: e.Position, Cursor: e.Cursor().String(), EventID: e.EventID, Stream: e.StreamID, Version: e.Version,
 		Type: e.Type, Payload: json.RawMessage(e.Payload), Metadata: json.RawMessage(e.Metadata), RecordedAt: e.RecordedAt,
-		ContentHash: hexOf(e.ContentHash), Hash: hexOf(e.Hash)}
-}
-
-func hexOf(b []byte) string {
-	const digits = "0123456789abcdef"
-	out := make([]byte, len(b)*2)
-	for i, c := range b {
-		out[2*i], out[2*i+1] = digits[c>>4], digits[c&0x0f]
-	}
-	return string(out)
+		ContentHash: hex.EncodeToString(e.ContentHash), Hash: hex.EncodeToString(e.Hash)}
 }
 
 func (s *Server) getVerify(r *http.Request, _ Principal) (int, any, error) {

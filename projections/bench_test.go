@@ -20,7 +20,7 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
-	"github.com/passnumerique/passledger/internal/pgtest"
+	"github.com/passnumerique/passledger/internal/ledgerdb"
 	"github.com/passnumerique/passledger/migrations"
 	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/projections/equity"
@@ -61,7 +61,7 @@ func benchHistory(b *testing.B, n int) (*pgxpool.Pool, int) {
 	}
 	ctx := context.Background()
 	name := fmt.Sprintf("passledger_bench_%d", n)
-	url, err := pgtest.WithDatabase(admin, name)
+	url, err := ledgerdb.WithDatabase(admin, name)
 	if err != nil {
 		b.Fatal(err)
 	}

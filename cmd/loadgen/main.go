@@ -30,7 +30,6 @@ import (
 	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/ledgerdb"
-	"github.com/passnumerique/passledger/internal/pgtest"
 	"github.com/passnumerique/passledger/migrations"
 	"github.com/passnumerique/passledger/projections"
 )
@@ -65,7 +64,7 @@ func run(redemptions, clients int, live bool) error {
 		_, _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 		conn.Close(context.Background())
 	}()
-	dbURL, err := pgtest.WithDatabase(adminURL, name)
+	dbURL, err := ledgerdb.WithDatabase(adminURL, name)
 	if err != nil {
 		return err
 	}

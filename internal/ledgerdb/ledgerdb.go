@@ -127,10 +127,11 @@ func ensureDatabase(ctx context.Context, serverURL, name string) (string, error)
 	if err != nil && !(errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505")) {
 		return "", fmt.Errorf("ledgerdb: create database %s: %w", name, err)
 	}
-	return withDatabase(serverURL, name)
+	return WithDatabase(serverURL, name)
 }
 
-func withDatabase(dsn, name string) (string, error) {
+// WithDatabase returns dsn (URL or key=value form) with its database replaced.
+func WithDatabase(dsn, name string) (string, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)
 		if err != nil {

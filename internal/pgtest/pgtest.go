@@ -19,15 +19,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/passnumerique/passledger/internal/ledgerdb"
 	"github.com/passnumerique/passledger/internal/pgserver"
 	"github.com/passnumerique/passledger/migrations"
 )
@@ -98,7 +97,7 @@ func create(ctx context.Context, adminURL, _ string) (*DB, error) {
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		return nil, fmt.Errorf("create database %s: %w", name, err)
 	}
-	dbURL, err := WithDatabase(adminURL, name)
+	dbURL, err := ledgerdb.WithDatabase(adminURL, name)
 	if err != nil {
 		return nil, err
 	}
@@ -128,19 +127,6 @@ func (d *DB) drop(ctx context.Context) error {
 	defer admin.Close(ctx)
 	_, err = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{d.name}.Sanitize()+" WITH (FORCE)")
 	return err
-}
-
-// WithDatabase returns dsn (URL or key=value form) with its database replaced.
-func WithDatabase(dsn, name string) (string, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			return "", err
-		}
-		u.Path = "/" + name
-		return u.String(), nil
-	}
-	return dsn + " dbname=" + name, nil
 }
 
 func randomSuffix() string {

@@ -3,6 +3,8 @@ package cheques
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -120,15 +122,15 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 			batchIDs[e.BatchID] = true
 		}
 	}
-	carnets, err := loadCarnets(ctx, tx, keys(carnetIDs))
+	carnets, err := loadCarnets(ctx, tx, slices.Collect(maps.Keys(carnetIDs)))
 	if err != nil {
 		return err
 	}
-	cheques, err := loadCheques(ctx, tx, keys(serials))
+	cheques, err := loadCheques(ctx, tx, slices.Collect(maps.Keys(serials)))
 	if err != nil {
 		return err
 	}
-	batches, err := loadBatches(ctx, tx, keys(batchIDs))
+	batches, err := loadBatches(ctx, tx, slices.Collect(maps.Keys(batchIDs)))
 	if err != nil {
 		return err
 	}
@@ -231,14 +233,14 @@ ON CONFLICT (programme_id) DO UPDATE SET closed_on = EXCLUDED.closed_on`, r...)
 	}
 	// Rows read from the table are upserted; new rows, most of them, are copied.
 	var newCarnets, oldCarnets, newCheques, oldCheques []string
-	for _, id := range unique(dirtyCarnets) {
+	for _, id := range core.Unique(dirtyCarnets) {
 		if carnets[id].stored {
 			oldCarnets = append(oldCarnets, id)
 		} else {
 			newCarnets = append(newCarnets, id)
 		}
 	}
-	for _, id := range unique(dirtyCheques) {
+	for _, id := range core.Unique(dirtyCheques) {
 		if cheques[id].stored {
 			oldCheques = append(oldCheques, id)
 		} else {
@@ -247,7 +249,7 @@ ON CONFLICT (programme_id) DO UPDATE SET closed_on = EXCLUDED.closed_on`, r...)
 	}
 	queueCarnets(b, carnets, oldCarnets)
 	queueCheques(b, cheques, oldCheques)
-	queueBatches(b, batches, unique(dirtyBatches))
+	queueBatches(b, batches, core.Unique(dirtyBatches))
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("cheques: %w", err)
 	}
@@ -258,27 +260,6 @@ ON CONFLICT (programme_id) DO UPDATE SET closed_on = EXCLUDED.closed_on`, r...)
 		return err
 	}
 	return claims.Send(ctx, tx, "cheque_claims", []string{"redemption_id", "serial", "batch_id", "claimed_at"})
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
-
-// unique keeps the first occurrence of each id, in order.
-func unique(ids []string) []string {
-	seen := make(map[string]bool, len(ids))
-	out := ids[:0:0]
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 func loadCarnets(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*carnetRow, error) {

@@ -147,3 +147,17 @@ func CentsOf(m domain.Money) int64 {
 	}
 	return m.Cents()
 }
+
+// Unique returns ids without repeats, keeping the first occurrence of each, in
+// order: the rows a page touched, each written once.
+func Unique(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -3,6 +3,8 @@ package places
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -68,15 +70,15 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 			batchIDs[e.BatchID] = true
 		}
 	}
-	places, err := loadPlaces(ctx, tx, keys(placeIDs))
+	places, err := loadPlaces(ctx, tx, slices.Collect(maps.Keys(placeIDs)))
 	if err != nil {
 		return err
 	}
-	reds, err := loadRedemptions(ctx, tx, keys(redemptionIDs))
+	reds, err := loadRedemptions(ctx, tx, slices.Collect(maps.Keys(redemptionIDs)))
 	if err != nil {
 		return err
 	}
-	batches, err := loadBatches(ctx, tx, keys(batchIDs))
+	batches, err := loadBatches(ctx, tx, slices.Collect(maps.Keys(batchIDs)))
 	if err != nil {
 		return err
 	}
@@ -133,7 +135,7 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 		}
 	}
 	b := &pgx.Batch{}
-	if ids := unique(dirtyPlaces); len(ids) > 0 {
+	if ids := core.Unique(dirtyPlaces); len(ids) > 0 {
 		n := len(ids)
 		id, name, siret, territory, label := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		on := make([]pgtype.Date, n)
@@ -147,7 +149,7 @@ ON CONFLICT (place_id) DO UPDATE SET name = EXCLUDED.name, siret = EXCLUDED.sire
   label_status = EXCLUDED.label_status, label_effective_on = EXCLUDED.label_effective_on`, id, name, siret, territory, label, on)
 	}
 	var newReds, oldReds []string
-	for _, id := range unique(dirtyReds) {
+	for _, id := range core.Unique(dirtyReds) {
 		if reds[id].stored {
 			oldReds = append(oldReds, id)
 		} else {
@@ -174,7 +176,7 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::time
 ON CONFLICT (redemption_id) DO UPDATE SET reversed_at = EXCLUDED.reversed_at`,
 			id, place, serial, programme, session, redeemed, amount, reversed, position)
 	}
-	if ids := unique(dirtyBatches); len(ids) > 0 {
+	if ids := core.Unique(dirtyBatches); len(ids) > 0 {
 		n := len(ids)
 		id, ref := make([]string, n), make([]string, n)
 		cut, paid := make([]pgtype.Date, n), make([]pgtype.Date, n)
@@ -230,26 +232,6 @@ func labelStatus(a domain.LabelAction) string {
 		return string(domain.LabelWithdrawn)
 	}
 	return string(domain.LabelNone)
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
-
-func unique(ids []string) []string {
-	seen := make(map[string]bool, len(ids))
-	var out []string
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 func loadPlaces(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*placeRow, error) {
