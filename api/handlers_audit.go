@@ -51,7 +51,7 @@ func (s *Server) getEvents(r *http.Request, _ Principal) (int, any, error) {
 		}
 		limit = n
 	}
-	evs, err := s.app.Store().ReadAll(r.Context(), after, limit)
+	evs, err := s.store.ReadAll(r.Context(), after, limit)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -72,7 +72,7 @@ func viewOf(e eventstore.RecordedEvent) EventView {
 }
 
 func (s *Server) getVerify(r *http.Request, _ Principal) (int, any, error) {
-	rep, err := s.app.Store().Verify(r.Context(), nil)
+	rep, err := s.store.Verify(r.Context(), nil)
 	if err != nil {
 		return 0, nil, err
 	}

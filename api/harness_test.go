@@ -56,11 +56,12 @@ func newEnv(t *testing.T, d *pgtest.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ledger, err := app.New(eventstore.New(d.Pool), secrets.Domain, app.WithClock(c.now))
+	store := eventstore.New(d.Pool)
+	ledger, err := app.New(store, secrets.Domain, app.WithClock(c.now))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := api.NewServer(api.Config{Pool: d.Pool, App: ledger, Secrets: secrets, Waiter: waiterFor(t, d, ledger)})
+	s, err := api.NewServer(api.Config{Pool: d.Pool, Store: store, App: ledger, Secrets: secrets, Waiter: waiterFor(t, d, ledger)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/passnumerique/passledger/app"
+	"github.com/passnumerique/passledger/eventstore"
 )
 
 // Waiter waits until a projection has applied the event at a global position
@@ -22,6 +23,7 @@ type Waiter interface {
 // Server is the HTTP port of the ledger.
 type Server struct {
 	pool            *pgxpool.Pool
+	store           *eventstore.Store
 	app             *app.App
 	secrets         Secrets
 	waiter          Waiter
@@ -36,6 +38,7 @@ type Server struct {
 // Config holds what the HTTP port needs.
 type Config struct {
 	Pool     *pgxpool.Pool
+	Store    *eventstore.Store
 	App      *app.App
 	Secrets  Secrets
 	Waiter   Waiter
@@ -47,7 +50,7 @@ type Config struct {
 
 // NewServer builds the HTTP port and its routes.
 func NewServer(cfg Config) (*Server, error) {
-	s := &Server{pool: cfg.Pool, app: cfg.App, secrets: cfg.Secrets, waiter: cfg.Waiter, gatherer: cfg.Gatherer,
+	s := &Server{pool: cfg.Pool, store: cfg.Store, app: cfg.App, secrets: cfg.Secrets, waiter: cfg.Waiter, gatherer: cfg.Gatherer,
 		logger: cfg.Logger, mux: http.NewServeMux(), minPositionWait: cfg.MinPositionWait}
 	if s.logger == nil {
 		s.logger = slog.Default()

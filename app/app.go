@@ -22,7 +22,7 @@ type Keys struct {
 
 // App runs commands against the event store.
 type App struct {
-	store *eventstore.Store
+	store Store
 	keys  Keys
 	now   func() time.Time
 }
@@ -34,7 +34,7 @@ type Option func(*App)
 func WithClock(now func() time.Time) Option { return func(a *App) { a.now = now } }
 
 // New returns an App over store with the given secrets.
-func New(store *eventstore.Store, keys Keys, opts ...Option) (*App, error) {
+func New(store Store, keys Keys, opts ...Option) (*App, error) {
 	if len(keys.CheckCode) < domain.MinKeyLength || len(keys.Beneficiary) < domain.MinKeyLength {
 		return nil, fmt.Errorf("app: %w: keys must be at least %d bytes", domain.ErrMissingKey, domain.MinKeyLength)
 	}
@@ -45,8 +45,8 @@ func New(store *eventstore.Store, keys Keys, opts ...Option) (*App, error) {
 	return a, nil
 }
 
-// Store returns the event store.
-func (a *App) Store() *eventstore.Store { return a.store }
+// Store returns the event store the App appends to.
+func (a *App) Store() Store { return a.store }
 
 // Keys returns the secrets (the API prints check codes at minting).
 func (a *App) Keys() Keys { return a.keys }

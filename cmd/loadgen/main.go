@@ -94,7 +94,7 @@ func run(redemptions, clients int, live bool) error {
 		defer svc.Close()
 		waiter = svc
 	}
-	srv, err := api.NewServer(api.Config{Pool: pool, App: ledger, Secrets: secrets, Waiter: waiter, Logger: logger})
+	srv, err := api.NewServer(api.Config{Pool: pool, Store: store, App: ledger, Secrets: secrets, Waiter: waiter, Logger: logger})
 	if err != nil {
 		return err
 	}

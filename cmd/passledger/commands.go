@@ -59,7 +59,7 @@ func (c *ServeCmd) Run(cli *CLI, logger *slog.Logger) error {
 		return err
 	}
 	defer live.Close()
-	srv, err := api.NewServer(api.Config{Pool: db.Pool, App: ledger, Secrets: secrets, Waiter: live, Gatherer: reg, Logger: logger})
+	srv, err := api.NewServer(api.Config{Pool: db.Pool, Store: store, App: ledger, Secrets: secrets, Waiter: live, Gatherer: reg, Logger: logger})
 	if err != nil {
 		return err
 	}
