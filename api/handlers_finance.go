@@ -130,25 +130,17 @@ func (s *Server) postBankStatement(r *http.Request, p Principal) (int, any, erro
 		return 0, nil, err
 	}
 	md := meta(r, p)
-	res, ids, err := s.app.ImportBankStatement(r.Context(), md, lines)
+	res, outcomes, err := s.app.ImportBankStatement(r.Context(), md, lines)
 	if err != nil {
 		return 0, nil, err
 	}
 	out := BankStatementResponse{Position: res.Position}
-	for i, id := range ids {
+	for i, o := range outcomes {
 		l := lines[i]
-		md.IdempotencyKey = ""
-		matched, m, mres, err := s.app.AutoMatch(r.Context(), md, id, l)
-		if err != nil {
-			return 0, nil, err
-		}
-		line := BankLineResult{ID: id, Line: i + 1, Date: l.Date, Amount: l.Amount, Reference: l.Reference, Label: l.Label, Matched: matched}
-		if matched {
-			line.MovementKind, line.MovementID = string(m.Kind), m.ID
+		line := BankLineResult{ID: o.ID, Line: i + 1, Date: l.Date, Amount: l.Amount, Reference: l.Reference, Label: l.Label, Matched: o.Matched}
+		if o.Matched {
+			line.MovementKind, line.MovementID = string(o.Movement.Kind), o.Movement.ID
 			out.Matched++
-			if mres.Position > out.Position {
-				out.Position = mres.Position
-			}
 		} else {
 			out.Unmatched++
 		}

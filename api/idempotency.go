@@ -2,23 +2,29 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/passnumerique/passledger/eventstore"
 )
 
-// idempotent runs a POST at most once per (token, Idempotency-Key): the first
-// response (status and body) is stored and replayed to every repeat with the same
-// body; a repeat with another body is refused with 422; a repeat that arrives while
-// the first is still running waits for it (bounded). Server errors (5xx) are not
-// stored, so the client may retry them.
-func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, p Principal, rt Route) {
+// command runs a write request as one eventstore.Command: its idempotency record,
+// the events it appends and the response it gives are committed in one PostgreSQL
+// transaction (shared with the other commands of its group), and the response goes
+// out only after that commit.
+//
+// With an Idempotency-Key, the first answer (status, content type, body) is kept
+// with the key, per token: a repeat with the same method, path and body gets it
+// again with Idempotent-Replayed: true; a repeat with another body or path is
+// refused with 422 idempotency-key-reused; a repeat that arrives while the first is
+// still running waits on the key's transaction-scoped lock, which dies with its
+// holder. Server errors (5xx) are never kept: nothing was committed, the client
+// retries with the same key and the command runs once.
+func (s *Server) command(w http.ResponseWriter, r *http.Request, p Principal, rt Route) {
 	key := r.Header.Get("Idempotency-Key")
 	if len(key) > 200 {
 		s.fail(w, r, errBadRequest("Idempotency-Key longer than 200 characters"))
@@ -34,32 +40,47 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, p Principal,
 	h.Write([]byte(r.Method + " " + r.URL.RequestURI() + "\n"))
 	h.Write(body)
 	reqHash := h.Sum(nil)
-	ctx := r.Context()
 
-	tag, err := s.pool.Exec(ctx, `INSERT INTO http_idempotency (token_id, key, request_hash) VALUES ($1, $2, $3)
-ON CONFLICT (token_id, key) DO NOTHING`, p.TokenID, key, reqHash)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	storeKey := ""
+	if key != "" {
+		storeKey = "http:" + p.TokenID + ":" + key
 	}
-	if tag.RowsAffected() == 0 {
-		s.replay(w, r, p, key, reqHash)
-		return
-	}
+	cmd := s.store.NewCommand(storeKey, reqHash)
+	finished := false
+	defer func() {
+		if !finished { // the handler panicked: roll its group back
+			_, _ = cmd.Finish(context.Background(), nil)
+		}
+	}()
 	rec := httptest.NewRecorder()
-	s.run(rec, r, p, rt)
+	s.run(rec, r.WithContext(eventstore.WithCommand(r.Context(), cmd)), p, rt)
+
+	var stored *eventstore.CommandRecord
 	if rec.Code >= 500 {
-		_, _ = s.pool.Exec(ctx, `DELETE FROM http_idempotency WHERE token_id = $1 AND key = $2`, p.TokenID, key)
+		finished = true
+		_, _ = cmd.Finish(context.Background(), nil)
 	} else {
 		kept := rec.Body.Bytes()
 		if rt.Secret {
 			kept = redactToken(kept)
 		}
-		_, err = s.pool.Exec(ctx, `UPDATE http_idempotency SET status = $3, content_type = $4, body = $5
-WHERE token_id = $1 AND key = $2`, p.TokenID, key, rec.Code, rec.Header().Get("Content-Type"), kept)
+		answer, err := json.Marshal(storedAnswer{Status: rec.Code, ContentType: rec.Header().Get("Content-Type"), Body: kept})
 		if err != nil {
-			s.logger.Error("idempotency: store response", "err", err)
+			finished = true
+			_, _ = cmd.Finish(context.Background(), nil)
+			s.fail(w, r, err)
+			return
 		}
+		stored, err = cmd.Finish(context.Background(), answer)
+		finished = true
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if stored != nil {
+		s.replay(w, r, stored, reqHash)
+		return
 	}
 	for k, v := range rec.Header() {
 		w.Header()[k] = v
@@ -68,55 +89,32 @@ WHERE token_id = $1 AND key = $2`, p.TokenID, key, rec.Code, rec.Header().Get("C
 	_, _ = w.Write(rec.Body.Bytes())
 }
 
-// idempotencyWait bounds how long a repeat waits for the first request to finish.
-const idempotencyWait = 10 * time.Second
+// storedAnswer is the response kept with an idempotency key.
+type storedAnswer struct {
+	Status      int    `json:"status"`
+	ContentType string `json:"content_type"`
+	Body        []byte `json:"body"`
+}
 
-func (s *Server) replay(w http.ResponseWriter, r *http.Request, p Principal, key string, reqHash []byte) {
-	deadline := time.Now().Add(idempotencyWait)
-	for {
-		var (
-			stored      []byte
-			status      *int
-			contentType *string
-			body        []byte
-		)
-		err := s.pool.QueryRow(r.Context(), `SELECT request_hash, status, content_type, body FROM http_idempotency
-WHERE token_id = $1 AND key = $2`, p.TokenID, key).Scan(&stored, &status, &contentType, &body)
-		if errors.Is(err, pgx.ErrNoRows) {
-			// The first attempt failed with a server error and was forgotten.
-			s.fail(w, r, problemf(http.StatusConflict, "idempotency-key-in-flight", "Retry",
-				"the first request with this Idempotency-Key failed; retry it"))
-			return
-		}
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if !bytes.Equal(stored, reqHash) {
-			s.fail(w, r, problemf(http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused",
-				"this Idempotency-Key was used with another request body or path"))
-			return
-		}
-		if status != nil {
-			if contentType != nil {
-				w.Header().Set("Content-Type", *contentType)
-			}
-			w.Header().Set("Idempotent-Replayed", "true")
-			w.WriteHeader(*status)
-			_, _ = w.Write(body)
-			return
-		}
-		if time.Now().After(deadline) {
-			s.fail(w, r, problemf(http.StatusConflict, "idempotency-key-in-flight", "Request in flight",
-				"the first request with this Idempotency-Key is still running; retry later"))
-			return
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(20 * time.Millisecond):
-		}
+// replay answers a repeat with the first answer to its key.
+func (s *Server) replay(w http.ResponseWriter, r *http.Request, rec *eventstore.CommandRecord, reqHash []byte) {
+	if !bytes.Equal(rec.RequestHash, reqHash) {
+		s.fail(w, r, problemf(http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused",
+			"this Idempotency-Key was used with another request body or path"))
+		return
 	}
+	var a storedAnswer
+	if err := json.Unmarshal(rec.Response, &a); err != nil || a.Status == 0 {
+		s.fail(w, r, problemf(http.StatusConflict, "idempotency-key-reused", "Idempotency key reused",
+			"this Idempotency-Key was used by an append that kept no HTTP answer"))
+		return
+	}
+	if a.ContentType != "" {
+		w.Header().Set("Content-Type", a.ContentType)
+	}
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.WriteHeader(a.Status)
+	_, _ = w.Write(a.Body)
 }
 
 // redactToken empties the "token" field of a JSON object, so that a secret shown

@@ -1,13 +1,21 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/projections/core"
 )
 
@@ -127,13 +135,46 @@ func ProblemFor(err error) Problem {
 			return Problem{Type: ProblemBase + "invalid-perequation", Title: "Invalid péréquation input", Status: 422, Detail: err.Error()}
 		}
 	}
+	if unavailable(err) {
+		return Problem{Type: ProblemBase + "unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable,
+			Detail: "the ledger's database cannot be reached or the request's transaction did not commit; nothing was recorded; retry (with the same Idempotency-Key)"}
+	}
 	return Problem{Type: ProblemBase + "internal", Title: "Internal error", Status: 500, Detail: "an internal error occurred; it was logged"}
+}
+
+// unavailable reports an error that says the database is away (refused or lost
+// connection, shutdown, timeout) or that a group of commands was rolled back:
+// nothing was committed, and the same request may succeed later.
+func unavailable(err error) bool {
+	if errors.Is(err, eventstore.ErrGroupAborted) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// 08: connection exception; 57P: operator intervention (shutdown);
+		// 53: insufficient resources; 40001/40P01: serialization, deadlock.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P") ||
+			strings.HasPrefix(pgErr.Code, "53") || pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.Timeout(err) || pgconn.SafeToRetry(err) || isClosedConn(err)
+}
+
+// isClosedConn matches pgx's "conn closed" / "conn busy" errors, which carry no
+// sentinel.
+func isClosedConn(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "closed pool") ||
+		strings.Contains(msg, "failed to deallocate cached statement")
 }
 
 // ProblemTypes lists every problem slug the API can answer with (documentation).
 func ProblemTypes() []string {
 	out := []string{"malformed-request", "unauthenticated", "forbidden", "idempotency-key-reused",
-		"idempotency-key-in-flight", "projection-lagging", "unsupported-media-type", "invalid-perequation", "internal"}
+		"unavailable", "projection-lagging", "unsupported-media-type", "invalid-perequation", "internal"}
 	for _, k := range problemKinds {
 		out = append(out, k.slug)
 	}

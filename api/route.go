@@ -173,8 +173,8 @@ func (s *Server) serve(rt Route) http.Handler {
 				return
 			}
 		}
-		if rt.Method == http.MethodPost && r.Header.Get("Idempotency-Key") != "" && !rt.Public {
-			s.idempotent(w, r, p, rt)
+		if rt.Method != http.MethodGet && !rt.Public {
+			s.command(w, r, p, rt)
 		} else {
 			s.run(w, r, p, rt)
 		}
@@ -206,7 +206,10 @@ type rawBody struct {
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	p := ProblemFor(err)
-	if p.Status >= 500 {
+	if p.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+		s.logger.Warn("request refused: unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+	} else if p.Status >= 500 {
 		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	p.Instance = r.URL.Path

@@ -40,9 +40,12 @@ func TestTokenCreationOverAPI(t *testing.T) {
 	if again.ID != tok.ID || again.Token != "" {
 		t.Fatalf("replay %+v", again)
 	}
-	var stored int
-	if err := e.d.Pool.QueryRow(context.Background(), `SELECT count(*) FROM http_idempotency WHERE position($1 in convert_from(body, 'UTF8')) > 0`, tok.Token).Scan(&stored); err != nil || stored != 0 {
-		t.Fatalf("the clear token is stored (%d rows, %v)", stored, err)
+	var stored, kept int
+	if err := e.d.Pool.QueryRow(context.Background(), `SELECT
+  count(*) FILTER (WHERE position($1 in convert_from(decode(convert_from(response, 'UTF8')::jsonb->>'body', 'base64'), 'UTF8')) > 0),
+  count(*)
+FROM event_idempotency WHERE key LIKE 'http:%' AND response IS NOT NULL`, tok.Token).Scan(&stored, &kept); err != nil || stored != 0 || kept == 0 {
+		t.Fatalf("the clear token is stored (%d rows of %d kept answers, %v)", stored, kept, err)
 	}
 	e.call("POST", "/v1/tokens", e.admin, map[string]any{"role": "place"}).want(t, 422)
 	e.call("POST", "/v1/tokens", e.admin, map[string]any{"role": "root"}).want(t, 422)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/passnumerique/passledger/api"
 	"github.com/passnumerique/passledger/app"
+	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/pgtest"
 	"github.com/passnumerique/passledger/projections"
 )
@@ -18,7 +19,7 @@ func waiterFor(t *testing.T, d *pgtest.DB, ledger *app.App) api.Waiter {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	svc, err := projections.Start(ctx, projections.Config{
-		Pool: d.Pool, Store: ledger.Store(), Projections: projections.All(),
+		Pool: d.Pool, Store: ledger.Store().(*eventstore.Store), Projections: projections.All(),
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {

@@ -135,7 +135,8 @@ func TestConcurrentRedemptionsOfOneCheque(t *testing.T) {
 	if ok != 1 || already != n-1 {
 		t.Fatalf("%d successes, %d already redeemed", ok, already)
 	}
-	evs, err := w.a.Store().ReadStream(ctx, domain.ChequeStream(serial), 0, 0)
+	streams, err := w.a.Store().ReadStreams(ctx, []string{domain.ChequeStream(serial)})
+	evs := streams[domain.ChequeStream(serial)]
 	if err != nil || len(evs) != 1 || evs[0].Type != "ChequeRedeemed" {
 		t.Fatalf("cheque stream: %d events, %v", len(evs), err)
 	}
@@ -254,24 +255,33 @@ func TestReimbursementNeedsProgrammeCash(t *testing.T) {
 		{Date: domain.MustDate("2026-03-15"), Amount: m("-40.00"), Reference: "VIR-0001", Label: "Remboursement"},
 		{Date: domain.MustDate("2026-03-11"), Amount: m("12.34"), Reference: "???", Label: "inconnu"},
 	}
-	_, ids, err := w.a.ImportBankStatement(ctx, md, lines)
+	_, outcomes, err := w.a.ImportBankStatement(ctx, md, lines)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []bool{true, true, false}
-	for i, id := range ids {
-		matched, _, _, err := w.a.AutoMatch(ctx, md, id, lines[i])
-		if err != nil || matched != want[i] {
-			t.Fatalf("line %d: matched %v, %v", i, matched, err)
+	for i, o := range outcomes {
+		if o.Matched != want[i] {
+			t.Fatalf("line %d: matched %v", i, o.Matched)
 		}
 	}
-	// A movement is matched at most once.
-	_, ids2, err := w.a.ImportBankStatement(ctx, md, lines[:1])
+	// A movement is matched at most once: on a second statement, and on a second
+	// line of the same statement.
+	_, outcomes, err = w.a.ImportBankStatement(ctx, md, lines[:1])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if matched, _, _, err := w.a.AutoMatch(ctx, md, ids2[0], lines[0]); err != nil || matched {
-		t.Fatalf("second line for the same receipt: matched %v, %v", matched, err)
+	if outcomes[0].Matched {
+		t.Fatal("second line for the same receipt was matched")
+	}
+	lines = append(lines, app.BankLineInput{Date: domain.MustDate("2026-03-20"), Amount: m("-30.00"), Reference: advance, Label: "Avance"},
+		app.BankLineInput{Date: domain.MustDate("2026-03-21"), Amount: m("-30.00"), Reference: advance, Label: "Avance (doublon)"})
+	_, outcomes, err = w.a.ImportBankStatement(ctx, md, lines[3:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !outcomes[0].Matched || outcomes[1].Matched {
+		t.Fatalf("two lines for one advance in one statement: matched %v, %v", outcomes[0].Matched, outcomes[1].Matched)
 	}
 }
 

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/passnumerique/passledger/domain"
-	"github.com/passnumerique/passledger/eventstore"
 )
 
 // BankLineInput is one line of a bank statement.
@@ -17,9 +17,21 @@ type BankLineInput struct {
 	Label     string
 }
 
-// ImportBankStatement records every line of a statement in one atomic append (all
-// or none) and returns their ids in order. Matching is separate (AutoMatch).
-func (a *App) ImportBankStatement(ctx context.Context, md Meta, lines []BankLineInput) (Result, []string, error) {
+// BankLineOutcome is what the import did with one line: its id and, when it was
+// matched on import, the movement it was matched to.
+type BankLineOutcome struct {
+	ID       string
+	Matched  bool
+	Movement domain.Movement
+}
+
+// ImportBankStatement records every line of a statement and matches each line it
+// can, all in ONE command (one atomic append: every line or none): a line whose
+// reference names exactly one expected movement (contribution receipt, batch
+// payment, advance, repayment) of the line's signed amount, not matched yet (nor
+// by an earlier line of the same statement), is matched to it; the others stay
+// visibly unmatched. It returns one outcome per line, in order.
+func (a *App) ImportBankStatement(ctx context.Context, md Meta, lines []BankLineInput) (Result, []BankLineOutcome, error) {
 	if len(lines) == 0 {
 		return Result{}, nil, fmt.Errorf("%w: the statement has no line", domain.ErrInvalidArgument)
 	}
@@ -27,28 +39,88 @@ func (a *App) ImportBankStatement(ctx context.Context, md Meta, lines []BankLine
 	for i := range lines {
 		ids[i] = NewID("bnk")
 	}
-	res, err := a.execute(ctx, md, func(ctx context.Context, u *unit) ([]domain.Change, error) {
-		streams := make([]string, len(ids))
-		for i, id := range ids {
-			streams[i] = domain.BankLineStream(id)
+	// Candidates by reference, looked up once per distinct reference.
+	fitting := make([][]domain.Movement, len(lines))
+	byRef := map[string][]domain.Movement{}
+	for i, l := range lines {
+		if l.Reference == "" {
+			continue
 		}
-		evs, err := u.read(ctx, streams...)
+		cands, ok := byRef[l.Reference]
+		if !ok {
+			var err error
+			if cands, err = a.movementsFor(ctx, l.Reference); err != nil {
+				return Result{}, nil, err
+			}
+			byRef[l.Reference] = cands
+		}
+		for _, c := range cands {
+			if c.SignedAmount().Equal(l.Amount) {
+				fitting[i] = append(fitting[i], c)
+			}
+		}
+	}
+	var outcomes []BankLineOutcome
+	res, err := a.execute(ctx, md, func(ctx context.Context, u *unit) ([]domain.Change, error) {
+		outcomes = make([]BankLineOutcome, len(lines))
+		streams := make([]string, 0, len(ids))
+		for _, id := range ids {
+			streams = append(streams, domain.BankLineStream(id))
+		}
+		var claimStreams []string
+		for i := range lines {
+			if len(fitting[i]) == 1 {
+				claimStreams = append(claimStreams, domain.MovementStream(fitting[i][0].Kind, fitting[i][0].ID))
+			}
+		}
+		evs, err := u.read(ctx, append(streams, claimStreams...)...)
 		if err != nil {
 			return nil, err
 		}
-		var changes []domain.Change
+		changes := map[string][]domain.Event{}
+		var order []string
+		add := func(stream string, events ...domain.Event) {
+			if _, ok := changes[stream]; !ok {
+				order = append(order, stream)
+			}
+			changes[stream] = append(changes[stream], events...)
+		}
 		for i, l := range lines {
-			out, err := domain.ImportBankLine(domain.ImportBankLineCommand{
+			stream := streams[i]
+			imported, err := domain.ImportBankLine(domain.ImportBankLineCommand{
 				BankLineID: ids[i], Date: l.Date, Amount: l.Amount, Reference: l.Reference, Label: l.Label, Now: a.now(),
-			}, domain.Fold[domain.BankLineState](evs[streams[i]]))
+			}, domain.Fold[domain.BankLineState](evs[stream]))
 			if err != nil {
 				return nil, fmt.Errorf("line %d: %w", i+1, err)
 			}
-			changes = append(changes, domain.Change{Stream: streams[i], Events: out})
+			add(stream, imported...)
+			outcomes[i] = BankLineOutcome{ID: ids[i]}
+			if len(fitting[i]) != 1 {
+				continue
+			}
+			m := fitting[i][0]
+			ms := domain.MovementStream(m.Kind, m.ID)
+			matched, err := domain.MatchBankLine(domain.MatchBankLineCommand{BankLineID: ids[i], Movement: m, Now: a.now()},
+				domain.Fold[domain.BankLineState](append(slices.Clone(evs[stream]), changes[stream]...)),
+				domain.Fold[domain.MovementMatchState](append(slices.Clone(evs[ms]), changes[ms]...)))
+			if errors.Is(err, domain.ErrMovementAlreadyMatched) {
+				continue // stays visibly unmatched
+			}
+			if err != nil {
+				return nil, fmt.Errorf("line %d: %w", i+1, err)
+			}
+			for _, c := range matched {
+				add(c.Stream, c.Events...)
+			}
+			outcomes[i].Matched, outcomes[i].Movement = true, m
 		}
-		return changes, nil
+		out := make([]domain.Change, 0, len(order))
+		for _, s := range order {
+			out = append(out, domain.Change{Stream: s, Events: changes[s]})
+		}
+		return out, nil
 	})
-	return res, ids, err
+	return res, outcomes, err
 }
 
 // movementSQL finds movements by id or bank reference: one indexed lookup per kind
@@ -135,36 +207,4 @@ func (a *App) match(ctx context.Context, md Meta, lineID string, m domain.Moveme
 		return domain.MatchBankLine(domain.MatchBankLineCommand{BankLineID: lineID, Movement: m, Now: a.now()},
 			domain.Fold[domain.BankLineState](evs[ls]), domain.Fold[domain.MovementMatchState](evs[ms]))
 	})
-}
-
-// AutoMatch tries to match a bank line by its reference: when exactly one expected
-// movement has that id or bank reference, the right amount and is not matched yet,
-// the line is matched to it. Otherwise the line stays visibly unmatched (matched =
-// false, no error).
-func (a *App) AutoMatch(ctx context.Context, md Meta, lineID string, line BankLineInput) (matched bool, m domain.Movement, res Result, err error) {
-	if line.Reference == "" {
-		return false, m, res, nil
-	}
-	candidates, err := a.movementsFor(ctx, line.Reference)
-	if err != nil {
-		return false, m, res, err
-	}
-	var fits []domain.Movement
-	for _, c := range candidates {
-		want := c.Amount
-		if c.Kind == domain.MovementAdvance || c.Kind == domain.MovementReimbursementPayment {
-			want = want.Neg()
-		}
-		if want.Equal(line.Amount) {
-			fits = append(fits, c)
-		}
-	}
-	if len(fits) != 1 {
-		return false, m, res, nil
-	}
-	res, err = a.match(ctx, md, lineID, fits[0])
-	if errors.Is(err, domain.ErrMovementAlreadyMatched) || errors.Is(err, eventstore.ErrConflict) {
-		return false, m, Result{}, nil
-	}
-	return err == nil, fits[0], res, err
 }

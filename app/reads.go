@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/passnumerique/passledger/domain"
 )
 
@@ -35,7 +37,7 @@ HAVING count(*) FILTER (WHERE event_type = 'ChequeRedeemed') >
        count(*) FILTER (WHERE event_type IN ('RedemptionReversed', 'ChequeReimbursementClaimed'))`
 
 func (a *App) strings(ctx context.Context, sql string, args ...any) ([]string, error) {
-	rows, err := a.store.Pool().Query(ctx, sql, args...)
+	rows, err := a.store.(interface{ Pool() *pgxpool.Pool }).Pool().Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("app: read: %w", err)
 	}
@@ -58,7 +60,7 @@ func (a *App) eventsAt(ctx context.Context, sql string, args ...any) ([]domain.E
 
 // queryEvents runs sql, which selects (event_type, payload) rows, and decodes them.
 func (a *App) queryEvents(ctx context.Context, sql string, args ...any) ([]domain.Event, error) {
-	rows, err := a.store.Pool().Query(ctx, sql, args...)
+	rows, err := a.store.(interface{ Pool() *pgxpool.Pool }).Pool().Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("app: read: %w", err)
 	}

@@ -8,12 +8,11 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -25,6 +24,10 @@ type Store struct {
 	// txDelay, set only by tests, runs each append in an explicit transaction that
 	// sleeps this long after writing and before committing.
 	txDelay func() time.Duration
+
+	groupOpts  GroupOptions
+	commitOnce sync.Once
+	commit     *committer
 }
 
 // Option configures a Store.
@@ -53,20 +56,20 @@ func (s *Store) Append(ctx context.Context, stream string, expected ExpectedVers
 	return s.AppendMulti(ctx, md, StreamAppend{Stream: stream, Expected: expected, Events: events})
 }
 
-const appendSQL = `SELECT position, stream_id, stream_version, transaction_id, duplicate
-FROM passledger_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
-
-const storedResultSQL = `SELECT result FROM event_idempotency WHERE key = $1`
-
-// maxAnyRetries bounds the retries of an append whose streams all expect Any and
-// that lost an insert race.
-const maxAnyRetries = 10
-
 // AppendMulti writes the events of one command, possibly to several streams,
-// atomically: all or nothing. Each stream's expectation is checked; a mismatch is a
-// *ConflictError and nothing is written. When md.IdempotencyKey is set and an append
-// with that key already happened, its result is returned with Duplicate set and
-// nothing is written, also when both run concurrently.
+// atomically: all or nothing, in one transaction shared with the other appends
+// that arrive at the same time (group commit, see group.go). Each stream's
+// expectation is checked; a mismatch is a *ConflictError and nothing is written.
+// A StreamAppend without events is a read-set check: the stream must be at
+// Expected (an exact version) when the others are written, and is share-locked
+// until then. When md.IdempotencyKey is set and an append with that key already
+// happened, its result is returned with Duplicate set and nothing is written, also
+// when both run concurrently.
+//
+// When ctx carries a Command (WithCommand), the append is that command's: the
+// Command's key is used, the result comes back before the commit, and the
+// transaction commits only after the Command's Finish gave the response to store
+// with the key (see Command).
 func (s *Store) AppendMulti(ctx context.Context, md Metadata, appends ...StreamAppend) (AppendResult, error) {
 	start := time.Now()
 	res, err := s.appendMulti(ctx, md, appends)
@@ -81,8 +84,6 @@ func (s *Store) AppendMulti(ctx context.Context, md Metadata, appends ...StreamA
 		case res.Duplicate:
 			outcome = "duplicate"
 			s.metrics.Replays.Inc()
-		default:
-			s.metrics.EventsAppended.Add(float64(len(res.Positions)))
 		}
 		s.metrics.AppendDuration.WithLabelValues(outcome).Observe(time.Since(start).Seconds())
 	}
@@ -90,25 +91,47 @@ func (s *Store) AppendMulti(ctx context.Context, md Metadata, appends ...StreamA
 }
 
 func (s *Store) appendMulti(ctx context.Context, md Metadata, appends []StreamAppend) (AppendResult, error) {
+	cmd := commandFrom(ctx)
+	if cmd != nil && md.IdempotencyKey == "" {
+		md.IdempotencyKey = cmd.key
+	}
+	m, err := s.prepare(md, appends)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	if cmd != nil {
+		return cmd.append(ctx, m)
+	}
+	m.key = md.IdempotencyKey
+	if err := s.committer().submit(ctx, m); err != nil {
+		return AppendResult{}, err
+	}
+	var out memberOutcome
+	select {
+	case out = <-m.outcome:
+	case <-ctx.Done():
+		return AppendResult{}, ctx.Err()
+	}
+	if out.err != nil {
+		return AppendResult{}, out.err
+	}
+	if out.record != nil {
+		return m.inCallerOrder(out.record.Result), nil
+	}
+	return out.res, nil
+}
+
+// prepare checks an append and computes what the group needs to write it.
+func (s *Store) prepare(md Metadata, appends []StreamAppend) (*member, error) {
 	if len(appends) == 0 {
-		return AppendResult{}, fmt.Errorf("%w: no streams", ErrInvalidAppend)
+		return nil, fmt.Errorf("%w: no streams", ErrInvalidAppend)
 	}
 	metadata, err := json.Marshal(md)
 	if err != nil {
-		return AppendResult{}, fmt.Errorf("%w: metadata: %v", ErrInvalidAppend, err)
+		return nil, fmt.Errorf("%w: metadata: %v", ErrInvalidAppend, err)
 	}
-	recordedAt := s.now().UTC().Truncate(time.Microsecond)
-
-	var (
-		streams, ids, types, payloads, metas []string
-		hashes                               [][]byte
-		expStreams                           []string
-		expVersions                          []int64
-		allAny                               = true
-	)
-	// Write streams in id order: two multi-stream appends that share streams then
-	// take their row locks in the same order and cannot deadlock. order[i] is where
-	// the i-th written event stands in the caller's order.
+	m := &member{metadata: metadata, recordedAt: s.now().UTC().Truncate(time.Microsecond)}
+	// Streams in id order: the group writes them in this order.
 	sorted := slices.Clone(appends)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Stream < sorted[j].Stream })
 	callerIndex := make(map[string]int, len(appends))
@@ -117,148 +140,60 @@ func (s *Store) appendMulti(ctx context.Context, md Metadata, appends []StreamAp
 		callerIndex[a.Stream] = offset
 		offset += len(a.Events)
 	}
-	var order []int
 	seen := make(map[string]bool, len(appends))
 	for _, a := range sorted {
 		if !ValidStreamID(a.Stream) {
-			return AppendResult{}, fmt.Errorf("%w: stream id %q", ErrInvalidAppend, a.Stream)
+			return nil, fmt.Errorf("%w: stream id %q", ErrInvalidAppend, a.Stream)
 		}
 		if seen[a.Stream] {
-			return AppendResult{}, fmt.Errorf("%w: stream %s named twice", ErrInvalidAppend, a.Stream)
+			return nil, fmt.Errorf("%w: stream %s named twice", ErrInvalidAppend, a.Stream)
 		}
 		seen[a.Stream] = true
-		if len(a.Events) == 0 {
-			return AppendResult{}, fmt.Errorf("%w: no events for stream %s", ErrInvalidAppend, a.Stream)
-		}
 		if a.Expected < Any {
-			return AppendResult{}, fmt.Errorf("%w: expected version %d", ErrInvalidAppend, a.Expected)
+			return nil, fmt.Errorf("%w: expected version %d", ErrInvalidAppend, a.Expected)
 		}
-		if a.Expected != Any {
-			allAny = false
+		if len(a.Events) == 0 && a.Expected == Any {
+			return nil, fmt.Errorf("%w: read-set check of stream %s without an expected version", ErrInvalidAppend, a.Stream)
 		}
-		expStreams = append(expStreams, a.Stream)
-		expVersions = append(expVersions, int64(a.Expected))
+		ps := preparedStream{stream: a.Stream, expected: a.Expected}
 		for j, e := range a.Events {
 			if e.Type == "" {
-				return AppendResult{}, fmt.Errorf("%w: event without type", ErrInvalidAppend)
+				return nil, fmt.Errorf("%w: event without type", ErrInvalidAppend)
 			}
 			if !json.Valid(e.Payload) {
-				return AppendResult{}, fmt.Errorf("%w: payload of %s is not JSON", ErrInvalidAppend, e.Type)
+				return nil, fmt.Errorf("%w: payload of %s is not JSON", ErrInvalidAppend, e.Type)
 			}
 			id := e.ID
 			if id == "" {
 				id = uuid.NewString()
 			} else if _, err := uuid.Parse(id); err != nil {
-				return AppendResult{}, fmt.Errorf("%w: event id %q: %v", ErrInvalidAppend, id, err)
+				return nil, fmt.Errorf("%w: event id %q: %v", ErrInvalidAppend, id, err)
 			}
-			order = append(order, callerIndex[a.Stream]+j)
-			streams = append(streams, a.Stream)
-			ids = append(ids, id)
-			types = append(types, e.Type)
-			payloads = append(payloads, string(e.Payload))
-			metas = append(metas, string(metadata))
-			hashes = append(hashes, ContentHash(id, a.Stream, e.Type, recordedAt, e.Payload, metadata))
+			ps.events = append(ps.events, preparedEvent{id: id, typ: e.Type, payload: e.Payload,
+				contentHash: ContentHash(id, a.Stream, e.Type, m.recordedAt, e.Payload, metadata), order: callerIndex[a.Stream] + j})
+			m.nEvents++
 		}
+		m.streams = append(m.streams, ps)
 	}
-	var key *string
-	if md.IdempotencyKey != "" {
-		key = &md.IdempotencyKey
+	if m.nEvents == 0 {
+		return nil, fmt.Errorf("%w: no events", ErrInvalidAppend)
 	}
-
-	for attempt := 0; ; attempt++ {
-		res, err := s.callAppend(ctx, streams, ids, types, payloads, metas, hashes, recordedAt, expStreams, expVersions, key)
-		if err == nil {
-			return res.inCallerOrder(order), nil
-		}
-		var pgErr *pgconn.PgError
-		if !errors.As(err, &pgErr) {
-			return AppendResult{}, fmt.Errorf("eventstore: append: %w", err)
-		}
-		switch {
-		case pgErr.Code == "23505" && pgErr.ConstraintName == "event_idempotency_pkey":
-			res, err := s.storedResult(ctx, *key)
-			return res.inCallerOrder(order), err
-		case pgErr.Code == "PLC01" || pgErr.Code == "40P01" ||
-			(pgErr.Code == "23505" && pgErr.ConstraintName == "events_stream_version_key"):
-			if key != nil {
-				if res, err := s.storedResult(ctx, *key); err == nil {
-					return res.inCallerOrder(order), nil
-				}
-			}
-			if allAny && pgErr.Code != "PLC01" && attempt < maxAnyRetries {
-				continue
-			}
-			return AppendResult{}, conflictFrom(pgErr, appends)
-		case pgErr.Code == "23505" && pgErr.ConstraintName == "events_event_id_key":
-			return AppendResult{}, fmt.Errorf("%w: event id already stored: %s", ErrInvalidAppend, pgErr.Detail)
-		case pgErr.Code == "22P02" || pgErr.Code == "22023" || pgErr.Code == "22021":
-			return AppendResult{}, fmt.Errorf("%w: %s", ErrInvalidAppend, pgErr.Message)
-		default:
-			return AppendResult{}, fmt.Errorf("eventstore: append: %w", err)
-		}
-	}
+	return m, nil
 }
 
-func (s *Store) callAppend(ctx context.Context, streams, ids, types, payloads, metas []string, hashes [][]byte,
-	recordedAt time.Time, expStreams []string, expVersions []int64, key *string) (AppendResult, error) {
-	var q interface {
-		Query(context.Context, string, ...any) (pgx.Rows, error)
-	} = s.pool
-	var tx pgx.Tx
-	if s.txDelay != nil {
-		var err error
-		if tx, err = s.pool.Begin(ctx); err != nil {
-			return AppendResult{}, err
-		}
-		defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-		q = tx
-	}
-	rows, err := q.Query(ctx, appendSQL, streams, ids, types, payloads, metas, hashes, recordedAt, expStreams, expVersions, key)
-	if err != nil {
-		return AppendResult{}, err
-	}
-	res, err := scanAppend(rows)
-	if err != nil || tx == nil {
-		return res, err
-	}
-	if d := s.txDelay(); d > 0 {
-		time.Sleep(d)
-	}
-	return res, tx.Commit(ctx)
-}
-
-func scanAppend(rows pgx.Rows) (AppendResult, error) {
-	defer rows.Close()
-	res := AppendResult{Versions: make(map[string]int64)}
-	for rows.Next() {
-		var (
-			pos, version int64
-			stream, tx   string
-			dup          bool
-		)
-		if err := rows.Scan(&pos, &stream, &version, &tx, &dup); err != nil {
-			return AppendResult{}, err
-		}
-		if err := res.add(pos, stream, version, tx); err != nil {
-			return AppendResult{}, err
-		}
-		res.Duplicate = dup
-	}
-	if err := rows.Err(); err != nil {
-		return AppendResult{}, err
-	}
-	return res, nil
-}
-
-// inCallerOrder reorders Positions (returned in writing order) into the order the
-// caller gave the events.
-func (r AppendResult) inCallerOrder(order []int) AppendResult {
-	if len(r.Positions) != len(order) {
+// inCallerOrder reorders the positions of a stored result (kept in writing order)
+// into the order the caller gave the events.
+func (m *member) inCallerOrder(r AppendResult) AppendResult {
+	if len(r.Positions) != m.nEvents {
 		return r
 	}
-	out := make([]int64, len(order))
-	for i, p := range r.Positions {
-		out[order[i]] = p
+	out := make([]int64, len(r.Positions))
+	i := 0
+	for _, ps := range m.streams {
+		for _, e := range ps.events {
+			out[e.order] = r.Positions[i]
+			i++
+		}
 	}
 	r.Positions = out
 	return r
@@ -280,53 +215,9 @@ func (r *AppendResult) add(pos int64, stream string, version int64, tx string) e
 	return nil
 }
 
-// storedResult returns the result of the first append made with key.
-func (s *Store) storedResult(ctx context.Context, key string) (AppendResult, error) {
-	var raw []byte
-	if err := s.pool.QueryRow(ctx, storedResultSQL, key).Scan(&raw); err != nil {
-		return AppendResult{}, fmt.Errorf("eventstore: idempotency key %q: %w", key, err)
-	}
-	var rows []struct {
-		Position      int64  `json:"position"`
-		StreamID      string `json:"stream_id"`
-		StreamVersion int64  `json:"stream_version"`
-		TransactionID string `json:"transaction_id"`
-	}
-	if err := json.Unmarshal(raw, &rows); err != nil {
-		return AppendResult{}, fmt.Errorf("eventstore: idempotency key %q: %w", key, err)
-	}
-	res := AppendResult{Versions: make(map[string]int64), Duplicate: true}
-	for _, r := range rows {
-		if err := res.add(r.Position, r.StreamID, r.StreamVersion, r.TransactionID); err != nil {
-			return AppendResult{}, err
-		}
-	}
-	return res, nil
-}
-
-func conflictFrom(pgErr *pgconn.PgError, appends []StreamAppend) error {
-	ce := &ConflictError{Actual: -1}
-	if pgErr.Code == "PLC01" {
-		parts := strings.Split(pgErr.Detail, "|")
-		if len(parts) == 3 {
-			ce.Stream = parts[0]
-			exp, _ := strconv.ParseInt(parts[1], 10, 64)
-			ce.Expected = ExpectedVersion(exp)
-			ce.Actual, _ = strconv.ParseInt(parts[2], 10, 64)
-		}
-		return ce
-	}
-	// Lost the insert race: the detail names the (stream_id, stream_version) key.
-	for _, a := range appends {
-		if strings.Contains(pgErr.Detail, "("+a.Stream+",") {
-			ce.Stream, ce.Expected = a.Stream, a.Expected
-			return ce
-		}
-	}
-	if len(appends) > 0 {
-		ce.Stream, ce.Expected = appends[0].Stream, appends[0].Expected
-	}
-	return ce
+func (s *Store) committer() *committer {
+	s.commitOnce.Do(func() { s.commit = newCommitter(s, s.groupOpts) })
+	return s.commit
 }
 
 const readStreamSQL = `SELECT ` + eventColumns + ` FROM events

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -90,6 +91,13 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*DB, error) {
 	return &DB{Pool: pool, URL: dbURL, server: srv}, nil
 }
 
+// defaultMaxConns sizes the pool when neither the caller nor the URL does: the
+// group committer's workers hold a connection each while command reads go on.
+const defaultMaxConns = 24
+
+// connectTimeout bounds a connection attempt.
+const connectTimeout = time.Second
+
 // NewPool connects to dbURL; every session takes role (when not empty).
 func NewPool(ctx context.Context, dbURL, role string, maxConns int32) (*pgxpool.Pool, error) {
 	pcfg, err := pgxpool.ParseConfig(dbURL)
@@ -98,6 +106,13 @@ func NewPool(ctx context.Context, dbURL, role string, maxConns int32) (*pgxpool.
 	}
 	if maxConns > 0 {
 		pcfg.MaxConns = maxConns
+	} else if pcfg.MaxConns < defaultMaxConns && !strings.Contains(dbURL, "pool_max_conns") {
+		pcfg.MaxConns = defaultMaxConns
+	}
+	if pcfg.ConnConfig.ConnectTimeout == 0 || pcfg.ConnConfig.ConnectTimeout > connectTimeout {
+		// A database that went away must answer "unavailable" within a second,
+		// not after the kernel's TCP timeout.
+		pcfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
 	if role != "" {
 		pcfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/eventstore"
 )
 
 // actor is one writer with its own simulated clock: an App over the caller's
@@ -98,7 +99,9 @@ func Run(ctx context.Context, a *app.App, cfg Config, logger *slog.Logger) (Summ
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	head, err := a.Store().Head(ctx)
+	head, err := a.Store().(interface {
+		Head(context.Context) (eventstore.Cursor, error)
+	}).Head(ctx)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -887,22 +890,9 @@ func (s *sim) statement(ctx context.Context, ac *actor, to domain.Date, month st
 		}
 	}
 	lines = append(lines, app.BankLineInput{Date: to, Amount: money(-1500), Reference: "FRAIS-" + month, Label: "Frais de tenue de compte"})
-	res, ids, err := ac.app.ImportBankStatement(ctx, s.meta(""), lines)
-	if _, err := s.do(res, err); err != nil {
-		return err
-	}
-	// Lines match independently (each its own bank line and movement streams;
-	// of two lines for one movement, exactly one wins): the workers match them
-	// in parallel, on the statement's clock.
-	return s.parallel(ctx, len(ids), func(ctx context.Context, w *actor, i int) error {
-		w.now = ac.now
-		matched, _, res, err := w.app.AutoMatch(ctx, s.meta(""), ids[i], lines[i])
-		if err != nil {
-			return fmt.Errorf("match bank line %d: %w", i+1, err)
-		}
-		if matched {
-			s.tally.add(res)
-		}
-		return nil
-	})
+	// One command imports the statement and matches every line it can (of two
+	// lines for one movement, the first wins; the other stays unmatched).
+	res, _, err := ac.app.ImportBankStatement(ctx, s.meta(""), lines)
+	_, err = s.do(res, err)
+	return err
 }
