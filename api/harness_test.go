@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -198,4 +199,25 @@ func (r response) want(t *testing.T, status int) response {
 		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
 	}
 	return r
+}
+
+// events returns every event of the given type, read through GET /v1/events (the
+// auditor's view of the log, in reading order).
+func (e *env) events(t *testing.T, eventType string) []api.EventView {
+	t.Helper()
+	var out []api.EventView
+	var after int64
+	for {
+		var page api.EventsResponse
+		e.call("GET", "/v1/events?limit=1000&after="+strconv.FormatInt(after, 10), e.admin, nil).want(t, 200).decode(t, &page)
+		for _, ev := range page.Events {
+			if ev.Type == eventType {
+				out = append(out, ev)
+			}
+		}
+		if page.Next == 0 {
+			return out
+		}
+		after = page.Next
+	}
 }

@@ -301,6 +301,9 @@ func (c *committer) commit(group []*member) {
 	if len(live) == 0 {
 		return
 	}
+	if m := c.s.metrics; m != nil {
+		m.GroupSize.Observe(float64(len(live)))
+	}
 	var err error
 	for attempt := 0; attempt < groupAttempts; attempt++ {
 		err = c.attempt(live)
@@ -318,7 +321,6 @@ func (c *committer) commit(group []*member) {
 		}
 	}
 	if m := c.s.metrics; m != nil {
-		m.GroupSize.Observe(float64(len(live)))
 		m.GroupDuration.Observe(time.Since(start).Seconds())
 	}
 }
