@@ -19,9 +19,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,14 +43,16 @@ func main() {
 	redemptions := flag.Int("redemptions", 5000, "cheques to redeem (bounded)")
 	clients := flag.Int("clients", 32, "concurrent HTTP clients")
 	live := flag.Bool("projections", true, "keep the projections live while loading (measures their lag too)")
+	keys := flag.Bool("keys", true, "send a fresh Idempotency-Key with every redemption")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (server and clients) during the load")
 	flag.Parse()
-	if err := run(*redemptions, *clients, *live); err != nil {
+	if err := run(*redemptions, *clients, *live, *keys, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(redemptions, clients int, live bool) error {
+func run(redemptions, clients int, live, keys bool, cpuProfile string) error {
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	adminURL := os.Getenv("DATABASE_URL")
@@ -111,11 +118,14 @@ func run(redemptions, clients int, live bool) error {
 		return err
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients * 2}}
-	post := func(path, token string, body any, out any) error {
+	post := func(path, token string, body any, out any, headers ...string) error {
 		b, _ := json.Marshal(body)
 		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(b))
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
 		resp, err := client.Do(req)
 		if err != nil {
 			return err
@@ -176,6 +186,17 @@ func run(redemptions, clients int, live bool) error {
 	var next atomic.Int64
 	var failures atomic.Int64
 	var last atomic.Int64
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	cpu0, pg0 := processCPU(), postgresCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range clients {
@@ -189,8 +210,12 @@ func run(redemptions, clients int, live bool) error {
 				}
 				t0 := time.Now()
 				var r api.RedemptionResponse
+				var hdr []string
+				if keys {
+					hdr = []string{"Idempotency-Key", fmt.Sprintf("load-%d-%d", start.UnixNano(), i)}
+				}
 				err := post("/v1/redemptions", plcTok, map[string]any{"serial": cheques[i].Serial, "check_code": cheques[i].CheckCode,
-					"session_date": today.Format("2006-01-02"), "service": "atelier"}, &r)
+					"session_date": today.Format("2006-01-02"), "service": "atelier"}, &r, hdr...)
 				latencies[i] = time.Since(t0)
 				if err != nil {
 					failures.Add(1)
@@ -207,6 +232,10 @@ func run(redemptions, clients int, live bool) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu1, pg1 := processCPU(), postgresCPU()
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	var lag time.Duration
 	if svc != nil {
 		t0 := time.Now()
@@ -224,6 +253,9 @@ func run(redemptions, clients int, live bool) error {
 		len(cheques), clients, elapsed.Round(time.Millisecond), float64(len(cheques))/elapsed.Seconds(), failures.Load())
 	fmt.Printf("loadgen: latency p50 %s p95 %s p99 %s max %s\n", pct(0.50).Round(time.Microsecond), pct(0.95).Round(time.Microsecond),
 		pct(0.99).Round(time.Microsecond), latencies[len(latencies)-1].Round(time.Microsecond))
+	n := time.Duration(len(cheques))
+	fmt.Printf("loadgen: CPU per redemption: this process (server, projections and clients) %s, PostgreSQL %s\n",
+		((cpu1 - cpu0) / n).Round(time.Microsecond), ((pg1 - pg0) / n).Round(time.Microsecond))
 	if svc != nil {
 		fmt.Printf("loadgen: projections (all 7, live) caught up %s after the last redemption\n", lag.Round(time.Millisecond))
 	}
@@ -231,4 +263,41 @@ func run(redemptions, clients int, live bool) error {
 		return fmt.Errorf("%d redemptions failed", failures.Load())
 	}
 	return nil
+}
+
+// processCPU is the CPU time (user + system) this process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// postgresCPU is the CPU time (user + system) used so far by every process of the
+// machine named postgres (the server's backends, WAL writer, checkpointer…), read
+// from /proc: the database's share of the cost of a redemption.
+func postgresCPU() time.Duration {
+	const ticks = 100 // USER_HZ on Linux
+	var total int64
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range stats {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		s := string(raw)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open || s[open+1:end] != "postgres" {
+			continue
+		}
+		f := strings.Fields(s[end+1:])
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		total += ut + st
+	}
+	return time.Duration(total) * time.Second / ticks
 }
