@@ -39,7 +39,7 @@ func (s *Server) getStock(r *http.Request, _ Principal) (int, any, error) {
 // stock it came from; and to the place that redeemed it (a token sees its own
 // organisation's data alone). Others are told it does not exist.
 func (s *Server) getCheque(r *http.Request, p Principal) (int, any, error) {
-	c, err := cheques.Cheque(r.Context(), s.pool, domain.NormalizeSerial(pathID(r, "serial")))
+	c, err := cheques.Cheque(r.Context(), s.pool, s.store, domain.NormalizeSerial(pathID(r, "serial")))
 	if err != nil {
 		return 0, nil, err
 	}

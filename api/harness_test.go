@@ -42,6 +42,7 @@ func (c *clock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 type env struct {
 	t      *testing.T
 	d      *pgtest.DB
+	store  *eventstore.Store
 	srv    *httptest.Server
 	api    *api.Server
 	clock  *clock
@@ -62,11 +63,11 @@ func newEnv(t *testing.T, d *pgtest.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := api.NewServer(api.Config{Pool: d.Pool, Store: store, App: ledger, Secrets: secrets, Waiter: waiterFor(t, d, ledger)})
+	s, err := api.NewServer(api.Config{Pool: d.Pool, Store: store, App: ledger, Secrets: secrets, Waiter: waiterFor(t, d, store)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, d: d, api: s, clock: c}
+	e := &env{t: t, d: d, store: store, api: s, clock: c}
 	e.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(e.srv.Close)
 	doc, err := openapi3.NewLoader().LoadFromData(e.rawGet("/openapi.json"))

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/passnumerique/passledger/api"
-	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/pgtest"
 	"github.com/passnumerique/passledger/projections"
@@ -15,11 +14,11 @@ import (
 
 // waiterFor starts the live projections (relay → Watermill → handlers) over the
 // test database and returns their waiter for read-your-writes.
-func waiterFor(t *testing.T, d *pgtest.DB, ledger *app.App) api.Waiter {
+func waiterFor(t *testing.T, d *pgtest.DB, store *eventstore.Store) api.Waiter {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	svc, err := projections.Start(ctx, projections.Config{
-		Pool: d.Pool, Store: ledger.Store().(*eventstore.Store), Projections: projections.All(),
+		Pool: d.Pool, Store: store, Projections: projections.All(),
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {

@@ -26,9 +26,12 @@ var (
 	md    = app.Meta{Actor: "test"}
 )
 
-func newApp(t testing.TB, d *pgtest.DB) *app.App {
+// onPostgres is an event store over d, the package's database or a fresh one.
+func onPostgres(d *pgtest.DB) app.Store { return eventstore.New(d.Pool) }
+
+func newApp(t testing.TB, store app.Store) *app.App {
 	t.Helper()
-	a, err := app.New(eventstore.New(d.Pool), keys, app.WithClock(func() time.Time { return today }))
+	a, err := app.New(store, keys, app.WithClock(func() time.Time { return today }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,10 +58,10 @@ type world struct {
 	carnet                              domain.CarnetState
 }
 
-func newWorld(t *testing.T, d *pgtest.DB, chequesPerCarnet int) world {
+func newWorld(t *testing.T, store app.Store, chequesPerCarnet int) world {
 	t.Helper()
 	ctx := context.Background()
-	w := world{a: newApp(t, d)}
+	w := world{a: newApp(t, store)}
 	reg := func(name string, kind domain.FunderKind) string {
 		res := must(t)(w.a.RegisterFunder(ctx, md, domain.RegisterFunderCommand{Name: name, Kind: kind}))
 		return res.Events()[0].(domain.FunderRegistered).FunderID
@@ -104,7 +107,11 @@ func (w world) redeem(ctx context.Context, serial, place string) (app.Result, er
 // 50 goroutines redeem the same cheque: exactly one succeeds, 49 are told it is
 // already redeemed.
 func TestConcurrentRedemptionsOfOneCheque(t *testing.T) {
-	w := newWorld(t, db, 10)
+	concurrentRedemptionsOfOneCheque(t, onPostgres(db))
+}
+
+func concurrentRedemptionsOfOneCheque(t *testing.T, store app.Store) {
+	w := newWorld(t, store, 10)
 	ctx := context.Background()
 	serial := w.carnet.Serials[3]
 	const n = 50
@@ -135,7 +142,7 @@ func TestConcurrentRedemptionsOfOneCheque(t *testing.T) {
 	if ok != 1 || already != n-1 {
 		t.Fatalf("%d successes, %d already redeemed", ok, already)
 	}
-	streams, err := w.a.Store().ReadStreams(ctx, []string{domain.ChequeStream(serial)})
+	streams, err := store.ReadStreams(ctx, []string{domain.ChequeStream(serial)})
 	evs := streams[domain.ChequeStream(serial)]
 	if err != nil || len(evs) != 1 || evs[0].Type != "ChequeRedeemed" {
 		t.Fatalf("cheque stream: %d events, %v", len(evs), err)
@@ -144,7 +151,11 @@ func TestConcurrentRedemptionsOfOneCheque(t *testing.T) {
 
 // 50 goroutines redeem the 50 cheques of one carnet: all succeed.
 func TestConcurrentRedemptionsOfDifferentCheques(t *testing.T) {
-	w := newWorld(t, db, 50)
+	concurrentRedemptionsOfDifferentCheques(t, onPostgres(db))
+}
+
+func concurrentRedemptionsOfDifferentCheques(t *testing.T, store app.Store) {
+	w := newWorld(t, store, 50)
 	ctx := context.Background()
 	errs := make([]error, len(w.carnet.Serials))
 	var wg sync.WaitGroup
@@ -164,14 +175,16 @@ func TestConcurrentRedemptionsOfDifferentCheques(t *testing.T) {
 			t.Fatalf("cheque %d: %v", i, err)
 		}
 	}
-	var count int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE event_type = 'ChequeRedeemed' AND payload->>'carnet_id' = $1`, w.carnet.CarnetID).Scan(&count); err != nil || count != 50 {
-		t.Fatalf("%d redemptions stored (%v)", count, err)
+	stored, err := store.EventsWhere(ctx, w.carnet.CarnetID, eventstore.PayloadField{EventType: "ChequeRedeemed", Field: "carnet_id"})
+	if err != nil || len(stored) != 50 {
+		t.Fatalf("%d redemptions stored (%v)", len(stored), err)
 	}
 }
 
-func TestRedemptionRules(t *testing.T) {
-	w := newWorld(t, db, 10)
+func TestRedemptionRules(t *testing.T) { redemptionRules(t, onPostgres(db)) }
+
+func redemptionRules(t *testing.T, store app.Store) {
+	w := newWorld(t, store, 10)
 	ctx := context.Background()
 	s := w.carnet.Serials
 	if _, err := w.redeem(ctx, s[0], w.other); !errors.Is(err, domain.ErrPlaceOutsideTerritory) {
@@ -212,7 +225,11 @@ func TestRedemptionRules(t *testing.T) {
 // Money received is ring-fenced: a batch is paid only with the programme's cash;
 // an advance against a late pledge makes the cash, and is repaid from the receipt.
 func TestReimbursementNeedsProgrammeCash(t *testing.T) {
-	w := newWorld(t, db.Fresh(t), 10)
+	reimbursementNeedsProgrammeCash(t, onPostgres(db.Fresh(t)))
+}
+
+func reimbursementNeedsProgrammeCash(t *testing.T, store app.Store) {
+	w := newWorld(t, store, 10)
 	ctx := context.Background()
 	for _, s := range w.carnet.Serials[:4] {
 		must(t)(w.redeem(ctx, s, w.place))
@@ -287,9 +304,10 @@ func TestReimbursementNeedsProgrammeCash(t *testing.T) {
 
 // A fund shares its received money by péréquation; a programme line drawn from the
 // fund is attributed onward to the fund's contributors.
-func TestFundPerequationAndDraw(t *testing.T) {
-	d := db.Fresh(t)
-	a := newApp(t, d)
+func TestFundPerequationAndDraw(t *testing.T) { fundPerequationAndDraw(t, onPostgres(db.Fresh(t))) }
+
+func fundPerequationAndDraw(t *testing.T, store app.Store) {
+	a := newApp(t, store)
 	ctx := context.Background()
 	for _, tr := range []struct {
 		code string

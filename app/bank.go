@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/eventstore"
 )
 
 // BankLineInput is one line of a bank statement.
@@ -123,19 +124,20 @@ func (a *App) ImportBankStatement(ctx context.Context, md Meta, lines []BankLine
 	return res, outcomes, err
 }
 
-// movementSQL finds movements by id or bank reference: one indexed lookup per kind
-// of movement and field (migration 00005).
-const movementSQL = `
-SELECT event_type, payload FROM events WHERE event_type = 'ContributionReceived' AND payload->>'receipt_id' = $1
-UNION ALL SELECT event_type, payload FROM events WHERE event_type = 'ContributionReceived' AND payload->>'bank_reference' = $1
-UNION ALL SELECT event_type, payload FROM events WHERE event_type = 'AdvanceGranted' AND payload->>'advance_id' = $1
-UNION ALL SELECT event_type, payload FROM events WHERE event_type = 'AdvanceRepaid' AND payload->>'repayment_id' = $1
-UNION ALL SELECT event_type, payload FROM events WHERE event_type = 'ReimbursementBatchPaid' AND payload->>'batch_id' = $1
-UNION ALL SELECT event_type, payload FROM events WHERE event_type = 'ReimbursementBatchPaid' AND payload->>'bank_reference' = $1`
+// movementKeys find the expected movements by id or bank reference: each pair has a
+// partial expression index (migration 00005).
+var movementKeys = []eventstore.PayloadField{
+	{EventType: domain.ContributionReceived{}.EventType(), Field: "receipt_id"},
+	{EventType: domain.ContributionReceived{}.EventType(), Field: "bank_reference"},
+	{EventType: domain.AdvanceGranted{}.EventType(), Field: "advance_id"},
+	{EventType: domain.AdvanceRepaid{}.EventType(), Field: "repayment_id"},
+	{EventType: domain.ReimbursementBatchPaid{}.EventType(), Field: "batch_id"},
+	{EventType: domain.ReimbursementBatchPaid{}.EventType(), Field: "bank_reference"},
+}
 
 // movementsFor returns the expected movements whose id or bank reference is ref.
 func (a *App) movementsFor(ctx context.Context, ref string) ([]domain.Movement, error) {
-	evs, err := a.queryEvents(ctx, movementSQL, ref)
+	evs, err := a.eventsWhere(ctx, ref, movementKeys...)
 	if err != nil {
 		return nil, fmt.Errorf("app: movements: %w", err)
 	}

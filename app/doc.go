@@ -11,7 +11,20 @@
 // redeeming two different cheques touches two different cheque streams and never
 // conflicts, while one cheque redeemed twice always does.
 //
-// This package does I/O (event store reads and appends, cross-aggregate reads over
-// the events table); it holds no business rule — those live in domain. It must not
-// import api or projections.
+// # The event store it needs
+//
+// App talks to the event store only through Store (store.go), the small interface it
+// declares, as river's driver interface does: ReadStreams and AppendMulti for
+// commands, and the few cross-stream lookups that decisions make straight from the
+// events rather than from a lagging projection (StreamsWhere, EventsWhere,
+// EventsOfTypes, StreamsWithMore). Each lookup names an event type and a payload
+// field, written beside the one function that uses it (reads.go, bank.go,
+// redemption.go, reimbursement.go). No SQL is issued here. *eventstore.Store
+// implements Store over PostgreSQL, eventstore.Memory in memory; the conformance
+// suite eventstore/storetest checks both, and the command tests run on both
+// (memory_test.go).
+//
+// This package does I/O (event store reads and appends, cross-aggregate lookups);
+// it holds no business rule — those live in domain. It must not import api or
+// projections.
 package app

@@ -5,80 +5,37 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/eventstore"
 )
 
-// Cross-aggregate reads made by commands, straight from the events table, so that a
-// decision never depends on how far a projection has got. Each is a short named
-// query beside the one function that uses it.
+// Cross-aggregate reads made by commands, straight from the event store, so that a
+// decision never depends on how far a projection has got. Each lookup is a (type,
+// payload field) pair named beside the one function that uses it; every pair has a
+// partial expression index (migrations 00003 and 00005), so each is one index
+// lookup on PostgreSQL.
 
-const pledgesToFundSQL = `SELECT DISTINCT stream_id FROM events
-WHERE event_type = 'ContributionPledged' AND payload->>'fund_id' = $1`
-
-const pledgesToProgrammeSQL = `SELECT DISTINCT stream_id FROM events
-WHERE event_type = 'ContributionPledged' AND payload->>'programme_id' = $1`
-
-const drawsByProgrammeSQL = `SELECT position FROM events
-WHERE event_type = 'FundDrawn' AND payload->>'programme_id' = $1`
-
-const drawsFromFundSQL = `SELECT position FROM events
-WHERE event_type = 'FundDrawn' AND payload->>'fund_id' = $1`
-
-const batchPaymentsSQL = `SELECT position FROM events WHERE event_type = 'ReimbursementBatchPaid'`
-
-// redeemedUnclaimedSQL lists the cheques whose last redemption is neither
-// reversed nor claimed by a batch.
-const redeemedUnclaimedSQL = `SELECT stream_id FROM events
-WHERE event_type IN ('ChequeRedeemed', 'RedemptionReversed', 'ChequeReimbursementClaimed')
-GROUP BY stream_id
-HAVING count(*) FILTER (WHERE event_type = 'ChequeRedeemed') >
-       count(*) FILTER (WHERE event_type IN ('RedemptionReversed', 'ChequeReimbursementClaimed'))`
-
-func (a *App) strings(ctx context.Context, sql string, args ...any) ([]string, error) {
-	rows, err := a.store.(interface{ Pool() *pgxpool.Pool }).Pool().Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("app: read: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
-}
-
-// eventsAt loads and decodes the events at the positions the subquery sql selects.
-func (a *App) eventsAt(ctx context.Context, sql string, args ...any) ([]domain.Event, error) {
-	return a.queryEvents(ctx, `SELECT event_type, payload FROM events WHERE position IN (`+sql+`)`, args...)
-}
-
-// queryEvents runs sql, which selects (event_type, payload) rows, and decodes them.
-func (a *App) queryEvents(ctx context.Context, sql string, args ...any) ([]domain.Event, error) {
-	rows, err := a.store.(interface{ Pool() *pgxpool.Pool }).Pool().Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("app: read: %w", err)
-	}
-	defer rows.Close()
-	var out []domain.Event
-	for rows.Next() {
-		var typ string
-		var payload []byte
-		if err := rows.Scan(&typ, &payload); err != nil {
-			return nil, err
-		}
-		e, err := domain.DecodeEvent(typ, payload)
+// decodeEvents decodes stored events into domain events, in the order given.
+func decodeEvents(recs []eventstore.RecordedEvent) ([]domain.Event, error) {
+	out := make([]domain.Event, 0, len(recs))
+	for _, r := range recs {
+		e, err := domain.DecodeEvent(r.Type, r.Payload)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("app: %s v%d: %w", r.StreamID, r.Version, err)
 		}
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// eventsWhere loads and decodes the events of the (type, field) pairs whose field
+// equals value.
+func (a *App) eventsWhere(ctx context.Context, value string, fields ...eventstore.PayloadField) ([]domain.Event, error) {
+	recs, err := a.store.EventsWhere(ctx, value, fields...)
+	if err != nil {
+		return nil, fmt.Errorf("app: read: %w", err)
+	}
+	return decodeEvents(recs)
 }
 
 // streamEvents decodes every event of the given streams.
@@ -88,13 +45,9 @@ func (a *App) streamEvents(ctx context.Context, streams []string) (map[string][]
 		return nil, err
 	}
 	out := make(map[string][]domain.Event, len(raw))
-	for s, evs := range raw {
-		for _, e := range evs {
-			d, err := domain.DecodeEvent(e.Type, e.Payload)
-			if err != nil {
-				return nil, fmt.Errorf("app: %s v%d: %w", s, e.Version, err)
-			}
-			out[s] = append(out[s], d)
+	for s, recs := range raw {
+		if out[s], err = decodeEvents(recs); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
@@ -115,12 +68,15 @@ func balanceOf(account string, events ...[]domain.Event) domain.Money {
 	return total
 }
 
+// pledgesToFund finds the contributions pledged to a fund (by fund id).
+var pledgesToFund = eventstore.PayloadField{EventType: domain.ContributionPledged{}.EventType(), Field: "fund_id"}
+
 // fundContributors returns, per funder, what it has actually paid into the fund,
 // sorted by funder id (the onward attribution of fund draws).
 func (a *App) fundContributors(ctx context.Context, fundID string) ([]domain.ContributorReceipt, []string, error) {
-	streams, err := a.strings(ctx, pledgesToFundSQL, fundID)
+	streams, err := a.store.StreamsWhere(ctx, fundID, pledgesToFund)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("app: contributions to fund %s: %w", fundID, err)
 	}
 	evs, err := a.streamEvents(ctx, streams)
 	if err != nil {
@@ -141,6 +97,9 @@ func (a *App) fundContributors(ctx context.Context, fundID string) ([]domain.Con
 	return out, streams, nil
 }
 
+// drawsFromFund finds the draws made on a fund (by fund id).
+var drawsFromFund = eventstore.PayloadField{EventType: domain.FundDrawn{}.EventType(), Field: "fund_id"}
+
 // fundAvailable is the fund's cash (receipts and advances, less repayments and
 // draws) not yet reserved by an allocation that programmes have not drawn: what a
 // new péréquation run may share.
@@ -153,7 +112,7 @@ func (a *App) fundAvailable(ctx context.Context, fund domain.FundState) (domain.
 	if err != nil {
 		return domain.Money{}, err
 	}
-	draws, err := a.eventsAt(ctx, drawsFromFundSQL, fund.FundID)
+	draws, err := a.eventsWhere(ctx, fund.FundID, drawsFromFund)
 	if err != nil {
 		return domain.Money{}, err
 	}
@@ -169,25 +128,36 @@ func (a *App) fundAvailable(ctx context.Context, fund domain.FundState) (domain.
 	return cash.Sub(reserved), nil
 }
 
+// pledgesToProgramme and drawsByProgramme find the contributions pledged to a
+// programme and the fund draws made for it (by programme id).
+var (
+	pledgesToProgramme = eventstore.PayloadField{EventType: domain.ContributionPledged{}.EventType(), Field: "programme_id"}
+	drawsByProgramme   = eventstore.PayloadField{EventType: domain.FundDrawn{}.EventType(), Field: "programme_id"}
+)
+
 // programmeCash is the ring-fenced cash of each programme: receipts and advances of
 // the contributions pledged to it, cash drawn from funds, less repayments and
 // reimbursements already paid.
 func (a *App) programmeCash(ctx context.Context, programmeIDs []string) (map[string]domain.Money, error) {
-	paid, err := a.eventsAt(ctx, batchPaymentsSQL)
+	recs, err := a.store.EventsOfTypes(ctx, domain.ReimbursementBatchPaid{}.EventType())
+	if err != nil {
+		return nil, fmt.Errorf("app: batches paid: %w", err)
+	}
+	paid, err := decodeEvents(recs)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]domain.Money, len(programmeIDs))
 	for _, p := range programmeIDs {
-		streams, err := a.strings(ctx, pledgesToProgrammeSQL, p)
+		streams, err := a.store.StreamsWhere(ctx, p, pledgesToProgramme)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("app: contributions to programme %s: %w", p, err)
 		}
 		evs, err := a.streamEvents(ctx, streams)
 		if err != nil {
 			return nil, err
 		}
-		draws, err := a.eventsAt(ctx, drawsByProgrammeSQL, p)
+		draws, err := a.eventsWhere(ctx, p, drawsByProgramme)
 		if err != nil {
 			return nil, err
 		}

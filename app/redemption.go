@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/eventstore"
 )
 
 // RedeemCheque records a labelled place's redemption of a cheque. Only the cheque's
@@ -41,14 +42,14 @@ func (a *App) RedeemCheque(ctx context.Context, md Meta, cmd domain.RedeemCheque
 	})
 }
 
-const redemptionStreamSQL = `SELECT stream_id FROM events
-WHERE event_type = 'ChequeRedeemed' AND payload->>'redemption_id' = $1 LIMIT 1`
+// redemptionCheque finds the cheque of a redemption (by redemption id).
+var redemptionCheque = eventstore.PayloadField{EventType: domain.ChequeRedeemed{}.EventType(), Field: "redemption_id"}
 
 // RedemptionSerial returns the serial of the cheque a redemption id belongs to.
 func (a *App) RedemptionSerial(ctx context.Context, redemptionID string) (string, error) {
-	streams, err := a.strings(ctx, redemptionStreamSQL, redemptionID)
+	streams, err := a.store.StreamsWhere(ctx, redemptionID, redemptionCheque)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("app: cheque of redemption %s: %w", redemptionID, err)
 	}
 	if len(streams) == 0 {
 		return "", fmt.Errorf("%w: redemption %s", domain.ErrNotFound, redemptionID)

@@ -9,6 +9,13 @@ import (
 	"github.com/passnumerique/passledger/domain"
 )
 
+// A cheque's last redemption is owed to its place when the cheque's stream holds
+// more redemptions than reversals and reimbursement claims.
+var (
+	redemptionOpened = []string{domain.ChequeRedeemed{}.EventType()}
+	redemptionClosed = []string{domain.RedemptionReversed{}.EventType(), domain.ChequeReimbursementClaimed{}.EventType()}
+)
+
 // CreateReimbursementBatch gathers every redemption owed to places up to the
 // cut-off, one line per place. Each claimed cheque's stream gets a claim event in
 // the same atomic append: a redemption is reimbursed at most once.
@@ -23,9 +30,9 @@ func (a *App) CreateReimbursementBatch(ctx context.Context, md Meta, cmd domain.
 		if err != nil {
 			return nil, err
 		}
-		streams, err := a.strings(ctx, redeemedUnclaimedSQL)
+		streams, err := a.store.StreamsWithMore(ctx, redemptionOpened, redemptionClosed)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("app: cheques redeemed and unclaimed: %w", err)
 		}
 		serials := make([]string, len(streams))
 		for i, s := range streams {

@@ -54,6 +54,25 @@
 // TRUNCATE on both tables, and the application role (passledger_app) is only granted
 // SELECT and INSERT on them.
 //
+// # Cross-stream lookups
+//
+// Besides reading streams and the gap-free log, commands ask a few questions across
+// streams (queries.go): which streams hold an event of a type whose payload field
+// has a value (StreamsWhere), which events do (EventsWhere), every event of some
+// types (EventsOfTypes), which streams hold more events of some types than of
+// others (StreamsWithMore), and how many events are stored and readable (Count).
+// A lookup names the event type and the top-level payload field; both are plain
+// names (ValidName) written into the SQL as literals, so that the partial
+// expression indexes of migrations 00003 and 00005 serve it even under a generic
+// plan (a type passed as a parameter would not prove an index's WHERE clause). No
+// other package issues SQL against the events table.
+//
+// # In memory
+//
+// Memory (memory.go) implements appends, ReadStreams and the lookups in memory,
+// with the same contract, for unit tests of commands without a database. The
+// conformance suite in eventstore/storetest runs against both stores.
+//
 // This package knows nothing of the domain: payloads are opaque JSON bytes. It must
 // not import domain, projections or api.
 package eventstore

@@ -48,9 +48,6 @@ func New(pool *pgxpool.Pool, opts ...Option) *Store {
 	return s
 }
 
-// Pool returns the connection pool the store uses.
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
 // Append writes events to one stream atomically (see AppendMulti).
 func (s *Store) Append(ctx context.Context, stream string, expected ExpectedVersion, md Metadata, events ...EventData) (AppendResult, error) {
 	return s.AppendMulti(ctx, md, StreamAppend{Stream: stream, Expected: expected, Events: events})

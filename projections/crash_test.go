@@ -30,7 +30,7 @@ func TestCrashSafety(t *testing.T) {
 		t.Fatal(err)
 	}
 	ps := projections.All()
-	waitVisible(t, ctx, d.Pool, store)
+	waitVisible(t, ctx, store)
 	if err := projections.Rebuild(ctx, d.Pool, store, ps, nil); err != nil {
 		t.Fatal(err)
 	}

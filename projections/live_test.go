@@ -86,7 +86,7 @@ func TestLiveAndRebuildAgree(t *testing.T) {
 	if err := svc.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitVisible(t, ctx, d.Pool, store)
+	waitVisible(t, ctx, store)
 
 	start = time.Now()
 	var calls int
@@ -115,7 +115,7 @@ func TestLiveAndRebuildAgree(t *testing.T) {
 
 	m := newModel(h.Records)
 	t.Run("balances", func(t *testing.T) { checkBalances(t, ctx, d, store, m, h) })
-	t.Run("cheques", func(t *testing.T) { checkCheques(t, ctx, d, m, h) })
+	t.Run("cheques", func(t *testing.T) { checkCheques(t, ctx, d, store, m, h) })
 	t.Run("equity", func(t *testing.T) { checkEquity(t, ctx, d, m, h) })
 	t.Run("audit", func(t *testing.T) { checkAudit(t, ctx, d, m, h) })
 	t.Run("places", func(t *testing.T) { checkPlaces(t, ctx, d, m, h) })
@@ -258,7 +258,7 @@ func checkBalances(t *testing.T, ctx context.Context, d dbT, store *eventstore.S
 		read += len(recs)
 		after, cut = recs[len(recs)-1].Cursor(), recs[len(recs)-1]
 	}
-	at, err := balances.BalancesAtPosition(ctx, d.Pool, cut.Position)
+	at, err := balances.BalancesAtPosition(ctx, d.Pool, store, cut.Position)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func checkBalances(t *testing.T, ctx context.Context, d dbT, store *eventstore.S
 	for _, b := range at {
 		eq(t, fmt.Sprintf("%s at position %d", b.Account, cut.Position), b.Balance, sums[b.Account])
 	}
-	if _, err := balances.BalancesAtPosition(ctx, d.Pool, h.LastPosition+1000); err == nil {
+	if _, err := balances.BalancesAtPosition(ctx, d.Pool, store, h.LastPosition+1000); err == nil {
 		t.Error("a position beyond the log gave no error")
 	}
 	cash, err := balances.ProgrammesCash(ctx, d.Pool, h.Programmes)
@@ -305,7 +305,7 @@ func (m *model) chequeStatus(serial string) string {
 	return cheques.StatusInStock
 }
 
-func checkCheques(t *testing.T, ctx context.Context, d dbT, m *model, h *history.History) {
+func checkCheques(t *testing.T, ctx context.Context, d dbT, store *eventstore.Store, m *model, h *history.History) {
 	want := map[string]int64{}
 	var serials []string
 	for _, k := range m.carnets {
@@ -329,7 +329,7 @@ func checkCheques(t *testing.T, ctx context.Context, d dbT, m *model, h *history
 	sample := 0
 	for i := 0; i < len(serials); i += len(serials)/300 + 1 {
 		s := serials[i]
-		c, err := cheques.Cheque(ctx, d.Pool, s)
+		c, err := cheques.Cheque(ctx, d.Pool, store, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,7 +363,7 @@ func checkCheques(t *testing.T, ctx context.Context, d dbT, m *model, h *history
 			continue
 		}
 		special++
-		c, err := cheques.Cheque(ctx, d.Pool, s)
+		c, err := cheques.Cheque(ctx, d.Pool, store, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -385,7 +385,7 @@ func checkCheques(t *testing.T, ctx context.Context, d dbT, m *model, h *history
 		t.Error("test data: no reversed or blocked cheque")
 	}
 	t.Logf("%d serials sampled and %d reversed or blocked ones checked one by one", sample, special)
-	if _, err := cheques.Cheque(ctx, d.Pool, "ZZZZ-0101"); err == nil {
+	if _, err := cheques.Cheque(ctx, d.Pool, store, "ZZZZ-0101"); err == nil {
 		t.Error("an unknown serial was found")
 	}
 	var unclaimed []string

@@ -53,9 +53,9 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, p
 	if err := Reset(ctx, pool, ps); err != nil {
 		return err
 	}
-	var total int64
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`).Scan(&total); err != nil {
-		return fmt.Errorf("projections: rebuild: count events: %w", err)
+	total, _, err := store.Count(ctx)
+	if err != nil {
+		return fmt.Errorf("projections: rebuild: %w", err)
 	}
 	if progress != nil {
 		progress(0, total)

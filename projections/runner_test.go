@@ -54,7 +54,7 @@ func appendFunders(t *testing.T, ctx context.Context, store *eventstore.Store, f
 			t.Fatal(err)
 		}
 	}
-	waitVisible(t, ctx, store.Pool(), store)
+	waitVisible(t, ctx, store)
 	recs, err := store.ReadFrom(ctx, eventstore.Cursor{}, n+10)
 	if err != nil {
 		t.Fatal(err)
@@ -178,17 +178,17 @@ func TestApplyBatch(t *testing.T) {
 	}
 
 	// WaitFor: reached, not reached, unknown position.
-	if err := projections.WaitFor(ctx, d.Pool, "probe", evs[399].Position); err != nil {
+	if err := projections.WaitFor(ctx, d.Pool, store, "probe", evs[399].Position); err != nil {
 		t.Fatal(err)
 	}
 	more := appendFunders(t, ctx, store, 400, 410)[400:]
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
-	if err := projections.WaitFor(short, d.Pool, "probe", more[0].Position); !errors.Is(err, context.DeadlineExceeded) {
+	if err := projections.WaitFor(short, d.Pool, store, "probe", more[0].Position); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("WaitFor of a position not applied: %v", err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- projections.WaitFor(ctx, d.Pool, "probe", more[9].Position) }()
+	go func() { done <- projections.WaitFor(ctx, d.Pool, store, "probe", more[9].Position) }()
 	time.Sleep(30 * time.Millisecond)
 	if _, err := r.ApplyBatch(ctx, p, projections.Batch{After: evs[399].Cursor(), Events: more}); err != nil {
 		t.Fatal(err)
@@ -201,7 +201,7 @@ func TestApplyBatch(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("WaitFor did not return once the position was applied")
 	}
-	if err := projections.WaitFor(ctx, d.Pool, "probe", 1<<40); !errors.Is(err, projections.ErrUnknownPosition) {
+	if err := projections.WaitFor(ctx, d.Pool, store, "probe", 1<<40); !errors.Is(err, projections.ErrUnknownPosition) {
 		t.Fatalf("unknown position: %v", err)
 	}
 }

@@ -325,7 +325,7 @@ func (s *Service) WaitFor(ctx context.Context, name string, position int64) erro
 	if position <= 0 {
 		return nil
 	}
-	cur, err := core.CursorOfPosition(ctx, s.pool, position)
+	cur, err := core.CursorOfPosition(ctx, s.store, position)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/projections/core"
 )
 
@@ -33,12 +34,13 @@ var (
 // (every 2 ms at first, backing off to 25 ms) until it is reached or ctx ends
 // (ctx.Err()). Position 0 returns at once; a position that holds no event gives
 // ErrUnknownPosition. Any process connected to the database may wait: the
-// checkpoint is in the database, not in memory.
-func WaitFor(ctx context.Context, q Querier, name string, position int64) error {
+// checkpoint is in the database (read through q), not in memory; the position's
+// cursor comes from store.
+func WaitFor(ctx context.Context, q Querier, store *eventstore.Store, name string, position int64) error {
 	if position <= 0 {
 		return nil
 	}
-	cur, err := core.CursorOfPosition(ctx, q, position)
+	cur, err := core.CursorOfPosition(ctx, store, position)
 	if err != nil {
 		return err
 	}

@@ -106,9 +106,9 @@ func (c *ReplayCmd) Run(cli *CLI, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	var events int64
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`).Scan(&events); err != nil {
-		return err
+	events, _, err := store.Count(ctx)
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
 	}
 	logger.Info("replay done", "projections", strings.Join(names, ","), "events", events,
 		"duration", el.Round(time.Millisecond).String(), "events_per_second", int64(float64(events)/max(el.Seconds(), 1e-9)),

@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"github.com/passnumerique/passledger/api"
-	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/ledgerdb"
 	"github.com/passnumerique/passledger/internal/simulate"
@@ -49,11 +48,7 @@ func (c *SimulateCmd) Run(cli *CLI, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	ledger, err := app.New(eventstore.New(db.Pool), secrets.Domain)
-	if err != nil {
-		return err
-	}
-	sum, err := simulate.Run(ctx, ledger, cfg, logger)
+	sum, err := simulate.Run(ctx, eventstore.New(db.Pool), secrets.Domain, cfg, logger)
 	sum.WriteText(os.Stdout)
 	if err != nil {
 		return fmt.Errorf("simulation stopped after %d events: %w", sum.Events, err)

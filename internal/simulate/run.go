@@ -13,7 +13,6 @@ import (
 
 	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/domain"
-	"github.com/passnumerique/passledger/eventstore"
 )
 
 // actor is one writer with its own simulated clock: an App over the caller's
@@ -24,9 +23,9 @@ type actor struct {
 	app *app.App
 }
 
-func newActor(a *app.App) (*actor, error) {
+func newActor(store Store, keys app.Keys) (*actor, error) {
 	ac := &actor{}
-	simApp, err := app.New(a.Store(), a.Keys(), app.WithClock(func() time.Time { return ac.now }))
+	simApp, err := app.New(store, keys, app.WithClock(func() time.Time { return ac.now }))
 	if err != nil {
 		return nil, err
 	}
@@ -89,23 +88,29 @@ type sim struct {
 	repaySeq     int
 }
 
-// Run plays a simulated year of activity through a's store and keys (its own
-// clock is not used: every command runs on the simulated clock) and returns what
+// Store is what the simulation needs of the event store: what the commands need
+// (app.Store), and Count, to refuse a store that already holds events.
+// *eventstore.Store and eventstore.Memory implement it.
+type Store interface {
+	app.Store
+	Count(ctx context.Context) (readable, stored int64, err error)
+}
+
+// Run plays a simulated year of activity into store, which must hold no event yet,
+// through Apps with the given keys, each on the simulated clock, and returns what
 // was written.
-func Run(ctx context.Context, a *app.App, cfg Config, logger *slog.Logger) (Summary, error) {
+func Run(ctx context.Context, store Store, keys app.Keys, cfg Config, logger *slog.Logger) (Summary, error) {
 	if err := cfg.Validate(); err != nil {
 		return Summary{}, err
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	head, err := a.Store().(interface {
-		Head(context.Context) (eventstore.Cursor, error)
-	}).Head(ctx)
+	_, stored, err := store.Count(ctx)
 	if err != nil {
-		return Summary{}, err
+		return Summary{}, fmt.Errorf("simulate: %w", err)
 	}
-	if head.Position != 0 {
+	if stored != 0 {
 		return Summary{}, errors.New("simulate: the database already holds events; the simulation writes a world of its own, with fixed ids: run it on an empty database")
 	}
 	p, err := newPlan(cfg)
@@ -113,7 +118,7 @@ func Run(ctx context.Context, a *app.App, cfg Config, logger *slog.Logger) (Summ
 		return Summary{}, err
 	}
 	s := &sim{
-		cfg: cfg, logger: logger, keys: a.Keys(), plan: p, cal: p.cal,
+		cfg: cfg, logger: logger, keys: keys, plan: p, cal: p.cal,
 		tally: &tally{s: Summary{Seed: cfg.Seed, Scale: cfg.Scale, Departements: cfg.Departements, EventsByType: map[string]int{}}},
 		cash:  map[string]domain.Money{},
 	}
@@ -122,11 +127,11 @@ func Run(ctx context.Context, a *app.App, cfg Config, logger *slog.Logger) (Summ
 	for i := range s.days {
 		s.days[i] = &day{}
 	}
-	if s.main, err = newActor(a); err != nil {
+	if s.main, err = newActor(store, keys); err != nil {
 		return Summary{}, err
 	}
 	for i := 0; i < cfg.Concurrency; i++ {
-		w, err := newActor(a)
+		w, err := newActor(store, keys)
 		if err != nil {
 			return Summary{}, err
 		}

@@ -3,8 +3,11 @@ package simulate_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,69 +30,77 @@ var keys = app.Keys{CheckCode: []byte("check-code-key-for-tests-0123456"), Benef
 // label suspended during the year and a few reversals.)
 var tiny = simulate.Config{Seed: 20, Scale: 0.01, Departements: 3, Concurrency: 4, Year: 2026}
 
-func simulateInto(t *testing.T, d *pgtest.DB, cfg simulate.Config) simulate.Summary {
+func simulateInto(t *testing.T, store simulate.Store, cfg simulate.Config) simulate.Summary {
 	t.Helper()
-	a, err := app.New(eventstore.New(d.Pool), keys)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sum, err := simulate.Run(context.Background(), a, cfg, logger)
+	sum, err := simulate.Run(context.Background(), store, keys, cfg, logger)
 	if err != nil {
 		t.Fatalf("simulate: %v", err)
 	}
 	return sum
 }
 
-func sumSQL(t *testing.T, d *pgtest.DB, sql string) domain.Money {
+// allEvents returns every event of store, of every type the domain knows, in
+// position order (an event of an unknown type would make the count checks fail).
+func allEvents(t *testing.T, store simulate.Store) []eventstore.RecordedEvent {
 	t.Helper()
-	var s string
-	if err := d.Pool.QueryRow(context.Background(), sql).Scan(&s); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	m, err := domain.ParseMoney(s)
+	evs, err := store.EventsOfTypes(context.Background(), domain.EventTypes()...)
 	if err != nil {
-		t.Fatalf("%s: %q: %v", sql, s, err)
+		t.Fatal(err)
+	}
+	return evs
+}
+
+// sumOf sums the money field of the events of one type (0 when none has it).
+func sumOf(t *testing.T, evs []eventstore.RecordedEvent, eventType, field string) domain.Money {
+	t.Helper()
+	var total domain.Money
+	for _, e := range evs {
+		if e.Type == eventType {
+			total = total.Add(moneyField(t, e, field))
+		}
+	}
+	return total
+}
+
+// moneyField is the payload's money field, zero when the payload has no such field.
+func moneyField(t *testing.T, e eventstore.RecordedEvent, field string) domain.Money {
+	t.Helper()
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(e.Payload, &obj); err != nil {
+		t.Fatalf("position %d: %v", e.Position, err)
+	}
+	var m domain.Money
+	if raw, ok := obj[field]; ok {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("position %d: %s: %v", e.Position, field, err)
+		}
 	}
 	return m
 }
 
-func amountOf(eventType, field string) string {
-	return `SELECT coalesce(sum((payload->>'` + field + `')::numeric), 0)::numeric(20,2)::text FROM events WHERE event_type = '` + eventType + `'`
-}
-
 // stats are, per event type, the count and the sums of the money fields, from
-// the events table alone.
-func stats(t *testing.T, d *pgtest.DB) string {
+// the events alone.
+func stats(t *testing.T, evs []eventstore.RecordedEvent) string {
 	t.Helper()
-	rows, err := d.Pool.Query(context.Background(), `SELECT event_type, count(*),
-    coalesce(sum((payload->>'amount')::numeric), 0)::numeric(20,2)::text,
-    coalesce(sum((payload->>'total')::numeric), 0)::numeric(20,2)::text,
-    coalesce(sum((payload->>'value')::numeric), 0)::numeric(20,2)::text,
-    coalesce(sum((payload->>'budget')::numeric), 0)::numeric(20,2)::text
-FROM events GROUP BY event_type ORDER BY event_type`)
-	if err != nil {
-		t.Fatal(err)
+	byType := map[string][]eventstore.RecordedEvent{}
+	for _, e := range evs {
+		byType[e.Type] = append(byType[e.Type], e)
 	}
-	defer rows.Close()
 	var b strings.Builder
-	for rows.Next() {
-		var typ, amount, total, value, budget string
-		var n int
-		if err := rows.Scan(&typ, &n, &amount, &total, &value, &budget); err != nil {
-			t.Fatal(err)
+	for _, typ := range slices.Sorted(maps.Keys(byType)) {
+		line := []string{typ, strconv.Itoa(len(byType[typ]))}
+		for _, field := range []string{"amount", "total", "value", "budget"} {
+			line = append(line, sumOf(t, byType[typ], typ, field).String())
 		}
-		b.WriteString(typ + " " + strings.Join([]string{strconv.Itoa(n), amount, total, value, budget}, " ") + "\n")
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
+		b.WriteString(strings.Join(line, " ") + "\n")
 	}
 	return b.String()
 }
 
 func TestSimulatedYear(t *testing.T) {
 	ctx := context.Background()
-	first := db.Fresh(t)
+	first := eventstore.New(db.Fresh(t).Pool)
 	sum := simulateInto(t, first, tiny)
 	var out bytes.Buffer
 	sum.WriteText(&out)
@@ -111,29 +122,30 @@ func TestSimulatedYear(t *testing.T) {
 	}
 
 	// Events counted by the summary are the events stored.
-	var stored int
-	if err := first.Pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&stored); err != nil {
+	_, stored, err := first.Count(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if stored != sum.Events {
-		t.Errorf("%d events stored, summary says %d", stored, sum.Events)
+	evs := allEvents(t, first)
+	if stored != int64(sum.Events) || len(evs) != sum.Events {
+		t.Errorf("%d events stored (%d of known types), summary says %d", stored, len(evs), sum.Events)
 	}
 
 	// Every ChequeRedeemed amount sums to the summary's redeemed euros.
-	redeemed := sumSQL(t, first, amountOf("ChequeRedeemed", "amount"))
+	redeemed := sumOf(t, evs, "ChequeRedeemed", "amount")
 	if !redeemed.Equal(sum.Redeemed) {
 		t.Errorf("ChequeRedeemed sum %s, summary %s", redeemed, sum.Redeemed)
 	}
-	reversed := sumSQL(t, first, amountOf("RedemptionReversed", "amount"))
+	reversed := sumOf(t, evs, "RedemptionReversed", "amount")
 	if !reversed.Equal(sum.Reversed) {
 		t.Errorf("RedemptionReversed sum %s, summary %s", reversed, sum.Reversed)
 	}
 
 	// Net redeemed + expired + blocked never exceeds what was minted; once every
 	// programme is closed, every minted cheque is in exactly one of them.
-	minted := sumSQL(t, first, amountOf("CarnetsMinted", "value"))
-	expired := sumSQL(t, first, amountOf("ChequeExpired", "amount"))
-	blocked := sumSQL(t, first, amountOf("ChequeBlocked", "amount"))
+	minted := sumOf(t, evs, "CarnetsMinted", "value")
+	expired := sumOf(t, evs, "ChequeExpired", "amount")
+	blocked := sumOf(t, evs, "ChequeBlocked", "amount")
 	accounted := redeemed.Sub(reversed).Add(expired).Add(blocked)
 	if accounted.GreaterThan(minted) {
 		t.Errorf("redeemed %s − reversed %s + expired %s + blocked %s = %s > minted %s", redeemed, reversed, expired, blocked, accounted, minted)
@@ -143,72 +155,70 @@ func TestSimulatedYear(t *testing.T) {
 	}
 
 	// No cheque has two unreversed redemptions (nor a reversal without one).
-	var bad int
-	if err := first.Pool.QueryRow(ctx, `SELECT count(*) FROM (
-    SELECT stream_id,
-           count(*) FILTER (WHERE event_type = 'ChequeRedeemed')
-         - count(*) FILTER (WHERE event_type = 'RedemptionReversed') AS open
-      FROM events WHERE event_type IN ('ChequeRedeemed', 'RedemptionReversed')
-     GROUP BY stream_id) c
-WHERE open > 1 OR open < 0`).Scan(&bad); err != nil {
-		t.Fatal(err)
+	open := map[string]int{}
+	for _, e := range evs {
+		switch e.Type {
+		case "ChequeRedeemed":
+			open[e.StreamID]++
+		case "RedemptionReversed":
+			open[e.StreamID]--
+		}
+	}
+	bad := 0
+	for _, n := range open {
+		if n > 1 || n < 0 {
+			bad++
+		}
 	}
 	if bad != 0 {
 		t.Errorf("%d cheques with two unreversed redemptions", bad)
 	}
 
 	// Postings of every event balance, and so does the whole ledger.
-	rows, err := first.Pool.Query(ctx, `SELECT position, event_type, payload::text FROM events ORDER BY position`)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var total domain.Money
 	var postings int
-	for rows.Next() {
-		var pos int64
-		var typ, payload string
-		if err := rows.Scan(&pos, &typ, &payload); err != nil {
-			t.Fatal(err)
-		}
-		e, err := domain.DecodeEvent(typ, []byte(payload))
+	for _, r := range evs {
+		e, err := domain.DecodeEvent(r.Type, r.Payload)
 		if err != nil {
-			t.Fatalf("position %d: %v", pos, err)
+			t.Fatalf("position %d: %v", r.Position, err)
 		}
 		ps := domain.Postings(e)
 		postings += len(ps)
 		if b := domain.PostingsBalance(ps); !b.IsZero() {
-			t.Errorf("position %d %s: postings sum to %s", pos, typ, b)
+			t.Errorf("position %d %s: postings sum to %s", r.Position, r.Type, b)
 		}
 		total = total.Add(domain.PostingsBalance(ps))
 	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	rows.Close()
 	if total.String() != "0.00" || postings == 0 {
 		t.Errorf("trial balance %s over %d postings", total, postings)
 	}
 
 	// The database now holds events: a second run there is refused.
-	a, err := app.New(eventstore.New(first.Pool), keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := simulate.Run(ctx, a, tiny, nil); err == nil || !strings.Contains(err.Error(), "empty database") {
+	if _, err := simulate.Run(ctx, first, keys, tiny, nil); err == nil || !strings.Contains(err.Error(), "empty database") {
 		t.Errorf("second run into a used database: %v", err)
 	}
 
 	// Deterministic: the same seed into another empty database writes the same
 	// events per type with the same sums, whatever the number of workers.
-	second := db.Fresh(t)
+	second := eventstore.New(db.Fresh(t).Pool)
 	sequential := tiny
 	sequential.Concurrency = 1
 	again := simulateInto(t, second, sequential)
-	if a, b := stats(t, first), stats(t, second); a != b {
+	if a, b := stats(t, evs), stats(t, allEvents(t, second)); a != b {
 		t.Errorf("two runs differ:\n%s\nvs\n%s", a, b)
 	}
 	if a, b := withoutTiming(sum), withoutTiming(again); a != b {
 		t.Errorf("two summaries differ:\n%s\nvs\n%s", a, b)
+	}
+
+	// The same year on the in-memory store writes the same events.
+	mem := eventstore.NewMemory()
+	onMemory := simulateInto(t, mem, tiny)
+	if a, b := stats(t, evs), stats(t, allEvents(t, mem)); a != b {
+		t.Errorf("PostgreSQL and memory runs differ:\n%s\nvs\n%s", a, b)
+	}
+	if a, b := withoutTiming(sum), withoutTiming(onMemory); a != b {
+		t.Errorf("PostgreSQL and memory summaries differ:\n%s\nvs\n%s", a, b)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/projections/core"
 )
 
@@ -35,9 +36,10 @@ WHERE effective_date <= $1 GROUP BY account ORDER BY account`, core.PgDate(*asOf
 // events a reader had seen when that event became visible). It returns
 // core.ErrNotReached (projections.ErrNotReached) if the projection has not applied
 // that event yet, and ErrUnknownPosition for a position without event. It scans
-// ledger_postings: an audit query, not a hot path.
-func BalancesAtPosition(ctx context.Context, q core.Querier, position int64) ([]AccountBalance, error) {
-	cur, err := core.Reached(ctx, q, Name, position)
+// ledger_postings: an audit query, not a hot path. The position's cursor comes
+// from store.
+func BalancesAtPosition(ctx context.Context, q core.Querier, store *eventstore.Store, position int64) ([]AccountBalance, error) {
+	cur, err := core.Reached(ctx, q, store, Name, position)
 	if err != nil {
 		return nil, err
 	}

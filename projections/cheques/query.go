@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/projections/core"
 )
 
@@ -71,8 +73,9 @@ type HistoryEntry struct {
 // Cheque returns the status and history of the cheque with this canonical serial
 // (domain.NormalizeSerial typed input first). A malformed serial, or one whose
 // carnet this projection has not seen (or whose index is beyond the carnet's size),
-// gives core.ErrNotFound.
-func Cheque(ctx context.Context, q core.Querier, serial string) (State, error) {
+// gives core.ErrNotFound. The status comes from the projection's tables (q), the
+// history from the cheque's and its carnet's streams in store.
+func Cheque(ctx context.Context, q core.Querier, store *eventstore.Store, serial string) (State, error) {
 	carnetID, index, err := domain.ParseSerial(serial)
 	if err != nil {
 		return State{}, fmt.Errorf("%w: cheque %q", core.ErrNotFound, serial)
@@ -141,34 +144,37 @@ WHERE c.serial = $1`, serial).Scan(&status, &redemption, &place, &placeT, core.S
 		}
 	}
 	c.Redeemable = c.Status == StatusIssued || (c.Status == StatusReversed && c.CarnetStatus == CarnetIssued)
-	if c.History, err = history(ctx, q, serial, carnetID); err != nil {
+	if c.History, err = history(ctx, q, store, serial, carnetID); err != nil {
 		return State{}, err
 	}
 	return c, nil
 }
 
-// history reads the cheque's stream and its carnet's from the event store, up to
-// the projection's checkpoint so that it agrees with the status.
-func history(ctx context.Context, q core.Querier, serial, carnetID string) ([]HistoryEntry, error) {
+// history reads the cheque's stream and its carnet's from the event store, in
+// reading order, up to the projection's checkpoint so that it agrees with the
+// status.
+func history(ctx context.Context, q core.Querier, store *eventstore.Store, serial, carnetID string) ([]HistoryEntry, error) {
 	cp, err := core.CheckpointOf(ctx, q, Name)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.Query(ctx, `SELECT position, event_type, payload::text FROM events
-WHERE stream_id = ANY($1) AND (transaction_id, position) <= ($2::xid8, $3::bigint)
-ORDER BY transaction_id, position`, []string{domain.ChequeStream(serial), domain.CarnetStream(carnetID)}, cp.TxID, cp.Position)
+	streams, err := store.ReadStreams(ctx, []string{domain.ChequeStream(serial), domain.CarnetStream(carnetID)})
 	if err != nil {
 		return nil, fmt.Errorf("cheques: history: %w", err)
 	}
-	defer rows.Close()
-	out := []HistoryEntry{}
-	for rows.Next() {
-		var h HistoryEntry
-		var payload string
-		if err := rows.Scan(&h.Position, &h.Event, &payload); err != nil {
-			return nil, fmt.Errorf("cheques: history: %w", err)
+	var recs []eventstore.RecordedEvent
+	for _, evs := range streams {
+		for _, e := range evs {
+			if !cp.Less(e.Cursor()) {
+				recs = append(recs, e)
+			}
 		}
-		ev, err := domain.DecodeEvent(h.Event, []byte(payload))
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Cursor().Less(recs[j].Cursor()) })
+	out := []HistoryEntry{}
+	for _, r := range recs {
+		h := HistoryEntry{Position: r.Position, Event: r.Type}
+		ev, err := domain.DecodeEvent(r.Type, r.Payload)
 		if err != nil {
 			return nil, fmt.Errorf("cheques: history at position %d: %w", h.Position, err)
 		}
@@ -197,7 +203,7 @@ ORDER BY transaction_id, position`, []string{domain.ChequeStream(serial), domain
 		h.At = h.At.UTC()
 		out = append(out, h)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // UnclaimedRedemptions returns, sorted, the serials of the cheques whose standing

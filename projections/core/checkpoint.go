@@ -36,15 +36,12 @@ func CheckpointOf(ctx context.Context, q Querier, name string) (eventstore.Curso
 	return c, nil
 }
 
-// CursorOfPosition returns the reading-order cursor of the event at position
-// (ErrUnknownPosition when there is none; the zero Cursor for position 0).
-func CursorOfPosition(ctx context.Context, q Querier, position int64) (eventstore.Cursor, error) {
-	if position == 0 {
-		return eventstore.Cursor{}, nil
-	}
-	c := eventstore.Cursor{Position: position}
-	err := q.QueryRow(ctx, `SELECT transaction_id FROM events WHERE position = $1`, position).Scan(&c.TxID)
-	if errors.Is(err, pgx.ErrNoRows) {
+// CursorOfPosition returns the reading-order cursor of the event at position, as
+// the event store knows it (eventstore.Store.CursorOf): ErrUnknownPosition when no
+// event holds it, the zero Cursor for position 0.
+func CursorOfPosition(ctx context.Context, store *eventstore.Store, position int64) (eventstore.Cursor, error) {
+	c, err := store.CursorOf(ctx, position)
+	if errors.Is(err, eventstore.ErrNotFound) {
 		return eventstore.Cursor{}, fmt.Errorf("%w: %d", ErrUnknownPosition, position)
 	}
 	if err != nil {
@@ -55,9 +52,10 @@ func CursorOfPosition(ctx context.Context, q Querier, position int64) (eventstor
 
 // Reached checks that projection name has applied the event at position (nil), or
 // says why not: ErrNotReached, ErrUnknownPosition. Query functions that answer "as of
-// a position" call it so that they never give a partial answer.
-func Reached(ctx context.Context, q Querier, name string, position int64) (eventstore.Cursor, error) {
-	cur, err := CursorOfPosition(ctx, q, position)
+// a position" call it so that they never give a partial answer. The position's
+// cursor comes from store, the checkpoint from q.
+func Reached(ctx context.Context, q Querier, store *eventstore.Store, name string, position int64) (eventstore.Cursor, error) {
+	cur, err := CursorOfPosition(ctx, store, position)
 	if err != nil {
 		return cur, err
 	}

@@ -174,9 +174,8 @@ func TestReportFromEvents(t *testing.T) {
 	appendEv(domain.FundStream("F2"), domain.FundCreated{FundID: "F2", Name: "F2", Territories: []string{"01"}, CreatedAt: at})
 	// The reading watermark is cluster-wide: wait until every event is visible.
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
-		var visible, stored int
-		if err := d.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())), count(*) FROM events`).
-			Scan(&visible, &stored); err != nil {
+		visible, stored, err := store.Count(ctx)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if visible == stored {
