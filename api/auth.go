@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -107,10 +109,14 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	if !ok || token == "" {
 		return Principal{}, problemf(http.StatusUnauthorized, "unauthenticated", "Authentication required", "send Authorization: Bearer <token>")
 	}
+	hash := tokenHash(strings.TrimSpace(token))
+	if p, ok := s.tokens.get(hash); ok {
+		return p, nil
+	}
 	var p Principal
 	var org *string
 	err := s.pool.QueryRow(r.Context(), `SELECT id, role, org_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
-		tokenHash(strings.TrimSpace(token))).Scan(&p.TokenID, &p.Role, &org)
+		hash).Scan(&p.TokenID, &p.Role, &org)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Principal{}, problemf(http.StatusUnauthorized, "unauthenticated", "Authentication required", "unknown or revoked token")
 	}
@@ -120,7 +126,47 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	if org != nil {
 		p.Org = *org
 	}
+	s.tokens.put(hash, p)
 	return p, nil
+}
+
+// tokenCache remembers, for a short while, the principal of a token that was
+// found valid, so that a busy client does not cost a query per request. Tokens
+// never change role or organisation; the ledger has no revocation command, and a
+// revocation made in the database takes effect within tokenCacheTTL. Unknown
+// tokens are never cached.
+type tokenCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedPrincipal
+}
+
+type cachedPrincipal struct {
+	p       Principal
+	expires time.Time
+}
+
+const (
+	tokenCacheTTL  = 30 * time.Second
+	tokenCacheSize = 10_000
+)
+
+func (c *tokenCache) get(hash []byte) (Principal, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[string(hash)]
+	if !ok || time.Now().After(e.expires) {
+		return Principal{}, false
+	}
+	return e.p, true
+}
+
+func (c *tokenCache) put(hash []byte, p Principal) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= tokenCacheSize {
+		c.entries = make(map[string]cachedPrincipal)
+	}
+	c.entries[string(hash)] = cachedPrincipal{p: p, expires: time.Now().Add(tokenCacheTTL)}
 }
 
 func errForbidden(format string, args ...any) error {

@@ -24,6 +24,7 @@ type Waiter interface {
 type Server struct {
 	pool            *pgxpool.Pool
 	store           *eventstore.Store
+	tokens          tokenCache
 	app             *app.App
 	secrets         Secrets
 	waiter          Waiter

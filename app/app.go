@@ -23,12 +23,26 @@ type Keys struct {
 // App runs commands against the event store.
 type App struct {
 	store Store
+	cache *streamCache
 	keys  Keys
 	now   func() time.Time
 }
 
 // Option configures an App.
 type Option func(*App)
+
+// WithStreamCache sets how many reference streams (programmes, carnets, places…)
+// the App keeps decoded in memory (default 100,000; 0 turns the cache off). See
+// streamCache for why a stale entry never leads to a wrong decision.
+func WithStreamCache(entries int) Option {
+	return func(a *App) {
+		if entries <= 0 {
+			a.cache = nil
+			return
+		}
+		a.cache = newStreamCache(entries)
+	}
+}
 
 // WithClock replaces time.Now (tests).
 func WithClock(now func() time.Time) Option { return func(a *App) { a.now = now } }
@@ -38,7 +52,7 @@ func New(store Store, keys Keys, opts ...Option) (*App, error) {
 	if len(keys.CheckCode) < domain.MinKeyLength || len(keys.Beneficiary) < domain.MinKeyLength {
 		return nil, fmt.Errorf("app: %w: keys must be at least %d bytes", domain.ErrMissingKey, domain.MinKeyLength)
 	}
-	a := &App{store: store, keys: keys, now: time.Now}
+	a := &App{store: store, keys: keys, now: time.Now, cache: newStreamCache(defaultCacheEntries)}
 	for _, o := range opts {
 		o(a)
 	}
@@ -87,38 +101,79 @@ func (r Result) Events() []domain.Event {
 // ErrContention is returned when a command kept losing version races.
 var ErrContention = errors.New("app: too much contention, try again")
 
+// defaultCacheEntries bounds the stream cache.
+const defaultCacheEntries = 100_000
+
 // maxAttempts bounds decide-append rounds of one command.
 const maxAttempts = 8
 
-// unit is one attempt of a command: the streams it read and their versions.
+// unit is one attempt of a command: the streams it read, their versions, and
+// which of them came from the cache (or were assumed new) rather than the
+// database.
 type unit struct {
 	app      *App
 	versions map[string]int64
+	// unverified streams were not read from the database in this attempt: they
+	// go into the append as expectations (read-set checks when not written).
+	unverified map[string]bool
+	// fresh: read everything from the database (a retry after a conflict, or the
+	// confirmation of a refusal).
+	fresh bool
 }
 
-// read loads streams (one query), records their versions and decodes their events.
+// read loads streams, records their versions and decodes their events. Cacheable
+// streams come from the cache when they are there; the rest is one query.
 func (u *unit) read(ctx context.Context, streams ...string) (map[string][]domain.Event, error) {
-	raw, err := u.app.store.ReadStreams(ctx, streams)
+	out := make(map[string][]domain.Event, len(streams))
+	missing := streams[:0:0]
+	for _, s := range streams {
+		if !u.fresh && cacheable(s) {
+			if e, ok := u.app.cache.get(s); ok {
+				out[s] = e.events
+				u.versions[s] = e.version
+				u.unverified[s] = true
+				continue
+			}
+		}
+		missing = append(missing, s)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	raw, err := u.app.store.ReadStreams(ctx, missing)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string][]domain.Event, len(streams))
-	for _, s := range streams {
+	for _, s := range missing {
 		evs := raw[s]
-		decoded := make([]domain.Event, 0, len(evs))
+		decoded, err := decodeEvents(evs)
+		if err != nil {
+			return nil, fmt.Errorf("app: stream %s: %w", s, err)
+		}
 		var version int64
-		for _, e := range evs {
-			d, err := domain.DecodeEvent(e.Type, e.Payload)
-			if err != nil {
-				return nil, fmt.Errorf("app: stream %s v%d: %w", s, e.Version, err)
-			}
-			decoded = append(decoded, d)
-			version = e.Version
+		if len(evs) > 0 {
+			version = evs[len(evs)-1].Version
 		}
 		u.versions[s] = version
+		delete(u.unverified, s)
 		out[s] = decoded
+		u.app.cache.put(s, decoded, version)
 	}
 	return out, nil
+}
+
+// readNew is read for a stream that the command expects to be new in the common
+// case (a cheque before its first redemption): on the first attempt it is
+// assumed empty without a query; the append then expects "no stream", so if the
+// stream does exist the append conflicts and the next attempt reads it.
+func (u *unit) readNew(ctx context.Context, stream string) ([]domain.Event, error) {
+	if u.fresh {
+		evs, err := u.read(ctx, stream)
+		return evs[stream], err
+	}
+	u.versions[stream] = 0
+	u.unverified[stream] = true
+	return nil, nil
 }
 
 // fold reads one stream into the state T.
@@ -135,15 +190,23 @@ func fold[T any, P interface {
 }
 
 // execute runs decide and appends its changes with the versions read, retrying on
-// a version conflict.
+// a version conflict. The first attempt may decide on cached streams (see
+// streamCache); a retry after a conflict, and the confirmation of a refusal made
+// on cached state, read everything from the database.
 func (a *App) execute(ctx context.Context, md Meta, decide func(ctx context.Context, u *unit) ([]domain.Change, error)) (Result, error) {
+	fresh := a.cache == nil
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		u := &unit{app: a, versions: map[string]int64{}}
+		u := &unit{app: a, versions: map[string]int64{}, unverified: map[string]bool{}, fresh: fresh}
 		changes, err := decide(ctx, u)
 		if err != nil {
+			if len(u.unverified) > 0 && !fresh {
+				fresh = true // confirm the refusal from the database
+				continue
+			}
 			return Result{}, err
 		}
 		appends := make([]eventstore.StreamAppend, 0, len(changes))
+		written := map[string]bool{}
 		for _, c := range changes {
 			if len(c.Events) == 0 {
 				continue
@@ -152,6 +215,7 @@ func (a *App) execute(ctx context.Context, md Meta, decide func(ctx context.Cont
 			if !read {
 				return Result{}, fmt.Errorf("app: stream %s written without being read", c.Stream)
 			}
+			written[c.Stream] = true
 			sa := eventstore.StreamAppend{Stream: c.Stream, Expected: eventstore.Exactly(version)}
 			for _, e := range c.Events {
 				payload, err := domain.EncodeEvent(e)
@@ -165,15 +229,32 @@ func (a *App) execute(ctx context.Context, md Meta, decide func(ctx context.Cont
 		if len(appends) == 0 {
 			return Result{Changes: changes}, nil
 		}
+		for s := range u.unverified {
+			if !written[s] {
+				appends = append(appends, eventstore.StreamAppend{Stream: s, Expected: eventstore.Exactly(u.versions[s])})
+			}
+		}
 		res, err := a.store.AppendMulti(ctx, eventstore.Metadata{
 			Actor: md.Actor, Organisation: md.Organisation, CorrelationID: md.CorrelationID,
 			IdempotencyKey: md.IdempotencyKey,
 		}, appends...)
 		if errors.Is(err, eventstore.ErrConflict) {
+			var ce *eventstore.ConflictError
+			if errors.As(err, &ce) {
+				a.cache.forget(ce.Stream)
+			}
+			fresh = true
 			continue
 		}
 		if err != nil {
 			return Result{}, err
+		}
+		if !res.Duplicate {
+			for _, c := range changes {
+				if len(c.Events) > 0 && cacheable(c.Stream) {
+					a.cache.extend(c.Stream, u.versions[c.Stream], c.Events, res.Versions[c.Stream])
+				}
+			}
 		}
 		return Result{Position: res.LastPosition, Changes: changes, Duplicate: res.Duplicate}, nil
 	}

@@ -24,17 +24,21 @@ func (a *App) RedeemCheque(ctx context.Context, md Meta, cmd domain.RedeemCheque
 	}
 	return a.execute(ctx, md, func(ctx context.Context, u *unit) ([]domain.Change, error) {
 		chs, cs, pls := domain.ChequeStream(cmd.Serial), domain.CarnetStream(carnetID), domain.PlaceStream(cmd.PlaceID)
-		evs, err := u.read(ctx, chs, cs, pls)
+		chequeEvents, err := u.readNew(ctx, chs)
+		if err != nil {
+			return nil, err
+		}
+		evs, err := u.read(ctx, cs, pls)
 		if err != nil {
 			return nil, err
 		}
 		carnet := domain.Fold[domain.CarnetState](evs[cs])
 		ps := domain.ProgrammeStream(carnet.ProgrammeID)
-		pevs, err := a.streamEvents(ctx, []string{ps})
+		pevs, err := u.read(ctx, ps)
 		if err != nil {
 			return nil, err
 		}
-		cheque := domain.Fold[domain.ChequeState](evs[chs])
+		cheque := domain.Fold[domain.ChequeState](chequeEvents)
 		cheque.Serial = cmd.Serial
 		out, err := domain.RedeemCheque(cmd, cheque, carnet, domain.Fold[domain.ProgrammeState](pevs[ps]),
 			domain.Fold[domain.PlaceState](evs[pls]), a.keys.CheckCode)

@@ -292,12 +292,15 @@ func postgresCPU() time.Duration {
 			continue
 		}
 		f := strings.Fields(s[end+1:])
-		if len(f) < 13 {
+		if len(f) < 15 {
 			continue
 		}
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		total += ut + st
+		// utime, stime, and the children's (cutime, cstime): the postmaster's
+		// children are the backends, whose time is kept there when they exit.
+		for _, i := range []int{11, 12, 13, 14} {
+			v, _ := strconv.ParseInt(f[i], 10, 64)
+			total += v
+		}
 	}
 	return time.Duration(total) * time.Second / ticks
 }
