@@ -22,8 +22,9 @@ psql "$url" -qc "CREATE TABLE bench_raw (position bigint GENERATED ALWAYS AS IDE
   done
 } | tee "$out/pgbench.txt"
 go test ./eventstore -run '^$' -bench . -benchtime "$BENCHTIME" 2>&1 | grep -v '^time=' | tee "$out/eventstore.txt"
-# The HTTP load driver: concurrent redemptions through the API, projections live.
-go run ./cmd/loadgen -redemptions "${LOAD_REDEMPTIONS:-5000}" -clients "${LOAD_CLIENTS:-32}" 2>&1 | grep -v '^time=' | tee "$out/loadgen.txt"
+# The write path (issue 9): pgbench ceiling and the HTTP load driver (fresh
+# Idempotency-Key per redemption) side by side at 1, 8 and 32 clients.
+bash scripts/writepath_bench.sh
 # Projections (issue 4). The rebuild and report benchmarks use a generated history of
 # PASSLEDGER_BENCH_EVENTS events (default 1,000,000), written once into the database
 # passledger_bench_<N> (about 90 s) and reused by later runs; drop it to regenerate.

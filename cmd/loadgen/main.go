@@ -259,6 +259,10 @@ func run(redemptions, clients int, live, keys bool, cpuProfile string) error {
 	if svc != nil {
 		fmt.Printf("loadgen: projections (all 7, live) caught up %s after the last redemption\n", lag.Round(time.Millisecond))
 	}
+	// One machine-readable line for scripts/bench.sh.
+	fmt.Printf("SUMMARY clients=%d projections=%t rate=%.0f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f cpu_process_us=%d cpu_postgres_us=%d\n",
+		clients, live, float64(len(cheques))/elapsed.Seconds(), ms(pct(0.50)), ms(pct(0.95)), ms(pct(0.99)),
+		((cpu1 - cpu0) / n).Microseconds(), ((pg1 - pg0) / n).Microseconds())
 	if failures.Load() > 0 {
 		return fmt.Errorf("%d redemptions failed", failures.Load())
 	}
@@ -304,3 +308,5 @@ func postgresCPU() time.Duration {
 	}
 	return time.Duration(total) * time.Second / ticks
 }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
