@@ -4,14 +4,29 @@
 //
 // # Writing
 //
-// Append and AppendMulti write one command's events atomically through one call of
-// the SQL function passledger_append (migrations/00001_event_store.sql): one round
-// trip, no global lock. Each stream named in the append carries an expectation (no
-// stream, exact version, any); a mismatch returns a *ConflictError (errors.Is
-// ErrConflict) and writes nothing. Two appends racing for one stream version: the
-// unique (stream_id, stream_version) index lets exactly one commit. Metadata may carry
-// an idempotency key: a repeat (even concurrent) returns the first append's result
+// Append and AppendMulti write one command's events atomically. Each stream named
+// in the append carries an expectation (no stream, exact version, any); a mismatch
+// returns a *ConflictError (errors.Is ErrConflict) and writes nothing. A stream
+// named without events is a read-set check: the command decided on it (from a
+// cache, say) and the stream must still be at that version. Metadata may carry an
+// idempotency key: a repeat (even concurrent) returns the first append's result
 // with Duplicate set, and writes nothing.
+//
+// Appends are group-committed (group.go): a few workers each take the appends
+// waiting in a queue and write them in one transaction — advisory locks on every
+// stream and key of the group taken in one sorted sweep (so groups never
+// deadlock), the keys' records and the stream heads read, each append decided in
+// Go against the heads (a conflict fails that append alone), one INSERT of every
+// event with its chained hash, the idempotency records, COMMIT. Only the commit
+// releases results: a caller never learns of an append that could still roll back.
+//
+// A Command (command.go) ties one request to one transaction: its idempotency
+// record, its events and its response. The HTTP port hands the response to Finish
+// once the handler built it from the (pre-commit) result; the group stores it with
+// the key and commits. A crash before the commit leaves nothing, so the retry runs
+// once; after it, the retry replays the stored response. A repeat that arrives
+// while the first still runs waits on the key's advisory lock, which dies with its
+// transaction: no key is ever left "in flight".
 //
 // # Reading in a gap-free order
 //
@@ -27,10 +42,11 @@
 // cluster holds the watermark back until it ends.
 //
 // xid order is not commit order: an xid is fixed at a transaction's first write. If a
-// multi-stream append took its xid (by writing stream A) before reading the head of
+// multi-stream append (or a group) took its xid (by writing stream A) before reading the head of
 // stream B, a concurrent append to B with a larger xid could commit version 5 that
-// our append then extends with version 6, and readers would see 6 before 5. The append
-// function therefore reads every stream head BEFORE its first write: any event it read
+// our append then extends with version 6, and readers would see 6 before 5. A group
+// therefore reads every stream head BEFORE its first write (the advisory locks it
+// takes first assign no xid): any event it read
 // was committed by a transaction whose xid was assigned before that read, hence is
 // smaller than the xid this append is about to take. Within a stream, versions are
 // thus always in reading order. TestGapFreeTailing checks all of this under 16
@@ -45,8 +61,8 @@
 // Each event's content hash covers its id, stream, type, time, payload and metadata
 // bytes exactly as stored (payload and metadata are json, not jsonb, so PostgreSQL
 // keeps the bytes). Its hash chains it to the previous event of its own stream:
-// sha256(prev || int8(version) || content hash), computed inside the append, where
-// the stream's version already serialises writers, so no global lock is needed. A
+// sha256(prev || int8(version) || content hash), computed by the group from the
+// stream's head under the stream's advisory lock, so no global lock is needed. A
 // chainer then follows the gap-free order and appends checkpoints (a hash over each
 // range of events, chained to the previous checkpoint) to event_chain_checkpoints.
 // Verify recomputes both and names the first position that does not match: an

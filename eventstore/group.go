@@ -312,6 +312,11 @@ func (c *committer) commit(group []*member) {
 			break
 		}
 		err = retry.err
+		var pgErr *pgconn.PgError
+		if attempt == groupAttempts-1 && errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			// Still racing an unlocked writer: each append decides again.
+			err = &ConflictError{Stream: pgErr.Detail, Expected: Any, Actual: -1}
+		}
 	}
 	var handed errHandedOut
 	if err != nil && !errors.As(err, &handed) {
@@ -714,7 +719,7 @@ type storedRow struct {
 }
 
 // storedRows is the result kept for a key: one row per event, in position order
-// (the format passledger_append kept before group commit).
+// (the format the SQL function passledger_append of migration 00001 kept).
 func storedRows(res AppendResult, m *member) []storedRow {
 	out := make([]storedRow, 0, len(res.Positions))
 	tx := strconv.FormatUint(res.Cursor.TxID, 10)

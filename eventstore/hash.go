@@ -28,7 +28,7 @@ func ContentHash(eventID, streamID, eventType string, recordedAt time.Time, payl
 }
 
 // ChainHash is sha256(prev || int8 big-endian(version) || contentHash), exactly what
-// passledger_append computes in SQL with sha256(prev || int8send(version) || content).
+// sha256(prev || int8send(version) || content) in SQL, as verify's SQL checks can recompute it.
 // prev is 32 zero bytes for a stream's first event.
 func ChainHash(prev []byte, version int64, contentHash []byte) []byte {
 	var buf [32 + 8 + 32]byte
