@@ -167,6 +167,22 @@ func logFile(t *testing.T) *os.File {
 	return f
 }
 
+// checkServerLog fails the test when the server logged a 500 (request failed), a
+// panic, or projections that stopped for good.
+func checkServerLog(t *testing.T, f *os.File) {
+	t.Helper()
+	raw, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.Contains(line, `msg="request failed"`) || strings.Contains(line, "panic") ||
+			strings.Contains(line, `msg="projections stopped"`) {
+			t.Errorf("server log: %s", line)
+		}
+	}
+}
+
 // tail returns the last n bytes of f.
 func tail(f *os.File, n int64) string {
 	raw, err := os.ReadFile(f.Name())
@@ -824,6 +840,7 @@ func TestResilienceKillDuringRedemptions(t *testing.T) {
 	}
 	checkReplays(t, c, w.placeTok, sample)
 	checkReads(t, c, w.auditor, sample, answers)
+	checkServerLog(t, log)
 	if t.Failed() {
 		return
 	}
@@ -1096,5 +1113,6 @@ func TestResilienceDatabaseOutage(t *testing.T) {
 	if serial, pos := maxPosition(answers); pos > 0 {
 		waitRead(t, c, w.auditor, "/v1/cheques/"+serial, pos, 30*time.Second)
 	}
+	checkServerLog(t, log)
 	t.Logf("test took %s", time.Since(began).Round(time.Millisecond))
 }
