@@ -41,6 +41,86 @@ type Server struct {
 	// DataDir is the private cluster's folder (SourcePrivate only).
 	DataDir string
 	stop    func() error
+	// ctl runs pg_ctl on a private cluster this process started (nil otherwise).
+	ctl *clusterCtl
+}
+
+// clusterCtl drives a private cluster with pg_ctl: its binaries, the user it runs
+// as, and the options (port, socket folder) it was first started with.
+type clusterCtl struct {
+	bin     string
+	dataDir string
+	cred    *syscall.Credential
+	opts    string
+	logger  *slog.Logger
+}
+
+func (c *clusterCtl) pgCtl(ctx context.Context, args ...string) error {
+	cmd := exec.CommandContext(ctx, filepath.Join(c.bin, "pg_ctl"), append([]string{"-D", c.dataDir}, args...)...)
+	cmd.Dir = c.dataDir
+	if c.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("pg_ctl %s: %w\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+func (c *clusterCtl) start(ctx context.Context) error {
+	return c.pgCtl(ctx, "-o", c.opts, "-l", filepath.Join(c.dataDir, "server.log"), "-w", "-t", "60", "start")
+}
+
+func (c *clusterCtl) stop(ctx context.Context) error {
+	return c.pgCtl(ctx, "-m", "fast", "-w", "stop")
+}
+
+// running reports whether the cluster's postmaster is up (postmaster.pid exists).
+func (c *clusterCtl) running() bool {
+	_, err := os.Stat(filepath.Join(c.dataDir, "postmaster.pid"))
+	return err == nil
+}
+
+// StartPrivate creates (initdb, when the folder holds no cluster yet) and starts a
+// private cluster in dataDir, listening on 127.0.0.1 on a free port, from the
+// machine's PostgreSQL binaries (PASSLEDGER_PGBIN, else /usr/lib/postgresql/*/bin),
+// as the "postgres" user when invoked as root: dataDir and its parents must then be
+// reachable by that user. Close stops it. Unlike Resolve, it never reuses a server
+// already running in dataDir and never looks at DATABASE_URL: it is for tests that
+// need a server of their own to stop and start (Stop, Start) without disturbing
+// anybody else's.
+func StartPrivate(ctx context.Context, dataDir string, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if port, ok := runningPort(dataDir); ok {
+		return nil, fmt.Errorf("private cluster: %s is already running (port %d)", dataDir, port)
+	}
+	return startPrivate(ctx, dataDir, logger, 3*time.Second)
+}
+
+// Stop stops a private cluster this process started (pg_ctl stop -m fast: open
+// sessions are terminated, and new connections refused) and returns once it is
+// down. Start starts it again, on the same port. An error for any other server.
+func (s *Server) Stop(ctx context.Context) error {
+	if s == nil || s.ctl == nil {
+		return errors.New("pgserver: Stop: not a private cluster started by this process")
+	}
+	s.ctl.logger.Info("stopping private PostgreSQL", "data", s.DataDir)
+	return s.ctl.stop(ctx)
+}
+
+// Start starts again a private cluster stopped by Stop, on the same port and with
+// the same options, and returns once it accepts connections.
+func (s *Server) Start(ctx context.Context) error {
+	if s == nil || s.ctl == nil {
+		return errors.New("pgserver: Start: not a private cluster started by this process")
+	}
+	s.ctl.logger.Info("starting private PostgreSQL again", "data", s.DataDir)
+	if err := s.ctl.start(ctx); err != nil {
+		return err
+	}
+	return ping(ctx, s.URL, 3*time.Second)
 }
 
 // Close stops the private cluster if this process started it; otherwise it does
@@ -253,26 +333,23 @@ func startPrivate(ctx context.Context, dataDir string, logger *slog.Logger, time
 	if err != nil {
 		return nil, err
 	}
-	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c max_connections=200", port, dataDir)
-	if err := run("pg_ctl", "-D", dataDir, "-o", opts, "-l", filepath.Join(dataDir, "server.log"), "-w", "-t", "60", "start"); err != nil {
+	ctl := &clusterCtl{bin: bin, dataDir: dataDir, cred: cred, logger: logger,
+		opts: fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c max_connections=200", port, dataDir)}
+	if err := ctl.start(ctx); err != nil {
 		return nil, fmt.Errorf("private cluster: %w", err)
 	}
 	dsn := privateURL(port)
 	if err := ping(ctx, dsn, timeout); err != nil {
-		_ = run("pg_ctl", "-D", dataDir, "-m", "fast", "-w", "stop")
+		_ = ctl.stop(context.Background())
 		return nil, fmt.Errorf("private cluster started but does not answer: %w", err)
 	}
 	logger.Info("private PostgreSQL started", "data", dataDir, "port", port)
-	return &Server{URL: dsn, Source: SourcePrivate, DataDir: dataDir, stop: func() error {
+	return &Server{URL: dsn, Source: SourcePrivate, DataDir: dataDir, ctl: ctl, stop: func() error {
+		if !ctl.running() { // stopped with Stop and not started again
+			return nil
+		}
 		logger.Info("stopping private PostgreSQL", "data", dataDir)
-		cmd := exec.Command(filepath.Join(bin, "pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "stop")
-		if cred != nil {
-			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-		}
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("pg_ctl stop: %w\n%s", err, out)
-		}
-		return nil
+		return ctl.stop(context.Background())
 	}}, nil
 }
 

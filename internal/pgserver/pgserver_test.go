@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -89,5 +90,62 @@ func TestLocalURLFromEnvironment(t *testing.T) {
 	}
 	if got := localURL(env(nil)); got != "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable" {
 		t.Fatalf("default: %s", got)
+	}
+}
+
+// StartPrivate starts a cluster of the test's own; Stop takes it down (it refuses
+// connections) and Start brings it back on the same URL, with its data.
+func TestStartPrivateStopStart(t *testing.T) {
+	dir, err := os.MkdirTemp("", "passledger-pgdata-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	srv, err := StartPrivate(ctx, filepath.Join(dir, "data"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	if _, err := StartPrivate(ctx, filepath.Join(dir, "data"), nil); err == nil {
+		t.Fatal("StartPrivate on a running cluster's folder must fail")
+	}
+	conn, err := pgx.Connect(ctx, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	if err := srv.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := ping(ctx, srv.URL, time.Second); err == nil {
+		t.Fatal("cluster still answers after Stop")
+	}
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err = pgx.Connect(ctx, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x int
+	if err := conn.QueryRow(ctx, "SELECT x FROM kept").Scan(&x); err != nil || x != 7 {
+		t.Fatalf("data lost across Stop/Start: %d %v", x, err)
+	}
+	conn.Close(ctx)
+	if err := srv.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil { // already stopped: nothing to do
+		t.Fatal(err)
+	}
+	if err := (&Server{URL: srv.URL}).Stop(ctx); err == nil {
+		t.Fatal("Stop on a server not started by StartPrivate must fail")
 	}
 }
