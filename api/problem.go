@@ -137,7 +137,7 @@ func ProblemFor(err error) Problem {
 	}
 	if unavailable(err) {
 		return Problem{Type: ProblemBase + "unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable,
-			Detail: "the ledger's database cannot be reached or the request's transaction did not commit; nothing was recorded; retry (with the same Idempotency-Key)"}
+			Detail: "the ledger's database cannot be reached, or the outcome of the request's transaction is unknown; retry with the same Idempotency-Key: a request that was recorded answers with its first response, one that was not runs once"}
 	}
 	return Problem{Type: ProblemBase + "internal", Title: "Internal error", Status: 500, Detail: "an internal error occurred; it was logged"}
 }
