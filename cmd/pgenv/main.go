@@ -8,6 +8,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,8 +17,13 @@ import (
 	"os/exec"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/passnumerique/passledger/internal/ledgerdb"
 	"github.com/passnumerique/passledger/internal/pgserver"
+	"github.com/passnumerique/passledger/migrations"
 )
 
 func main() {
@@ -34,17 +41,63 @@ func main() {
 		fmt.Fprintln(os.Stderr, "pgenv:", err)
 		os.Exit(2)
 	}
-	code := run(srv.URL, args)
+	template, dropTemplate, err := makeTemplate(context.Background(), srv.URL)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgenv:", err)
+		_ = srv.Close()
+		os.Exit(2)
+	}
+	code := run(srv.URL, template, args)
+	if err := dropTemplate(); err != nil {
+		fmt.Fprintln(os.Stderr, "pgenv:", err)
+	}
 	if err := srv.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "pgenv:", err)
 	}
 	os.Exit(code)
 }
 
-func run(url string, args []string) int {
+// makeTemplate creates and migrates a database that the test packages copy
+// (internal/pgtest, PASSLEDGER_TEST_TEMPLATE), and returns a function that drops
+// it. Its name is unique to this run, so concurrent runs never share one.
+func makeTemplate(ctx context.Context, serverURL string) (string, func() error, error) {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "plt_template_" + hex.EncodeToString(b)
+	admin, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		return "", nil, err
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", nil, fmt.Errorf("create template: %w", err)
+	}
+	drop := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, serverURL)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		return err
+	}
+	dbURL, err := ledgerdb.WithDatabase(serverURL, name)
+	if err == nil {
+		_, err = migrations.Up(ctx, dbURL, nil)
+	}
+	if err != nil {
+		_ = drop()
+		return "", nil, fmt.Errorf("migrate template: %w", err)
+	}
+	return name, drop, nil
+}
+
+func run(url, template string, args []string) int {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+url, ledgerdb.TemplateEnv+"="+template)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)

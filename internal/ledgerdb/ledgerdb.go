@@ -91,6 +91,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*DB, error) {
 	return &DB{Pool: pool, URL: dbURL, server: srv}, nil
 }
 
+// TemplateEnv names the environment variable in which cmd/pgenv passes a migrated
+// template database to the test packages it runs (internal/pgtest copies it).
+const TemplateEnv = "PASSLEDGER_TEST_TEMPLATE"
+
 // defaultMaxConns sizes the pool when neither the caller nor the URL does: the
 // group committer's workers hold a connection each while command reads go on.
 const defaultMaxConns = 24

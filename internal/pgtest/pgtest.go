@@ -11,6 +11,10 @@
 //	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &db)) }
 //
 // and db.Fresh(t) for a test that needs a database of its own (a full-log read).
+//
+// Under `make test`, cmd/pgenv migrates one template database for the whole run
+// and names it in PASSLEDGER_TEST_TEMPLATE: every database is then copied from it
+// rather than migrated again.
 package pgtest
 
 import (
@@ -94,15 +98,24 @@ func create(ctx context.Context, adminURL, _ string) (*DB, error) {
 		return nil, fmt.Errorf("connect %s: %w", adminURL, err)
 	}
 	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	// Under cmd/pgenv, a migrated template: each database is a copy of it
+	// (CREATE DATABASE … TEMPLATE, milliseconds) instead of being migrated again.
+	template := os.Getenv(ledgerdb.TemplateEnv)
+	createSQL := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize()
+	if template != "" {
+		createSQL += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
+	}
+	if _, err := admin.Exec(ctx, createSQL); err != nil {
 		return nil, fmt.Errorf("create database %s: %w", name, err)
 	}
 	dbURL, err := ledgerdb.WithDatabase(adminURL, name)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := migrations.Up(ctx, dbURL, nil); err != nil {
-		return nil, err
+	if template == "" {
+		if _, err := migrations.Up(ctx, dbURL, nil); err != nil {
+			return nil, err
+		}
 	}
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
