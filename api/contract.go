@@ -112,7 +112,7 @@ var fieldShapes = map[string]string{
 	"beneficiary_org_id": "id", "funder_ids": "id", "redemption_ids": "id", "carnet_ids": "carnet",
 	"carnet_id": "carnet", "serial": "serial", "serials": "serial", "blocked_serials": "serial", "expired_serials": "serial",
 	"check_code": "check_code", "siret": "siret",
-	"territory": "departement", "territories": "departement", "place_territory": "departement", "code": "departement",
+	"territory": "departement", "territories": "departement", "place_territory": "departement", "programme_territory": "departement", "code": "departement",
 	"event_id": "uuid",
 }
 

@@ -21,16 +21,16 @@ import (
 
 // Defines values for AdvanceFilter.
 const (
-	All         AdvanceFilter = "all"
-	Outstanding AdvanceFilter = "outstanding"
+	AdvanceFilterAll         AdvanceFilter = "all"
+	AdvanceFilterOutstanding AdvanceFilter = "outstanding"
 )
 
 // Valid indicates whether the value is a known member of the AdvanceFilter enum.
 func (e AdvanceFilter) Valid() bool {
 	switch e {
-	case All:
+	case AdvanceFilterAll:
 		return true
-	case Outstanding:
+	case AdvanceFilterOutstanding:
 		return true
 	default:
 		return false
@@ -69,22 +69,22 @@ func (e AdvanceRepaidEventType) Valid() bool {
 
 // Defines values for AgeingBucket.
 const (
-	N090    AgeingBucket = "0-90"
-	N181365 AgeingBucket = "181-365"
-	N365    AgeingBucket = "365+"
-	N91180  AgeingBucket = "91-180"
+	AgeingBucketN090    AgeingBucket = "0-90"
+	AgeingBucketN181365 AgeingBucket = "181-365"
+	AgeingBucketN365    AgeingBucket = "365+"
+	AgeingBucketN91180  AgeingBucket = "91-180"
 )
 
 // Valid indicates whether the value is a known member of the AgeingBucket enum.
 func (e AgeingBucket) Valid() bool {
 	switch e {
-	case N090:
+	case AgeingBucketN090:
 		return true
-	case N181365:
+	case AgeingBucketN181365:
 		return true
-	case N365:
+	case AgeingBucketN365:
 		return true
-	case N91180:
+	case AgeingBucketN91180:
 		return true
 	default:
 		return false
@@ -549,19 +549,19 @@ func (e FunderRegisteredEventType) Valid() bool {
 
 // Defines values for LabelAction.
 const (
-	Grant    LabelAction = "grant"
-	Suspend  LabelAction = "suspend"
-	Withdraw LabelAction = "withdraw"
+	LabelActionGrant    LabelAction = "grant"
+	LabelActionSuspend  LabelAction = "suspend"
+	LabelActionWithdraw LabelAction = "withdraw"
 )
 
 // Valid indicates whether the value is a known member of the LabelAction enum.
 func (e LabelAction) Valid() bool {
 	switch e {
-	case Grant:
+	case LabelActionGrant:
 		return true
-	case Suspend:
+	case LabelActionSuspend:
 		return true
-	case Withdraw:
+	case LabelActionWithdraw:
 		return true
 	default:
 		return false
@@ -570,22 +570,22 @@ func (e LabelAction) Valid() bool {
 
 // Defines values for LabelStatus.
 const (
-	Granted   LabelStatus = "granted"
-	None      LabelStatus = "none"
-	Suspended LabelStatus = "suspended"
-	Withdrawn LabelStatus = "withdrawn"
+	LabelStatusGranted   LabelStatus = "granted"
+	LabelStatusNone      LabelStatus = "none"
+	LabelStatusSuspended LabelStatus = "suspended"
+	LabelStatusWithdrawn LabelStatus = "withdrawn"
 )
 
 // Valid indicates whether the value is a known member of the LabelStatus enum.
 func (e LabelStatus) Valid() bool {
 	switch e {
-	case Granted:
+	case LabelStatusGranted:
 		return true
-	case None:
+	case LabelStatusNone:
 		return true
-	case Suspended:
+	case LabelStatusSuspended:
 		return true
-	case Withdrawn:
+	case LabelStatusWithdrawn:
 		return true
 	default:
 		return false
@@ -594,22 +594,22 @@ func (e LabelStatus) Valid() bool {
 
 // Defines values for MovementKind.
 const (
-	Advance              MovementKind = "advance"
-	Receipt              MovementKind = "receipt"
-	ReimbursementPayment MovementKind = "reimbursement_payment"
-	Repayment            MovementKind = "repayment"
+	MovementKindAdvance              MovementKind = "advance"
+	MovementKindReceipt              MovementKind = "receipt"
+	MovementKindReimbursementPayment MovementKind = "reimbursement_payment"
+	MovementKindRepayment            MovementKind = "repayment"
 )
 
 // Valid indicates whether the value is a known member of the MovementKind enum.
 func (e MovementKind) Valid() bool {
 	switch e {
-	case Advance:
+	case MovementKindAdvance:
 		return true
-	case Receipt:
+	case MovementKindReceipt:
 		return true
-	case ReimbursementPayment:
+	case MovementKindReimbursementPayment:
 		return true
-	case Repayment:
+	case MovementKindRepayment:
 		return true
 	default:
 		return false
@@ -633,19 +633,19 @@ func (e MovementMatchedEventType) Valid() bool {
 
 // Defines values for NeedLevel.
 const (
-	Autonomie NeedLevel = "autonomie"
-	Inclusion NeedLevel = "inclusion"
-	Urgence   NeedLevel = "urgence"
+	NeedLevelAutonomie NeedLevel = "autonomie"
+	NeedLevelInclusion NeedLevel = "inclusion"
+	NeedLevelUrgence   NeedLevel = "urgence"
 )
 
 // Valid indicates whether the value is a known member of the NeedLevel enum.
 func (e NeedLevel) Valid() bool {
 	switch e {
-	case Autonomie:
+	case NeedLevelAutonomie:
 		return true
-	case Inclusion:
+	case NeedLevelInclusion:
 		return true
-	case Urgence:
+	case NeedLevelUrgence:
 		return true
 	default:
 		return false
@@ -786,13 +786,13 @@ func (e ProgrammeCreatedEventType) Valid() bool {
 
 // Defines values for ReceiptAlgorithm.
 const (
-	Ed25519 ReceiptAlgorithm = "Ed25519"
+	ReceiptAlgorithmEd25519 ReceiptAlgorithm = "Ed25519"
 )
 
 // Valid indicates whether the value is a known member of the ReceiptAlgorithm enum.
 func (e ReceiptAlgorithm) Valid() bool {
 	switch e {
-	case Ed25519:
+	case ReceiptAlgorithmEd25519:
 		return true
 	default:
 		return false
@@ -864,28 +864,28 @@ func (e ReimbursementStatus) Valid() bool {
 
 // Defines values for Role.
 const (
-	Admin      Role = "admin"
-	Auditor    Role = "auditor"
-	Finance    Role = "finance"
-	Funder     Role = "funder"
-	Place      Role = "place"
-	Prescriber Role = "prescriber"
+	RoleAdmin      Role = "admin"
+	RoleAuditor    Role = "auditor"
+	RoleFinance    Role = "finance"
+	RoleFunder     Role = "funder"
+	RolePlace      Role = "place"
+	RolePrescriber Role = "prescriber"
 )
 
 // Valid indicates whether the value is a known member of the Role enum.
 func (e Role) Valid() bool {
 	switch e {
-	case Admin:
+	case RoleAdmin:
 		return true
-	case Auditor:
+	case RoleAuditor:
 		return true
-	case Finance:
+	case RoleFinance:
 		return true
-	case Funder:
+	case RoleFunder:
 		return true
-	case Place:
+	case RolePlace:
 		return true
-	case Prescriber:
+	case RolePrescriber:
 		return true
 	default:
 		return false
@@ -947,14 +947,14 @@ type AdvanceGrantedEvent struct {
 	Hash     string               `json:"hash"`
 	Metadata EventstoreMetadata   `json:"metadata"`
 	Payload  DomainAdvanceGranted `json:"payload"`
-	Position int                  `json:"position"`
+	Position int64                `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry           `json:"postings"`
 	RecordedAt time.Time               `json:"recorded_at"`
 	Stream     string                  `json:"stream"`
 	Type       AdvanceGrantedEventType `json:"type"`
-	Version    int                     `json:"version"`
+	Version    int64                   `json:"version"`
 }
 
 // AdvanceGrantedEventType defines model for AdvanceGrantedEvent.Type.
@@ -973,14 +973,14 @@ type AdvanceRepaidEvent struct {
 	Hash     string              `json:"hash"`
 	Metadata EventstoreMetadata  `json:"metadata"`
 	Payload  DomainAdvanceRepaid `json:"payload"`
-	Position int                 `json:"position"`
+	Position int64               `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry          `json:"postings"`
 	RecordedAt time.Time              `json:"recorded_at"`
 	Stream     string                 `json:"stream"`
 	Type       AdvanceRepaidEventType `json:"type"`
-	Version    int                    `json:"version"`
+	Version    int64                  `json:"version"`
 }
 
 // AdvanceRepaidEventType defines model for AdvanceRepaidEvent.Type.
@@ -1151,14 +1151,14 @@ type BankLineImportedEvent struct {
 	Hash     string                 `json:"hash"`
 	Metadata EventstoreMetadata     `json:"metadata"`
 	Payload  DomainBankLineImported `json:"payload"`
-	Position int                    `json:"position"`
+	Position int64                  `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry             `json:"postings"`
 	RecordedAt time.Time                 `json:"recorded_at"`
 	Stream     string                    `json:"stream"`
 	Type       BankLineImportedEventType `json:"type"`
-	Version    int                       `json:"version"`
+	Version    int64                     `json:"version"`
 }
 
 // BankLineImportedEventType defines model for BankLineImportedEvent.Type.
@@ -1177,14 +1177,14 @@ type BankLineMatchedEvent struct {
 	Hash     string                `json:"hash"`
 	Metadata EventstoreMetadata    `json:"metadata"`
 	Payload  DomainBankLineMatched `json:"payload"`
-	Position int                   `json:"position"`
+	Position int64                 `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry            `json:"postings"`
 	RecordedAt time.Time                `json:"recorded_at"`
 	Stream     string                   `json:"stream"`
 	Type       BankLineMatchedEventType `json:"type"`
-	Version    int                      `json:"version"`
+	Version    int64                    `json:"version"`
 }
 
 // BankLineMatchedEventType defines model for BankLineMatchedEvent.Type.
@@ -1210,7 +1210,7 @@ type BankLineResult struct {
 type BankStatementResponse struct {
 	Lines     *[]BankLineResult `json:"lines"`
 	Matched   int               `json:"matched"`
-	Position  int               `json:"position"`
+	Position  int64             `json:"position"`
 	Unmatched int               `json:"unmatched"`
 }
 
@@ -1225,7 +1225,7 @@ type BatchResponse struct {
 	CutOff   openapi_types.Date `json:"cut_off"`
 	Id       string             `json:"id"`
 	Lines    *[]DomainBatchLine `json:"lines"`
-	Position int                `json:"position"`
+	Position int64              `json:"position"`
 
 	// Total Euros with exactly two decimals.
 	Total string `json:"total"`
@@ -1244,14 +1244,14 @@ type BeneficiaryCarnetAssignedEvent struct {
 	Hash     string                          `json:"hash"`
 	Metadata EventstoreMetadata              `json:"metadata"`
 	Payload  DomainBeneficiaryCarnetAssigned `json:"payload"`
-	Position int                             `json:"position"`
+	Position int64                           `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry                      `json:"postings"`
 	RecordedAt time.Time                          `json:"recorded_at"`
 	Stream     string                             `json:"stream"`
 	Type       BeneficiaryCarnetAssignedEventType `json:"type"`
-	Version    int                                `json:"version"`
+	Version    int64                              `json:"version"`
 }
 
 // BeneficiaryCarnetAssignedEventType defines model for BeneficiaryCarnetAssignedEvent.Type.
@@ -1268,8 +1268,8 @@ type CancelRequest struct {
 
 // CancelResponse defines model for CancelResponse.
 type CancelResponse struct {
-	Blocked  int `json:"blocked"`
-	Position int `json:"position"`
+	Blocked  int   `json:"blocked"`
+	Position int64 `json:"position"`
 }
 
 // CarnetCancelledEvent A CarnetCancelled event.
@@ -1285,14 +1285,14 @@ type CarnetCancelledEvent struct {
 	Hash     string                `json:"hash"`
 	Metadata EventstoreMetadata    `json:"metadata"`
 	Payload  DomainCarnetCancelled `json:"payload"`
-	Position int                   `json:"position"`
+	Position int64                 `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry            `json:"postings"`
 	RecordedAt time.Time                `json:"recorded_at"`
 	Stream     string                   `json:"stream"`
 	Type       CarnetCancelledEventType `json:"type"`
-	Version    int                      `json:"version"`
+	Version    int64                    `json:"version"`
 }
 
 // CarnetCancelledEventType defines model for CarnetCancelledEvent.Type.
@@ -1311,14 +1311,14 @@ type CarnetIssuedEvent struct {
 	Hash     string             `json:"hash"`
 	Metadata EventstoreMetadata `json:"metadata"`
 	Payload  DomainCarnetIssued `json:"payload"`
-	Position int                `json:"position"`
+	Position int64              `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry         `json:"postings"`
 	RecordedAt time.Time             `json:"recorded_at"`
 	Stream     string                `json:"stream"`
 	Type       CarnetIssuedEventType `json:"type"`
-	Version    int                   `json:"version"`
+	Version    int64                 `json:"version"`
 }
 
 // CarnetIssuedEventType defines model for CarnetIssuedEvent.Type.
@@ -1337,14 +1337,14 @@ type CarnetMintedEvent struct {
 	Hash     string             `json:"hash"`
 	Metadata EventstoreMetadata `json:"metadata"`
 	Payload  DomainCarnetMinted `json:"payload"`
-	Position int                `json:"position"`
+	Position int64              `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry         `json:"postings"`
 	RecordedAt time.Time             `json:"recorded_at"`
 	Stream     string                `json:"stream"`
 	Type       CarnetMintedEventType `json:"type"`
-	Version    int                   `json:"version"`
+	Version    int64                 `json:"version"`
 }
 
 // CarnetMintedEventType defines model for CarnetMintedEvent.Type.
@@ -1366,14 +1366,14 @@ type CarnetsMintedEvent struct {
 	Hash     string              `json:"hash"`
 	Metadata EventstoreMetadata  `json:"metadata"`
 	Payload  DomainCarnetsMinted `json:"payload"`
-	Position int                 `json:"position"`
+	Position int64               `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry          `json:"postings"`
 	RecordedAt time.Time              `json:"recorded_at"`
 	Stream     string                 `json:"stream"`
 	Type       CarnetsMintedEventType `json:"type"`
-	Version    int                    `json:"version"`
+	Version    int64                  `json:"version"`
 }
 
 // CarnetsMintedEventType defines model for CarnetsMintedEvent.Type.
@@ -1392,14 +1392,14 @@ type ChequeBlockedEvent struct {
 	Hash     string              `json:"hash"`
 	Metadata EventstoreMetadata  `json:"metadata"`
 	Payload  DomainChequeBlocked `json:"payload"`
-	Position int                 `json:"position"`
+	Position int64               `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry          `json:"postings"`
 	RecordedAt time.Time              `json:"recorded_at"`
 	Stream     string                 `json:"stream"`
 	Type       ChequeBlockedEventType `json:"type"`
-	Version    int                    `json:"version"`
+	Version    int64                  `json:"version"`
 }
 
 // ChequeBlockedEventType defines model for ChequeBlockedEvent.Type.
@@ -1418,14 +1418,14 @@ type ChequeExpiredEvent struct {
 	Hash     string              `json:"hash"`
 	Metadata EventstoreMetadata  `json:"metadata"`
 	Payload  DomainChequeExpired `json:"payload"`
-	Position int                 `json:"position"`
+	Position int64               `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry          `json:"postings"`
 	RecordedAt time.Time              `json:"recorded_at"`
 	Stream     string                 `json:"stream"`
 	Type       ChequeExpiredEventType `json:"type"`
-	Version    int                    `json:"version"`
+	Version    int64                  `json:"version"`
 }
 
 // ChequeExpiredEventType defines model for ChequeExpiredEvent.Type.
@@ -1444,14 +1444,14 @@ type ChequeRedeemedEvent struct {
 	Hash     string               `json:"hash"`
 	Metadata EventstoreMetadata   `json:"metadata"`
 	Payload  DomainChequeRedeemed `json:"payload"`
-	Position int                  `json:"position"`
+	Position int64                `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry           `json:"postings"`
 	RecordedAt time.Time               `json:"recorded_at"`
 	Stream     string                  `json:"stream"`
 	Type       ChequeRedeemedEventType `json:"type"`
-	Version    int                     `json:"version"`
+	Version    int64                   `json:"version"`
 }
 
 // ChequeRedeemedEventType defines model for ChequeRedeemedEvent.Type.
@@ -1470,14 +1470,14 @@ type ChequeReimbursementClaimedEvent struct {
 	Hash     string                           `json:"hash"`
 	Metadata EventstoreMetadata               `json:"metadata"`
 	Payload  DomainChequeReimbursementClaimed `json:"payload"`
-	Position int                              `json:"position"`
+	Position int64                            `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry                       `json:"postings"`
 	RecordedAt time.Time                           `json:"recorded_at"`
 	Stream     string                              `json:"stream"`
 	Type       ChequeReimbursementClaimedEventType `json:"type"`
-	Version    int                                 `json:"version"`
+	Version    int64                               `json:"version"`
 }
 
 // ChequeReimbursementClaimedEventType defines model for ChequeReimbursementClaimedEvent.Type.
@@ -1496,7 +1496,7 @@ type ChequesHistoryEntry struct {
 	// Event Type of an event of the log.
 	Event        EventType `json:"event"`
 	PlaceId      *string   `json:"place_id,omitempty"`
-	Position     int       `json:"position"`
+	Position     int64     `json:"position"`
 	RedemptionId *string   `json:"redemption_id,omitempty"`
 }
 
@@ -1561,7 +1561,7 @@ type CloseResponse struct {
 
 	// ExpiredValue Euros with exactly two decimals.
 	ExpiredValue string `json:"expired_value"`
-	Position     int    `json:"position"`
+	Position     int64  `json:"position"`
 	ProgrammeId  string `json:"programme_id"`
 
 	// Unminted Euros with exactly two decimals.
@@ -1581,14 +1581,14 @@ type ContributionPledgedEvent struct {
 	Hash     string                    `json:"hash"`
 	Metadata EventstoreMetadata        `json:"metadata"`
 	Payload  DomainContributionPledged `json:"payload"`
-	Position int                       `json:"position"`
+	Position int64                     `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry                `json:"postings"`
 	RecordedAt time.Time                    `json:"recorded_at"`
 	Stream     string                       `json:"stream"`
 	Type       ContributionPledgedEventType `json:"type"`
-	Version    int                          `json:"version"`
+	Version    int64                        `json:"version"`
 }
 
 // ContributionPledgedEventType defines model for ContributionPledgedEvent.Type.
@@ -1607,14 +1607,14 @@ type ContributionReceivedEvent struct {
 	Hash     string                     `json:"hash"`
 	Metadata EventstoreMetadata         `json:"metadata"`
 	Payload  DomainContributionReceived `json:"payload"`
-	Position int                        `json:"position"`
+	Position int64                      `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry                 `json:"postings"`
 	RecordedAt time.Time                     `json:"recorded_at"`
 	Stream     string                        `json:"stream"`
 	Type       ContributionReceivedEventType `json:"type"`
-	Version    int                           `json:"version"`
+	Version    int64                         `json:"version"`
 }
 
 // ContributionReceivedEventType defines model for ContributionReceivedEvent.Type.
@@ -1635,7 +1635,7 @@ type ContributionRequest struct {
 // CreatedResponse defines model for CreatedResponse.
 type CreatedResponse struct {
 	Id       string `json:"id"`
-	Position int    `json:"position"`
+	Position int64  `json:"position"`
 }
 
 // DepartementInfo defines model for DepartementInfo.
@@ -1643,7 +1643,7 @@ type DepartementInfo struct {
 	// Code INSEE code of a French département.
 	Code       string `json:"code"`
 	Name       string `json:"name"`
-	Population int    `json:"population"`
+	Population int64  `json:"population"`
 	Region     string `json:"region"`
 }
 
@@ -1856,8 +1856,10 @@ type DomainChequeRedeemed struct {
 	PlaceId        string               `json:"place_id"`
 
 	// PlaceTerritory INSEE code of a French département.
-	PlaceTerritory     string    `json:"place_territory"`
-	ProgrammeId        string    `json:"programme_id"`
+	PlaceTerritory string `json:"place_territory"`
+	ProgrammeId    string `json:"programme_id"`
+
+	// ProgrammeTerritory INSEE code of a French département.
 	ProgrammeTerritory string    `json:"programme_territory"`
 	RedeemedAt         time.Time `json:"redeemed_at"`
 	RedemptionId       string    `json:"redemption_id"`
@@ -2013,7 +2015,7 @@ type DomainPerequationRun struct {
 type DomainPerequationTerritory struct {
 	// FragilityRate Exact decimal.
 	FragilityRate string `json:"fragility_rate"`
-	Population    int    `json:"population"`
+	Population    int64  `json:"population"`
 
 	// Territory INSEE code of a French département.
 	Territory string `json:"territory"`
@@ -2115,8 +2117,10 @@ type DomainRedemptionReversed struct {
 	PlaceId        string               `json:"place_id"`
 
 	// PlaceTerritory INSEE code of a French département.
-	PlaceTerritory     string    `json:"place_territory"`
-	ProgrammeId        string    `json:"programme_id"`
+	PlaceTerritory string `json:"place_territory"`
+	ProgrammeId    string `json:"programme_id"`
+
+	// ProgrammeTerritory INSEE code of a French département.
 	ProgrammeTerritory string    `json:"programme_territory"`
 	Reason             *string   `json:"reason,omitempty"`
 	RedemptionId       string    `json:"redemption_id"`
@@ -2164,7 +2168,7 @@ type DomainTerritoryNeedRecorded struct {
 
 	// Need Exact decimal.
 	Need       string    `json:"need"`
-	Population int       `json:"population"`
+	Population int64     `json:"population"`
 	RecordedAt time.Time `json:"recorded_at"`
 	Source     string    `json:"source"`
 }
@@ -2213,7 +2217,7 @@ type EquityTerritory struct {
 
 	// Need Exact decimal.
 	Need       string `json:"need"`
-	Population int    `json:"population"`
+	Population int64  `json:"population"`
 
 	// Redeemed Euros with exactly two decimals.
 	Redeemed       string  `json:"redeemed"`
@@ -2244,7 +2248,7 @@ type EquityTotal struct {
 
 	// Need Exact decimal.
 	Need       string `json:"need"`
-	Population int    `json:"population"`
+	Population int64  `json:"population"`
 
 	// Redeemed Euros with exactly two decimals.
 	Redeemed       string  `json:"redeemed"`
@@ -2263,7 +2267,7 @@ type EventView struct {
 // EventsResponse defines model for EventsResponse.
 type EventsResponse struct {
 	Events *[]EventView `json:"events"`
-	Next   int          `json:"next"`
+	Next   int64        `json:"next"`
 }
 
 // EventstoreMetadata defines model for EventstoreMetadata.
@@ -2278,8 +2282,8 @@ type EventstoreMetadata struct {
 // EventstoreVerifyReport defines model for EventstoreVerifyReport.
 type EventstoreVerifyReport struct {
 	Checkpoints      int     `json:"checkpoints"`
-	Events           int     `json:"events"`
-	FirstBadPosition *int    `json:"first_bad_position,omitempty"`
+	Events           int64   `json:"events"`
+	FirstBadPosition *int64  `json:"first_bad_position,omitempty"`
 	Ok               bool    `json:"ok"`
 	Reason           *string `json:"reason,omitempty"`
 }
@@ -2297,14 +2301,14 @@ type FundCreatedEvent struct {
 	Hash     string             `json:"hash"`
 	Metadata EventstoreMetadata `json:"metadata"`
 	Payload  DomainFundCreated  `json:"payload"`
-	Position int                `json:"position"`
+	Position int64              `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry        `json:"postings"`
 	RecordedAt time.Time            `json:"recorded_at"`
 	Stream     string               `json:"stream"`
 	Type       FundCreatedEventType `json:"type"`
-	Version    int                  `json:"version"`
+	Version    int64                `json:"version"`
 }
 
 // FundCreatedEventType defines model for FundCreatedEvent.Type.
@@ -2323,14 +2327,14 @@ type FundDrawnEvent struct {
 	Hash     string             `json:"hash"`
 	Metadata EventstoreMetadata `json:"metadata"`
 	Payload  DomainFundDrawn    `json:"payload"`
-	Position int                `json:"position"`
+	Position int64              `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry      `json:"postings"`
 	RecordedAt time.Time          `json:"recorded_at"`
 	Stream     string             `json:"stream"`
 	Type       FundDrawnEventType `json:"type"`
-	Version    int                `json:"version"`
+	Version    int64              `json:"version"`
 }
 
 // FundDrawnEventType defines model for FundDrawnEvent.Type.
@@ -2358,14 +2362,14 @@ type FunderRegisteredEvent struct {
 	Hash     string                 `json:"hash"`
 	Metadata EventstoreMetadata     `json:"metadata"`
 	Payload  DomainFunderRegistered `json:"payload"`
-	Position int                    `json:"position"`
+	Position int64                  `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry             `json:"postings"`
 	RecordedAt time.Time                 `json:"recorded_at"`
 	Stream     string                    `json:"stream"`
 	Type       FunderRegisteredEventType `json:"type"`
-	Version    int                       `json:"version"`
+	Version    int64                     `json:"version"`
 }
 
 // FunderRegisteredEventType defines model for FunderRegisteredEvent.Type.
@@ -2427,7 +2431,7 @@ type MintRequest struct {
 // MintResponse defines model for MintResponse.
 type MintResponse struct {
 	Carnets     *[]MintedCarnet `json:"carnets"`
-	Position    int             `json:"position"`
+	Position    int64           `json:"position"`
 	ProgrammeId string          `json:"programme_id"`
 
 	// Value Euros with exactly two decimals.
@@ -2464,14 +2468,14 @@ type MovementMatchedEvent struct {
 	Hash     string                `json:"hash"`
 	Metadata EventstoreMetadata    `json:"metadata"`
 	Payload  DomainMovementMatched `json:"payload"`
-	Position int                   `json:"position"`
+	Position int64                 `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry            `json:"postings"`
 	RecordedAt time.Time                `json:"recorded_at"`
 	Stream     string                   `json:"stream"`
 	Type       MovementMatchedEventType `json:"type"`
-	Version    int                      `json:"version"`
+	Version    int64                    `json:"version"`
 }
 
 // MovementMatchedEventType defines model for MovementMatchedEvent.Type.
@@ -2489,7 +2493,7 @@ type PaymentRequest struct {
 // PaymentResponse defines model for PaymentResponse.
 type PaymentResponse struct {
 	BatchId  string `json:"batch_id"`
-	Position int    `json:"position"`
+	Position int64  `json:"position"`
 
 	// Total Euros with exactly two decimals.
 	Total string `json:"total"`
@@ -2528,7 +2532,7 @@ type PerequationResponse struct {
 
 	// Budget Euros with exactly two decimals.
 	Budget   string `json:"budget"`
-	Position int    `json:"position"`
+	Position int64  `json:"position"`
 	RunId    string `json:"run_id"`
 }
 
@@ -2545,14 +2549,14 @@ type PerequationRunEvent struct {
 	Hash     string               `json:"hash"`
 	Metadata EventstoreMetadata   `json:"metadata"`
 	Payload  DomainPerequationRun `json:"payload"`
-	Position int                  `json:"position"`
+	Position int64                `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry           `json:"postings"`
 	RecordedAt time.Time               `json:"recorded_at"`
 	Stream     string                  `json:"stream"`
 	Type       PerequationRunEventType `json:"type"`
-	Version    int                     `json:"version"`
+	Version    int64                   `json:"version"`
 }
 
 // PerequationRunEventType defines model for PerequationRunEvent.Type.
@@ -2571,14 +2575,14 @@ type PlaceLabelChangedEvent struct {
 	Hash     string                  `json:"hash"`
 	Metadata EventstoreMetadata      `json:"metadata"`
 	Payload  DomainPlaceLabelChanged `json:"payload"`
-	Position int                     `json:"position"`
+	Position int64                   `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry              `json:"postings"`
 	RecordedAt time.Time                  `json:"recorded_at"`
 	Stream     string                     `json:"stream"`
 	Type       PlaceLabelChangedEventType `json:"type"`
-	Version    int                        `json:"version"`
+	Version    int64                      `json:"version"`
 }
 
 // PlaceLabelChangedEventType defines model for PlaceLabelChangedEvent.Type.
@@ -2597,14 +2601,14 @@ type PlaceRegisteredEvent struct {
 	Hash     string                `json:"hash"`
 	Metadata EventstoreMetadata    `json:"metadata"`
 	Payload  DomainPlaceRegistered `json:"payload"`
-	Position int                   `json:"position"`
+	Position int64                 `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry            `json:"postings"`
 	RecordedAt time.Time                `json:"recorded_at"`
 	Stream     string                   `json:"stream"`
 	Type       PlaceRegisteredEventType `json:"type"`
-	Version    int                      `json:"version"`
+	Version    int64                    `json:"version"`
 }
 
 // PlaceRegisteredEventType defines model for PlaceRegisteredEvent.Type.
@@ -2705,14 +2709,14 @@ type PrescriberRegisteredEvent struct {
 	Hash     string                     `json:"hash"`
 	Metadata EventstoreMetadata         `json:"metadata"`
 	Payload  DomainPrescriberRegistered `json:"payload"`
-	Position int                        `json:"position"`
+	Position int64                      `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry                 `json:"postings"`
 	RecordedAt time.Time                     `json:"recorded_at"`
 	Stream     string                        `json:"stream"`
 	Type       PrescriberRegisteredEventType `json:"type"`
-	Version    int                           `json:"version"`
+	Version    int64                         `json:"version"`
 }
 
 // PrescriberRegisteredEventType defines model for PrescriberRegisteredEvent.Type.
@@ -2783,14 +2787,14 @@ type ProgrammeClosedEvent struct {
 	Hash     string                `json:"hash"`
 	Metadata EventstoreMetadata    `json:"metadata"`
 	Payload  DomainProgrammeClosed `json:"payload"`
-	Position int                   `json:"position"`
+	Position int64                 `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry            `json:"postings"`
 	RecordedAt time.Time                `json:"recorded_at"`
 	Stream     string                   `json:"stream"`
 	Type       ProgrammeClosedEventType `json:"type"`
-	Version    int                      `json:"version"`
+	Version    int64                    `json:"version"`
 }
 
 // ProgrammeClosedEventType defines model for ProgrammeClosedEvent.Type.
@@ -2809,14 +2813,14 @@ type ProgrammeCreatedEvent struct {
 	Hash     string                 `json:"hash"`
 	Metadata EventstoreMetadata     `json:"metadata"`
 	Payload  DomainProgrammeCreated `json:"payload"`
-	Position int                    `json:"position"`
+	Position int64                  `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry             `json:"postings"`
 	RecordedAt time.Time                 `json:"recorded_at"`
 	Stream     string                    `json:"stream"`
 	Type       ProgrammeCreatedEventType `json:"type"`
-	Version    int                       `json:"version"`
+	Version    int64                     `json:"version"`
 }
 
 // ProgrammeCreatedEventType defines model for ProgrammeCreatedEvent.Type.
@@ -2859,7 +2863,7 @@ type ProgrammeRequest_OperatorFeeRate struct {
 type ProgrammeResponse struct {
 	Funders  *[]DomainFunderShare `json:"funders"`
 	Id       string               `json:"id"`
-	Position int                  `json:"position"`
+	Position int64                `json:"position"`
 
 	// TotalFunding Euros with exactly two decimals.
 	TotalFunding string `json:"total_funding"`
@@ -2914,7 +2918,7 @@ type RedemptionResponse struct {
 	Amount   string         `json:"amount"`
 	Id       string         `json:"id"`
 	PlaceId  string         `json:"place_id"`
-	Position int            `json:"position"`
+	Position int64          `json:"position"`
 	Receipt  ReceiptReceipt `json:"receipt"`
 
 	// Serial Cheque serial: carnet id, dash, 2-digit index, 2-digit MOD 97 check.
@@ -2934,14 +2938,14 @@ type RedemptionReversedEvent struct {
 	Hash     string                   `json:"hash"`
 	Metadata EventstoreMetadata       `json:"metadata"`
 	Payload  DomainRedemptionReversed `json:"payload"`
-	Position int                      `json:"position"`
+	Position int64                    `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry               `json:"postings"`
 	RecordedAt time.Time                   `json:"recorded_at"`
 	Stream     string                      `json:"stream"`
 	Type       RedemptionReversedEventType `json:"type"`
-	Version    int                         `json:"version"`
+	Version    int64                       `json:"version"`
 }
 
 // RedemptionReversedEventType defines model for RedemptionReversedEvent.Type.
@@ -2960,14 +2964,14 @@ type ReimbursementBatchCreatedEvent struct {
 	Hash     string                          `json:"hash"`
 	Metadata EventstoreMetadata              `json:"metadata"`
 	Payload  DomainReimbursementBatchCreated `json:"payload"`
-	Position int                             `json:"position"`
+	Position int64                           `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry                      `json:"postings"`
 	RecordedAt time.Time                          `json:"recorded_at"`
 	Stream     string                             `json:"stream"`
 	Type       ReimbursementBatchCreatedEventType `json:"type"`
-	Version    int                                `json:"version"`
+	Version    int64                              `json:"version"`
 }
 
 // ReimbursementBatchCreatedEventType defines model for ReimbursementBatchCreatedEvent.Type.
@@ -2986,14 +2990,14 @@ type ReimbursementBatchPaidEvent struct {
 	Hash     string                       `json:"hash"`
 	Metadata EventstoreMetadata           `json:"metadata"`
 	Payload  DomainReimbursementBatchPaid `json:"payload"`
-	Position int                          `json:"position"`
+	Position int64                        `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry                   `json:"postings"`
 	RecordedAt time.Time                       `json:"recorded_at"`
 	Stream     string                          `json:"stream"`
 	Type       ReimbursementBatchPaidEventType `json:"type"`
-	Version    int                             `json:"version"`
+	Version    int64                           `json:"version"`
 }
 
 // ReimbursementBatchPaidEventType defines model for ReimbursementBatchPaidEvent.Type.
@@ -3033,14 +3037,14 @@ type TerritoryNeedRecordedEvent struct {
 	Hash     string                      `json:"hash"`
 	Metadata EventstoreMetadata          `json:"metadata"`
 	Payload  DomainTerritoryNeedRecorded `json:"payload"`
-	Position int                         `json:"position"`
+	Position int64                       `json:"position"`
 
 	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
 	Postings   []DomainEntry                  `json:"postings"`
 	RecordedAt time.Time                      `json:"recorded_at"`
 	Stream     string                         `json:"stream"`
 	Type       TerritoryNeedRecordedEventType `json:"type"`
-	Version    int                            `json:"version"`
+	Version    int64                          `json:"version"`
 }
 
 // TerritoryNeedRecordedEventType defines model for TerritoryNeedRecordedEvent.Type.
@@ -3053,7 +3057,7 @@ type TerritoryRequest struct {
 	// FragilityRate Exact decimal.
 	FragilityRate TerritoryRequest_FragilityRate `json:"fragility_rate"`
 	Name          *string                        `json:"name,omitempty"`
-	Population    int                            `json:"population"`
+	Population    int64                          `json:"population"`
 	Source        string                         `json:"source"`
 }
 
@@ -3081,8 +3085,8 @@ type TerritoryResponse struct {
 
 	// Need Exact decimal.
 	Need       string `json:"need"`
-	Population int    `json:"population"`
-	Position   int    `json:"position"`
+	Population int64  `json:"population"`
+	Position   int64  `json:"position"`
 	Source     string `json:"source"`
 }
 
@@ -3197,7 +3201,7 @@ type TrialBalanceResponse struct {
 
 // WriteResponse defines model for WriteResponse.
 type WriteResponse struct {
-	Position int `json:"position"`
+	Position int64 `json:"position"`
 }
 
 // GetAdvancesParams defines parameters for GetAdvances.

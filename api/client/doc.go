@@ -8,4 +8,4 @@
 package client
 
 //go:generate go run ../../cmd/openapi -o openapi.json
-//go:generate go tool oapi-codegen -config oapi-codegen.yaml openapi.json
+//go:generate go tool oapi-codegen -config oapi-codegen.yaml -o client.gen.go openapi.json
