@@ -47,7 +47,6 @@ var closedSets = map[string]closedSet{
 		func() []string { return cheques.ReimbursementStatuses }},
 	"StatementStatus":  {"Status of a redemption on a place's statement.", func() []string { return places.Statuses }},
 	"ReceiptAlgorithm": {"Signature algorithm of redemption receipts.", func() []string { return []string{receipt.Algorithm} }},
-	"Currency":         {"Currency of amounts.", func() []string { return []string{"EUR"} }},
 }
 
 // advanceFilters are the values of GET /v1/advances?status= (and of its

@@ -112,3 +112,26 @@ func contains(xs []string, v string) bool {
 	}
 	return false
 }
+
+// Postings are the legs of Entries, in order.
+func TestPostingsAreTheLegsOfEntries(t *testing.T) {
+	for _, e := range []Event{
+		ChequeRedeemed{ProgrammeID: "p", PlaceID: "l", Amount: MustMoney("10.00"),
+			FeeAttribution: []FunderShare{{FunderID: "f", Amount: MustMoney("0.50")}}},
+		FunderRegistered{FunderID: "f"},
+	} {
+		var legs []Posting
+		for _, x := range Entries(e) {
+			legs = append(legs, Transfer(x.Debit, x.Credit, x.Amount)...)
+		}
+		got := Postings(e)
+		if len(got) != len(legs) {
+			t.Fatalf("%T: %d postings, %d legs", e, len(got), len(legs))
+		}
+		for i := range got {
+			if got[i].Account != legs[i].Account || !got[i].Amount.Equal(legs[i].Amount) {
+				t.Fatalf("%T: posting %d %+v, leg %+v", e, i, got[i], legs[i])
+			}
+		}
+	}
+}

@@ -43,7 +43,7 @@ type Facts struct {
 	ProgrammeID  string `json:"programme_id"`
 	Territory    string `json:"territory"`
 	Amount       string `json:"amount" pattern:"money"`
-	Currency     string `json:"currency" enum:"Currency"`
+	Currency     string `json:"currency"`
 	SessionDate  string `json:"session_date" format:"date"`
 	RedeemedAt   string `json:"redeemed_at" format:"date-time"`
 	Position     int64  `json:"position"`
