@@ -3,27 +3,35 @@ package api
 import (
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/receipt"
 )
 
-// EventView is one stored event as the auditor sees it.
+// EventView is one stored event as the auditor sees it: the stored payload
+// (its bytes are what content_hash covers) and the double-entry postings the
+// event makes, computed from the payload by domain.Entries when the event is
+// served (never stored), so an auditor never re-derives them.
 type EventView struct {
-	Position    int64           `json:"position"`
-	Cursor      string          `json:"cursor"`
-	EventID     string          `json:"event_id"`
-	Stream      string          `json:"stream"`
-	Version     int64           `json:"version"`
-	Type        string          `json:"type"`
-	Payload     json.RawMessage `json:"payload"`
-	Metadata    json.RawMessage `json:"metadata"`
-	RecordedAt  time.Time       `json:"recorded_at"`
-	ContentHash string          `json:"content_hash"`
-	Hash        string          `json:"hash"`
+	Position int64           `json:"position"`
+	Cursor   string          `json:"cursor" pattern:"cursor"`
+	EventID  string          `json:"event_id"`
+	Stream   string          `json:"stream" pattern:"-"`
+	Version  int64           `json:"version"`
+	Type     string          `json:"type"`
+	Payload  json.RawMessage `json:"payload"`
+	Metadata json.RawMessage `json:"metadata"`
+	// Postings are the event's movements (debit account, credit account,
+	// amount); empty for an event that moves no money.
+	Postings    []domain.Entry `json:"postings"`
+	RecordedAt  time.Time      `json:"recorded_at"`
+	ContentHash string         `json:"content_hash" pattern:"sha256"`
+	Hash        string         `json:"hash" pattern:"sha256"`
 }
 
 // EventsResponse is a page of the log in the gap-free reading order.
@@ -57,7 +65,11 @@ func (s *Server) getEvents(r *http.Request, _ Principal) (int, any, error) {
 	}
 	out := EventsResponse{Events: make([]EventView, 0, len(evs))}
 	for _, e := range evs {
-		out.Events = append(out.Events, viewOf(e))
+		v, err := viewOf(e)
+		if err != nil {
+			return 0, nil, err
+		}
+		out.Events = append(out.Events, v)
 	}
 	if len(evs) == limit {
 		out.Next = evs[len(evs)-1].Position
@@ -65,10 +77,18 @@ func (s *Server) getEvents(r *http.Request, _ Principal) (int, any, error) {
 	return http.StatusOK, out, nil
 }
 
-func viewOf(e eventstore.RecordedEvent) EventView {
+func viewOf(e eventstore.RecordedEvent) (EventView, error) {
+	ev, err := domain.DecodeEvent(e.Type, e.Payload)
+	if err != nil {
+		return EventView{}, fmt.Errorf("event at position %d: %w", e.Position, err)
+	}
+	postings := domain.Entries(ev)
+	if postings == nil {
+		postings = []domain.Entry{}
+	}
 	return EventView{Position: e.Position, Cursor: e.Cursor().String(), EventID: e.EventID, Stream: e.StreamID, Version: e.Version,
-		Type: e.Type, Payload: json.RawMessage(e.Payload), Metadata: json.RawMessage(e.Metadata), RecordedAt: e.RecordedAt,
-		ContentHash: hex.EncodeToString(e.ContentHash), Hash: hex.EncodeToString(e.Hash)}
+		Type: e.Type, Payload: json.RawMessage(e.Payload), Metadata: json.RawMessage(e.Metadata), Postings: postings,
+		RecordedAt: e.RecordedAt, ContentHash: hex.EncodeToString(e.ContentHash), Hash: hex.EncodeToString(e.Hash)}, nil
 }
 
 func (s *Server) getVerify(r *http.Request, _ Principal) (int, any, error) {

@@ -11,7 +11,7 @@ import (
 // IssueRequest is the body of POST /v1/carnets/{id}/issue.
 type IssueRequest struct {
 	BeneficiaryRef string `json:"beneficiary_ref" required:"true" doc:"pseudonymous reference; stored only as a keyed hash"`
-	NeedLevel      string `json:"need_level" required:"true" doc:"urgence, inclusion or autonomie"`
+	NeedLevel      string `json:"need_level" required:"true" enum:"NeedLevel"`
 	JobSeeker      bool   `json:"job_seeker,omitempty"`
 }
 
@@ -31,7 +31,7 @@ func (s *Server) postIssue(r *http.Request, p Principal) (int, any, error) {
 
 // CancelRequest is the body of POST /v1/carnets/{id}/cancel.
 type CancelRequest struct {
-	Reason string `json:"reason" required:"true" doc:"lost, stolen or other"`
+	Reason string `json:"reason" required:"true" enum:"CancelReason"`
 }
 
 // CancelResponse reports the cheques blocked.

@@ -112,7 +112,7 @@ type BankLineResult struct {
 	Reference    string       `json:"reference"`
 	Label        string       `json:"label"`
 	Matched      bool         `json:"matched"`
-	MovementKind string       `json:"movement_kind,omitempty"`
+	MovementKind string       `json:"movement_kind,omitempty" enum:"MovementKind"`
 	MovementID   string       `json:"movement_id,omitempty"`
 }
 
@@ -151,7 +151,7 @@ func (s *Server) postBankStatement(r *http.Request, p Principal) (int, any, erro
 
 // MatchRequest is the body of POST /v1/bank-lines/{id}/match.
 type MatchRequest struct {
-	MovementKind string `json:"movement_kind" required:"true" doc:"receipt, reimbursement_payment, advance or repayment"`
+	MovementKind string `json:"movement_kind" required:"true" enum:"MovementKind"`
 	MovementID   string `json:"movement_id" required:"true"`
 }
 

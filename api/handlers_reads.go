@@ -59,7 +59,7 @@ func (s *Server) getStatement(r *http.Request, _ Principal) (int, any, error) {
 // AdvancesResponse lists treasury advances with their ageing.
 type AdvancesResponse struct {
 	AsOf        domain.Date            `json:"as_of"`
-	Status      string                 `json:"status"`
+	Status      string                 `json:"status" enum:"AdvanceFilter"`
 	Advances    []treasury.Advance     `json:"advances"`
 	Buckets     []treasury.BucketTotal `json:"buckets"`
 	Outstanding domain.Money           `json:"outstanding"`

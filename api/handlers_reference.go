@@ -76,7 +76,7 @@ type CreatedResponse struct {
 // FunderRequest is the body of POST /v1/funders.
 type FunderRequest struct {
 	Name string `json:"name" required:"true"`
-	Kind string `json:"kind" required:"true" doc:"state, departement, intercommunalite, commune, caf, france_travail, eu_fse, eu_feder, eu_feader, private, other"`
+	Kind string `json:"kind" required:"true" enum:"FunderKind"`
 }
 
 func (s *Server) postFunder(r *http.Request, p Principal) (int, any, error) {
@@ -112,7 +112,7 @@ func (s *Server) postFund(r *http.Request, p Principal) (int, any, error) {
 // PrescriberRequest is the body of POST /v1/prescribers.
 type PrescriberRequest struct {
 	Name      string `json:"name" required:"true"`
-	Kind      string `json:"kind" required:"true"`
+	Kind      string `json:"kind" required:"true" enum:"PrescriberKind"`
 	Territory string `json:"territory" required:"true"`
 }
 
@@ -149,7 +149,7 @@ func (s *Server) postPlace(r *http.Request, p Principal) (int, any, error) {
 
 // LabelRequest is the body of POST /v1/places/{id}/label.
 type LabelRequest struct {
-	Action      string      `json:"action" required:"true" doc:"grant, suspend or withdraw"`
+	Action      string      `json:"action" required:"true" enum:"LabelAction"`
 	EffectiveOn domain.Date `json:"effective_on" required:"true"`
 	Reason      string      `json:"reason,omitempty"`
 }
@@ -174,7 +174,7 @@ func (s *Server) postLabel(r *http.Request, p Principal) (int, any, error) {
 
 // TokenRequest is the body of POST /v1/tokens.
 type TokenRequest struct {
-	Role  string `json:"role" required:"true" doc:"admin, funder, prescriber, place, finance or auditor"`
+	Role  string `json:"role" required:"true" enum:"Role"`
 	OrgID string `json:"org_id,omitempty" doc:"the funder, prescriber or place id (finance: its structure); none for admin and auditor"`
 	Label string `json:"label,omitempty"`
 }
@@ -183,7 +183,7 @@ type TokenRequest struct {
 type TokenResponse struct {
 	ID    string `json:"id"`
 	Token string `json:"token"`
-	Role  string `json:"role"`
+	Role  string `json:"role" enum:"Role"`
 	OrgID string `json:"org_id,omitempty"`
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"regexp"
 	"sort"
@@ -36,7 +37,7 @@ func OpenAPI(routes []Route) ([]byte, error) {
 		}
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
-			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": pathParamShape(rt.Path, m[1])})
 		}
 		qnames := make([]string, 0, len(rt.Query))
 		for q := range rt.Query {
@@ -44,7 +45,7 @@ func OpenAPI(routes []Route) ([]byte, error) {
 		}
 		sort.Strings(qnames)
 		for _, q := range qnames {
-			params = append(params, map[string]any{"name": q, "in": "query", "required": false, "description": rt.Query[q], "schema": map[string]any{"type": "string"}})
+			params = append(params, map[string]any{"name": q, "in": "query", "required": false, "description": rt.Query[q], "schema": g.queryParamSchema(q)})
 		}
 		if rt.Method == "GET" && rt.Projection != "" {
 			params = append(params, map[string]any{"name": "min_position", "in": "query", "required": false,
@@ -108,6 +109,9 @@ func OpenAPI(routes []Route) ([]byte, error) {
 		"security":   []any{map[string]any{"bearer": []any{}}},
 		"components": map[string]any{"schemas": g.components, "securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}}},
 	}
+	if g.err != "" {
+		return nil, errors.New("openapi: " + g.err)
+	}
 	return json.MarshalIndent(doc, "", "  ")
 }
 
@@ -130,6 +134,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 type schemaGen struct {
 	components map[string]any
+	err        string // the first error met
 }
 
 var (
@@ -143,38 +148,52 @@ var (
 // schema returns the JSON Schema of t; named structs become components. Request
 // schemas refuse unknown properties (as the server does).
 func (g *schemaGen) schema(t reflect.Type, request bool) map[string]any {
+	return g.fieldSchema(t, nil, request)
+}
+
+// fieldSchema is schema for the type of field f (nil: not a field), whose tags
+// and JSON name give strings their enum, pattern or format.
+func (g *schemaGen) fieldSchema(t reflect.Type, f *reflect.StructField, request bool) map[string]any {
 	switch t {
 	case moneyType:
-		return map[string]any{"type": "string", "pattern": `^-?[0-9]+\.[0-9]{2}$`, "description": "Euros with exactly two decimals."}
+		return shapes["money"].schema()
 	case dateType:
 		return map[string]any{"type": "string", "format": "date"}
 	case timeType:
 		return map[string]any{"type": "string", "format": "date-time"}
 	case decimalType:
-		return map[string]any{"type": []string{"string", "number"}, "description": "Exact decimal."}
+		if request {
+			// The server also accepts a JSON number.
+			return map[string]any{"anyOf": []any{shapes["decimal"].schema(), map[string]any{"type": "number"}}, "description": "Exact decimal."}
+		}
+		return shapes["decimal"].schema()
+	case eventViewType:
+		return g.eventView()
 	case rawType:
 		return map[string]any{}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		if request {
-			return g.schema(t.Elem(), request)
+			return g.fieldSchema(t.Elem(), f, request)
 		}
-		return map[string]any{"anyOf": []any{g.schema(t.Elem(), request), map[string]any{"type": "null"}}}
+		return map[string]any{"anyOf": []any{g.fieldSchema(t.Elem(), f, request), map[string]any{"type": "null"}}}
 	case reflect.String:
-		return map[string]any{"type": "string"}
+		return g.stringSchema(t, f)
 	case reflect.Bool:
 		return map[string]any{"type": "boolean"}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	case reflect.Int64, reflect.Uint64:
+		return map[string]any{"type": "integer", "format": "int64"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32:
 		return map[string]any{"type": "integer"}
 	case reflect.Float32, reflect.Float64:
 		return map[string]any{"type": "number"}
 	case reflect.Slice, reflect.Array:
 		if !request && t.Kind() == reflect.Slice {
 			// A nil slice encodes as null.
-			return map[string]any{"type": []string{"array", "null"}, "items": g.schema(t.Elem(), request)}
+			return map[string]any{"type": []string{"array", "null"}, "items": g.fieldSchema(t.Elem(), f, request)}
 		}
-		return map[string]any{"type": "array", "items": g.schema(t.Elem(), request)}
+		return map[string]any{"type": "array", "items": g.fieldSchema(t.Elem(), f, request)}
 	case reflect.Map:
 		return map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem(), request)}
 	case reflect.Interface:
@@ -211,7 +230,7 @@ func (g *schemaGen) object(t reflect.Type, request bool) map[string]any {
 			if name == "" {
 				continue
 			}
-			s := g.schema(f.Type, request)
+			s := g.fieldSchema(f.Type, &f, request)
 			if d := f.Tag.Get("doc"); d != "" {
 				s = map[string]any{"allOf": []any{s}, "description": d}
 			}
@@ -250,3 +269,8 @@ func componentName(t reflect.Type) string {
 	}
 	return strings.ToUpper(pkg[:1]) + pkg[1:] + t.Name()
 }
+
+// Document returns the OpenAPI document the server serves at /openapi.json,
+// without a server (go generate, documentation): the route table does not
+// depend on the server's state.
+func Document() ([]byte, error) { return OpenAPI((&Server{}).buildRoutes()) }

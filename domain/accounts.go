@@ -67,21 +67,57 @@ func AccountAdvance(contributionID, advanceID string) string {
 	return "advance:" + contributionID + ":" + advanceID
 }
 
+// Entry is one balanced movement of an event: Amount (positive) debited to
+// Debit and credited to Credit. An event's postings are its entries' legs
+// (Transfer), in order.
+type Entry struct {
+	Debit  string `json:"debit"`
+	Credit string `json:"credit"`
+	Amount Money  `json:"amount"`
+}
+
 // postings accumulates balanced transfers, skipping zero amounts.
-type postings []Posting
+type postings []Entry
 
 func (ps *postings) transfer(debit, credit string, amount Money) {
 	if amount.IsZero() {
 		return
 	}
-	*ps = append(*ps, Transfer(debit, credit, amount)...)
+	*ps = append(*ps, Entry{Debit: debit, Credit: credit, Amount: amount})
+}
+
+// Entries returns the movements of a money-moving event, each a debit
+// account, a credit account and an amount, in the order Postings lists
+// their legs, and nil for an event that moves no money. Postings(e) is the
+// legs of Entries(e): Transfer(Debit, Credit, Amount) of each entry.
+func Entries(e Event) []Entry {
+	ps := entries(e)
+	if len(ps) == 0 {
+		return nil
+	}
+	return ps
 }
 
 // Postings returns the double-entry postings of a money-moving event, and
-// nil for an event that moves no money (registrations, label changes,
-// issuing, claims, bank reconciliation, ...). Every posting comes in a
-// balanced debit/credit pair (Transfer), so the postings of any event, even
-// a malformed one, sum to zero; zero amounts give no posting.
+// nil for an event that moves no money; see entries for the chart of
+// movements. Every posting comes in a balanced debit/credit pair (Transfer),
+// so the postings of any event, even a malformed one, sum to zero; zero
+// amounts give no posting. Postings accepts events by value or by pointer.
+func Postings(e Event) []Posting {
+	es := entries(e)
+	if len(es) == 0 {
+		return nil
+	}
+	out := make([]Posting, 0, 2*len(es))
+	for _, x := range es {
+		out = append(out, Transfer(x.Debit, x.Credit, x.Amount)...)
+	}
+	return out
+}
+
+// entries returns the movements of an event: none for an event that moves
+// no money (registrations, label changes, issuing, claims, bank
+// reconciliation, ...), otherwise:
 //
 //	ContributionPledged        Dr funder:F:receivable:C   Cr programme:P:funding | fund:X:unallocated
 //	ContributionReceived       Dr cash:{target}           Cr funder:F:receivable:C
@@ -102,9 +138,7 @@ func (ps *postings) transfer(debit, credit string, amount Money) {
 //	                           Dr place:L:payable         Cr place:L:batched
 //	ReimbursementBatchPaid (each payment)
 //	                           Dr place:L:batched         Cr cash:programme:P
-//
-// Postings accepts events by value or by pointer.
-func Postings(e Event) []Posting {
+func entries(e Event) postings {
 	var ps postings
 	switch ev := deref(e).(type) {
 	case ContributionPledged:
@@ -158,9 +192,6 @@ func Postings(e Event) []Posting {
 		for _, p := range ev.Payments {
 			ps.transfer(AccountPlaceBatched(p.PlaceID), AccountProgrammeCash(p.ProgrammeID), p.Amount)
 		}
-	}
-	if len(ps) == 0 {
-		return nil
 	}
 	return ps
 }

@@ -24,10 +24,11 @@ const (
 	MovementRepayment MovementKind = "repayment"
 )
 
-// Valid reports whether k is one of the four movement kinds.
-func (k MovementKind) Valid() bool {
-	return k == MovementReceipt || k == MovementReimbursementPayment || k == MovementAdvance || k == MovementRepayment
-}
+// MovementKinds lists the four movement kinds.
+var MovementKinds = []MovementKind{MovementReceipt, MovementReimbursementPayment, MovementAdvance, MovementRepayment}
+
+// Valid reports whether k is one of MovementKinds.
+func (k MovementKind) Valid() bool { return oneOf(k, MovementKinds) }
 
 // Inflow reports whether a movement of kind k is money in (+) on the bank
 // statement: receipts and repayments are; reimbursement payments and

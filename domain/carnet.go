@@ -15,8 +15,12 @@ const (
 	NeedAutonomie NeedLevel = "autonomie"
 )
 
-// Valid reports whether n is urgence, inclusion or autonomie.
-func (n NeedLevel) Valid() bool { return n == NeedUrgence || n == NeedInclusion || n == NeedAutonomie }
+// NeedLevels lists every valid NeedLevel.
+var NeedLevels = []NeedLevel{NeedUrgence, NeedInclusion, NeedAutonomie}
+
+// Valid reports whether n is one of NeedLevels (urgence, inclusion or
+// autonomie).
+func (n NeedLevel) Valid() bool { return oneOf(n, NeedLevels) }
 
 // CarnetMinted creates a carnet in a prescriber's stock: its programme,
 // ordinal (0-based minting order within the programme), serials and cheque

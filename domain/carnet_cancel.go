@@ -15,8 +15,11 @@ const (
 	CancelOther  CancelReason = "other"
 )
 
-// Valid reports whether r is lost, stolen or other.
-func (r CancelReason) Valid() bool { return r == CancelLost || r == CancelStolen || r == CancelOther }
+// CancelReasons lists every valid CancelReason.
+var CancelReasons = []CancelReason{CancelLost, CancelStolen, CancelOther}
+
+// Valid reports whether r is one of CancelReasons (lost, stolen or other).
+func (r CancelReason) Valid() bool { return oneOf(r, CancelReasons) }
 
 // CarnetCancelled records that a carnet was cancelled (lost, stolen, other)
 // by its prescriber, issued or not; BlockedSerials are its cheques that were

@@ -225,3 +225,8 @@ func checkDecimals(v reflect.Value) error {
 	}
 	return nil
 }
+
+// EventGoType returns the Go type registered for the event type name, or nil
+// for an unknown name (the api package reflects it into the schema of the
+// event's payload).
+func EventGoType(name string) reflect.Type { return eventGoTypes[name] }

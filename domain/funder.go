@@ -30,14 +30,7 @@ var FunderKinds = []FunderKind{
 }
 
 // Valid reports whether k is one of FunderKinds.
-func (k FunderKind) Valid() bool {
-	for _, v := range FunderKinds {
-		if k == v {
-			return true
-		}
-	}
-	return false
-}
+func (k FunderKind) Valid() bool { return oneOf(k, FunderKinds) }
 
 // FunderRegistered registers a funder. Stream: FunderStream(FunderID).
 type FunderRegistered struct {

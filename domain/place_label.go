@@ -18,10 +18,12 @@ const (
 	LabelWithdraw LabelAction = "withdraw"
 )
 
-// Valid reports whether a is grant, suspend or withdraw.
-func (a LabelAction) Valid() bool {
-	return a == LabelGrant || a == LabelSuspend || a == LabelWithdraw
-}
+// LabelActions lists every valid LabelAction.
+var LabelActions = []LabelAction{LabelGrant, LabelSuspend, LabelWithdraw}
+
+// Valid reports whether a is one of LabelActions (grant, suspend or
+// withdraw).
+func (a LabelAction) Valid() bool { return oneOf(a, LabelActions) }
 
 // LabelStatus is the state of a place's label at some date.
 type LabelStatus string
@@ -33,6 +35,9 @@ const (
 	LabelSuspended LabelStatus = "suspended"
 	LabelWithdrawn LabelStatus = "withdrawn"
 )
+
+// LabelStatuses lists every LabelStatus.
+var LabelStatuses = []LabelStatus{LabelNone, LabelGranted, LabelSuspended, LabelWithdrawn}
 
 func (a LabelAction) status() LabelStatus {
 	switch a {

@@ -31,14 +31,7 @@ var PrescriberKinds = []PrescriberKind{
 }
 
 // Valid reports whether k is one of PrescriberKinds.
-func (k PrescriberKind) Valid() bool {
-	for _, v := range PrescriberKinds {
-		if k == v {
-			return true
-		}
-	}
-	return false
-}
+func (k PrescriberKind) Valid() bool { return oneOf(k, PrescriberKinds) }
 
 // PrescriberRegistered registers a prescriber. Stream:
 // PrescriberStream(PrescriberID).

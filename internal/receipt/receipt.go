@@ -30,9 +30,9 @@ type Receipt struct {
 	// Signature is the base64 (standard) Ed25519 signature of Payload's bytes.
 	Signature string `json:"signature"`
 	// KeyID names the public key that verifies it.
-	KeyID string `json:"key_id"`
+	KeyID string `json:"key_id" pattern:"key_id"`
 	// Algorithm is "Ed25519".
-	Algorithm string `json:"algorithm"`
+	Algorithm string `json:"algorithm" enum:"ReceiptAlgorithm"`
 }
 
 // Facts are what a receipt proves.
@@ -42,18 +42,18 @@ type Facts struct {
 	PlaceID      string `json:"place_id"`
 	ProgrammeID  string `json:"programme_id"`
 	Territory    string `json:"territory"`
-	Amount       string `json:"amount"`
+	Amount       string `json:"amount" pattern:"money"`
 	Currency     string `json:"currency"`
-	SessionDate  string `json:"session_date"`
-	RedeemedAt   string `json:"redeemed_at"`
+	SessionDate  string `json:"session_date" format:"date"`
+	RedeemedAt   string `json:"redeemed_at" format:"date-time"`
 	Position     int64  `json:"position"`
 	Ledger       string `json:"ledger"`
 }
 
 // PublicKey is one entry of the published key set.
 type PublicKey struct {
-	KeyID     string `json:"key_id"`
-	Algorithm string `json:"algorithm"`
+	KeyID     string `json:"key_id" pattern:"key_id"`
+	Algorithm string `json:"algorithm" enum:"ReceiptAlgorithm"`
 	PublicKey string `json:"public_key"` // base64 (standard) of the 32-byte key
 }
 

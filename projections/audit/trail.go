@@ -46,7 +46,7 @@ import (
 type Trail struct {
 	FunderID string       `json:"funder_id"`
 	Name     string       `json:"name"`
-	Kind     string       `json:"kind"`
+	Kind     string       `json:"kind" enum:"FunderKind"`
 	AsOf     *domain.Date `json:"as_of,omitempty"`
 
 	Pledged     domain.Money `json:"pledged"`

@@ -33,6 +33,9 @@ const (
 	StatusBlocked = "blocked"
 )
 
+// Statuses lists the cheque statuses (the API publishes them as an enum).
+var Statuses = []string{StatusInStock, StatusIssued, StatusRedeemed, StatusReversed, StatusExpired, StatusBlocked}
+
 // Carnet statuses.
 const (
 	CarnetInStock   = "in_stock"
@@ -40,12 +43,19 @@ const (
 	CarnetCancelled = "cancelled"
 )
 
+// CarnetStatuses lists the carnet statuses (State.CarnetStatus).
+var CarnetStatuses = []string{CarnetInStock, CarnetIssued, CarnetCancelled}
+
 // Reimbursement states of a redeemed cheque (Cheque.Reimbursement).
 const (
 	ReimbursementNone    = ""
 	ReimbursementClaimed = "claimed"
 	ReimbursementPaid    = "paid"
 )
+
+// ReimbursementStatuses lists the non-empty reimbursement states
+// (State.Reimbursement is omitted when there is none).
+var ReimbursementStatuses = []string{ReimbursementClaimed, ReimbursementPaid}
 
 // Projection keeps cheque and carnet status and history.
 type Projection struct{}

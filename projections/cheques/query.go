@@ -23,20 +23,20 @@ type State struct {
 	PrescriberID string       `json:"prescriber_id"`
 	FaceValue    domain.Money `json:"face_value"`
 	// Status is one of the Status* constants.
-	Status string `json:"status"`
+	Status string `json:"status" enum:"ChequeStatus"`
 	// Redeemable says a place may redeem it now as far as its own history goes
 	// (issued or reversed; the programme's validity is checked by the write side).
 	Redeemable bool `json:"redeemable"`
 	// CarnetStatus is in_stock, issued or cancelled.
-	CarnetStatus string `json:"carnet_status"`
+	CarnetStatus string `json:"carnet_status" enum:"CarnetStatus"`
 	// Territory and NeedLevel are the carnet's, once issued.
 	Territory string `json:"territory,omitempty"`
-	NeedLevel string `json:"need_level,omitempty"`
+	NeedLevel string `json:"need_level,omitempty" enum:"NeedLevel"`
 	// Redemption is the standing redemption (Status redeemed), if any.
 	Redemption *Redemption `json:"redemption,omitempty"`
 	// Reimbursement is "", claimed (in a batch) or paid; BatchID and PaidOn say
 	// which batch and when it was paid.
-	Reimbursement string       `json:"reimbursement,omitempty"`
+	Reimbursement string       `json:"reimbursement,omitempty" enum:"ReimbursementStatus"`
 	BatchID       string       `json:"batch_id,omitempty"`
 	PaidOn        *domain.Date `json:"paid_on,omitempty"`
 	// Reversals counts the redemptions of this cheque that were reversed.
@@ -61,13 +61,13 @@ type Redemption struct {
 // HistoryEntry is one event in a cheque's life.
 type HistoryEntry struct {
 	Position     int64         `json:"position"`
-	Event        string        `json:"event"`
+	Event        string        `json:"event" enum:"EventType"`
 	At           time.Time     `json:"at"`
 	RedemptionID string        `json:"redemption_id,omitempty"`
 	PlaceID      string        `json:"place_id,omitempty"`
 	BatchID      string        `json:"batch_id,omitempty"`
 	Amount       *domain.Money `json:"amount,omitempty"`
-	Detail       string        `json:"detail,omitempty"`
+	Detail       string        `json:"detail,omitempty" pattern:"-"`
 }
 
 // Cheque returns the status and history of the cheque with this canonical serial

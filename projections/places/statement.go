@@ -25,6 +25,9 @@ const (
 	StatusReversed = "reversed"
 )
 
+// Statuses lists the redemption statuses of a statement.
+var Statuses = []string{StatusOwed, StatusBatched, StatusPaid, StatusReversed}
+
 // Report is a place statement, as Statement returns it: what a labelled place is owed and was paid, redemption by
 // redemption and batch by batch: the proof of its claims that does not depend on
 // the operator.
@@ -33,7 +36,7 @@ type Report struct {
 	Name        string `json:"name"`
 	SIRET       string `json:"siret"`
 	Territory   string `json:"territory"`
-	LabelStatus string `json:"label_status"`
+	LabelStatus string `json:"label_status" enum:"LabelStatus"`
 	// Owed + Batched is what the place is still to be paid.
 	Owed     domain.Money `json:"owed"`
 	Batched  domain.Money `json:"batched"`
@@ -62,7 +65,7 @@ type Redemption struct {
 	SessionDate  domain.Date  `json:"session_date"`
 	RedeemedAt   time.Time    `json:"redeemed_at"`
 	Amount       domain.Money `json:"amount"`
-	Status       string       `json:"status"`
+	Status       string       `json:"status" enum:"StatementStatus"`
 	BatchID      string       `json:"batch_id,omitempty"`
 	PaidOn       *domain.Date `json:"paid_on,omitempty"`
 	ReversedAt   *time.Time   `json:"reversed_at,omitempty"`

@@ -193,7 +193,7 @@ FROM unnest($1::text[]) AS k(id) JOIN prescriber_carnets ON carnet_id = k.id`, i
 type Inventory struct {
 	PrescriberID string `json:"prescriber_id"`
 	Name         string `json:"name"`
-	Kind         string `json:"kind"`
+	Kind         string `json:"kind" enum:"PrescriberKind"`
 	Territory    string `json:"territory"`
 	// InStock, Issued and Cancelled count the carnets by current status (an
 	// issued carnet later cancelled counts as cancelled); InStockValue is the

@@ -26,7 +26,7 @@ type Advance struct {
 	// AgeDays is the number of days from GrantedOn to the report's date, and
 	// Bucket its ageing bucket (domain.AgeingBucket: 0-90, 91-180, 181-365, 365+).
 	AgeDays int    `json:"age_days"`
-	Bucket  string `json:"bucket"`
+	Bucket  string `json:"bucket" enum:"AgeingBucket"`
 }
 
 // Advances returns the advances granted on or before asOf, with what was repaid by
@@ -62,7 +62,7 @@ ORDER BY a.granted_on, a.contribution_id, a.advance_id`, core.PgDate(asOf))
 
 // BucketTotal is the outstanding amount of the advances of one ageing bucket.
 type BucketTotal struct {
-	Bucket      string       `json:"bucket"`
+	Bucket      string       `json:"bucket" enum:"AgeingBucket"`
 	Count       int          `json:"count"`
 	Outstanding domain.Money `json:"outstanding"`
 }
@@ -96,7 +96,7 @@ type BankLine struct {
 	Label      string       `json:"label,omitempty"`
 	Matched    bool         `json:"matched"`
 	// MovementKind and MovementID name the expected movement it was matched to.
-	MovementKind string     `json:"movement_kind,omitempty"`
+	MovementKind string     `json:"movement_kind,omitempty" enum:"MovementKind"`
 	MovementID   string     `json:"movement_id,omitempty"`
 	MatchedAt    *time.Time `json:"matched_at,omitempty"`
 }
@@ -104,7 +104,7 @@ type BankLine struct {
 // Movement is an expected bank movement (domain.MovementKind) not matched to any
 // bank line yet.
 type Movement struct {
-	Kind string `json:"kind"`
+	Kind string `json:"kind" enum:"MovementKind"`
 	ID   string `json:"id"`
 	// Amount is as the movement's event states it (positive); SignedAmount is
 	// how it should appear on the statement (+ in, − out).
