@@ -26,6 +26,9 @@ import (
 type ServeCmd struct {
 	Addr          string        `name:"addr" env:"PASSLEDGER_ADDR" default:":8080" help:"Address to listen on (HOST:PORT)."`
 	ChainInterval time.Duration `name:"chain-interval" env:"PASSLEDGER_CHAIN_INTERVAL" default:"2s" help:"How often the hash-chain checkpointer runs."`
+	GroupWorkers  int           `name:"group-workers" env:"PASSLEDGER_GROUP_WORKERS" default:"4" help:"Group commit: transactions in flight at once."`
+	GroupMax      int           `name:"group-max" env:"PASSLEDGER_GROUP_MAX" default:"32" help:"Group commit: most commands in one transaction."`
+	GroupWait     time.Duration `name:"group-wait" env:"PASSLEDGER_GROUP_WAIT" default:"0s" help:"Group commit: how long a group waits for more commands before it starts (0: take what is queued)."`
 }
 
 // Run serves until SIGINT or SIGTERM.
@@ -40,7 +43,8 @@ func (c *ServeCmd) Run(cli *CLI, logger *slog.Logger) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	store := eventstore.New(db.Pool, eventstore.WithMetrics(eventstore.NewMetrics(reg)))
+	store := eventstore.New(db.Pool, eventstore.WithMetrics(eventstore.NewMetrics(reg)),
+		eventstore.WithGroupCommit(eventstore.GroupOptions{Workers: c.GroupWorkers, MaxSize: c.GroupMax, MaxWait: c.GroupWait}))
 	go store.RunChainer(ctx, c.ChainInterval, 10000, logger)
 
 	secrets, err := api.LoadSecrets(ctx, db.Pool)
