@@ -122,8 +122,8 @@ var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 
 // checkJSONText walks the tokens of a JSON body decoded into a value of type t,
 // refusing invalid UTF-8, NUL, lone surrogates and control characters in any
-// string (see badRune), and null where
-// a struct is expected, naming the field. Syntax errors are left to the decoder.
+// string (see badRune), and null where a struct is expected, naming the field.
+// Syntax errors are left to the decoder.
 func checkJSONText(body []byte, t reflect.Type) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
