@@ -45,10 +45,15 @@ var ErrBankStatement = errors.New("bank statement")
 // byte-order mark (Windows-1252 text is accepted too), dates as YYYY-MM-DD or
 // DD/MM/YYYY, amounts with a decimal comma or point, spaces as thousands
 // separators, at most two decimals, money in positive and money out negative.
-// Any malformed line rejects the whole statement, naming the line.
+// Any malformed line rejects the whole statement, naming the line; so does a NUL,
+// a control character (TAB, LF and CR included: no text field of the ledger
+// accepts one) or a byte neither UTF-8 nor Windows-1252 in a cell, naming its
+// line and column.
 func ParseBankStatement(body []byte) ([]app.BankLineInput, error) {
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	cp1252 := false
 	if !utf8.Valid(body) {
+		cp1252 = true
 		decoded, err := charmap.Windows1252.NewDecoder().Bytes(body)
 		if err != nil {
 			return nil, fmt.Errorf("%w: not UTF-8 nor Windows-1252 text", ErrBankStatement)
@@ -67,6 +72,17 @@ func ParseBankStatement(body []byte) ([]app.BankLineInput, error) {
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: line %d: %v", ErrBankStatement, n, err)
+		}
+		for i, cell := range rec {
+			why := badText(cell)
+			if cp1252 && why == "" && strings.ContainsRune(cell, utf8.RuneError) {
+				// The decoder's mark for the 5 bytes Windows-1252 leaves undefined.
+				why = "a byte that is neither UTF-8 nor Windows-1252"
+			}
+			if why != "" {
+				line, _ := cr.FieldPos(i)
+				return nil, fmt.Errorf("%w: line %d, column %d (%s): %s", ErrBankStatement, line, i+1, bankColumn(i), why)
+			}
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
@@ -98,6 +114,14 @@ func ParseBankStatement(body []byte) ([]app.BankLineInput, error) {
 		return nil, fmt.Errorf("%w: no line", ErrBankStatement)
 	}
 	return out, nil
+}
+
+// bankColumn names a statement column.
+func bankColumn(i int) string {
+	if names := []string{"date", "amount", "reference", "label"}; i < len(names) {
+		return names[i]
+	}
+	return "extra"
 }
 
 func parseBankDate(s string) (domain.Date, error) {

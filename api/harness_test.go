@@ -40,7 +40,7 @@ func (c *clock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
 // env is a real HTTP server over a real database.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	d      *pgtest.DB
 	store  *eventstore.Store
 	srv    *httptest.Server
@@ -50,7 +50,7 @@ type env struct {
 	admin  string
 }
 
-func newEnv(t *testing.T, d *pgtest.DB) *env {
+func newEnv(t testing.TB, d *pgtest.DB) *env {
 	t.Helper()
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC)}

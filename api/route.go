@@ -79,9 +79,19 @@ func decodeJSON(r *http.Request, v any) error {
 	return DecodeStrict(body, v)
 }
 
-// DecodeStrict decodes one JSON object into v, refusing unknown fields, wrong types,
-// malformed amounts and trailing data, with a 400 problem that names the field.
+// DecodeStrict decodes one JSON object into v, refusing anything but an object (null,
+// an array, a scalar), bad bytes in strings (invalid UTF-8, NUL, control characters:
+// checkJSONText), unknown fields, wrong types, malformed amounts and trailing data,
+// with a 400 problem that names the field.
 func DecodeStrict(body []byte, v any) error {
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 {
+		return errBadRequest("empty body: a JSON object is expected")
+	} else if trimmed[0] != '{' {
+		return errBadRequest("the body must be a JSON object, not %s", jsonKind(trimmed[0]))
+	}
+	if err := checkJSONText(body, reflect.TypeOf(v)); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -107,6 +117,23 @@ func DecodeStrict(body []byte, v any) error {
 		}
 	}
 	return nil
+}
+
+// jsonKind names the JSON value that starts with byte c.
+func jsonKind(c byte) string {
+	switch {
+	case c == 'n':
+		return "null"
+	case c == '[':
+		return "an array"
+	case c == '"':
+		return "a string"
+	case c == 't' || c == 'f':
+		return "a boolean"
+	case c == '-' || c >= '0' && c <= '9':
+		return "a number"
+	}
+	return "malformed JSON"
 }
 
 // checkRequired refuses a missing field tagged `required:"true"`.

@@ -31,6 +31,7 @@ type Server struct {
 	gatherer        prometheus.Gatherer
 	logger          *slog.Logger
 	mux             *http.ServeMux
+	handler         http.Handler // mux behind refuseBadBytes
 	routes          []Route
 	minPositionWait time.Duration
 	openapi         []byte
@@ -64,6 +65,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.gatherer != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
 	}
+	s.handler = s.refuseBadBytes(s.mux)
 	s.routes = s.buildRoutes()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.serve(rt))
@@ -83,8 +85,8 @@ func NewServer(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Handler returns the root handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler returns the root handler: the mux behind the bad-bytes check (text.go).
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Routes returns the route table (tests, documentation).
 func (s *Server) Routes() []Route { return s.routes }

@@ -14,7 +14,7 @@ import (
 
 // waiterFor starts the live projections (relay → Watermill → handlers) over the
 // test database and returns their waiter for read-your-writes.
-func waiterFor(t *testing.T, d *pgtest.DB, store *eventstore.Store) api.Waiter {
+func waiterFor(t testing.TB, d *pgtest.DB, store *eventstore.Store) api.Waiter {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	svc, err := projections.Start(ctx, projections.Config{
