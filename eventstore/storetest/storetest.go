@@ -31,18 +31,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/eventstore"
 )
 
-// Store is what the suite exercises: the contract that app.Store relies on
-// (ReadStreams, AppendMulti and the lookups), plus Count.
+// Store is what the suite exercises: the contract that the application layer
+// relies on (app.Store, declared by its consumer), plus Count.
 type Store interface {
-	ReadStreams(ctx context.Context, streams []string) (map[string][]eventstore.RecordedEvent, error)
-	AppendMulti(ctx context.Context, md eventstore.Metadata, appends ...eventstore.StreamAppend) (eventstore.AppendResult, error)
-	StreamsWhere(ctx context.Context, value string, fields ...eventstore.PayloadField) ([]string, error)
-	EventsWhere(ctx context.Context, value string, fields ...eventstore.PayloadField) ([]eventstore.RecordedEvent, error)
-	EventsOfTypes(ctx context.Context, types ...string) ([]eventstore.RecordedEvent, error)
-	StreamsWithMore(ctx context.Context, types, than []string) ([]string, error)
+	app.Store
 	Count(ctx context.Context) (readable, stored int64, err error)
 }
 
