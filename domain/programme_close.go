@@ -51,7 +51,7 @@ type CloseProgrammeCommand struct {
 //
 // Rules: the programme exists (ErrNotFound) and is not closed
 // (ErrProgrammeClosed); AsOf is after ValidUntil + GraceDays
-// (ErrProgrammeStillValid) and not after Now's date (ErrInvalidArgument).
+// (ErrProgrammeStillValid) and not after Now's date (ErrDateInFuture).
 func CloseProgramme(cmd CloseProgrammeCommand, programme ProgrammeState, cheques []ChequeState) ([]Change, error) {
 	if err := checkProgramme(cmd.ProgrammeID, programme); err != nil {
 		return nil, err
@@ -69,8 +69,8 @@ func CloseProgramme(cmd CloseProgrammeCommand, programme ProgrammeState, cheques
 	if last := programme.LastRedeemableDay(); !cmd.AsOf.After(last) {
 		return nil, fmt.Errorf("%w: cheques may be redeemed until %s", ErrProgrammeStillValid, last)
 	}
-	if cmd.AsOf.After(DateOf(cmd.Now)) {
-		return nil, invalid("as_of %s is after today %s", cmd.AsOf, DateOf(cmd.Now))
+	if err := notAfterToday("as_of", cmd.AsOf, cmd.Now); err != nil {
+		return nil, err
 	}
 	states := chequeStatesBySerial(cheques)
 	var (

@@ -18,7 +18,7 @@ func TestCloseProgramme(t *testing.T) {
 		{name: "accepted", asOf: after, now: nowAfter},
 		{name: "on the last redeemable day", asOf: day("2027-01-31"), now: nowAfter, want: ErrProgrammeStillValid},
 		{name: "during validity", asOf: day("2026-06-01"), now: nowAfter, want: ErrProgrammeStillValid},
-		{name: "as-of in the future", asOf: after.AddDays(1), now: nowAfter, want: ErrInvalidArgument},
+		{name: "as-of in the future", asOf: after.AddDays(1), now: nowAfter, want: ErrDateInFuture},
 		{name: "twice", asOf: after, now: nowAfter, want: ErrProgrammeClosed,
 			setup: func(w *fxWorld) {
 				w.store.add(ProgrammeStream("P63"), ProgrammeClosed{ProgrammeID: "P63", ClosedOn: after})

@@ -49,7 +49,7 @@ func TestWorkedExamplePuyDeDome(t *testing.T) {
 	for _, f := range funders {
 		c := "C-" + f.id
 		w.on(ContributionStream(c))(PledgeContribution(PledgeContributionCommand{ContributionID: c, FunderID: f.id, ProgrammeID: "PN63-2026", Amount: eur(f.amount), PledgedOn: day("2026-01-05"), Now: now}, ContributionState{}, w.funder(f.id)))
-		w.on(ContributionStream(c))(RecordReceipt(RecordReceiptCommand{ContributionID: c, ReceiptID: "RC-" + f.id, Amount: eur(f.amount), ReceivedOn: day("2026-02-01"), Now: now}, Fold[ContributionState](w.store[ContributionStream(c)])))
+		w.on(ContributionStream(c))(RecordReceipt(RecordReceiptCommand{ContributionID: c, ReceiptID: "RC-" + f.id, Amount: eur(f.amount), ReceivedOn: day("2026-01-05"), Now: now}, Fold[ContributionState](w.store[ContributionStream(c)])))
 	}
 	w.on(PrescriberStream("CCAS63"))(RegisterPrescriber(RegisterPrescriberCommand{PrescriberID: "CCAS63", Name: "CCAS de Clermont-Ferrand", Kind: PrescriberKindCCAS, Territory: "63", Now: now}, PrescriberState{}))
 	w.on(PlaceStream("EPN-THIERS"))(RegisterPlace(RegisterPlaceCommand{PlaceID: "EPN-THIERS", Name: "EPN de Thiers", SIRET: fxSIRET, Territory: "63", Now: now}, PlaceState{}))
