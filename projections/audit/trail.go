@@ -17,11 +17,14 @@ import (
 // Trail is where a funder's euros are, as of a date: the funder audit trail of
 // SPEC §2.
 //
-// Every figure but two is a sum of the shares that events attributed to the funder
-// (contributions, ProgrammeCreated funders, ChequeRedeemed / ChequeExpired /
-// ChequeBlocked / ProgrammeClosed attributions, the attributions of the
-// redemptions a paid batch covered); nothing re-splits an amount, except Minted
-// (below). They satisfy, exactly:
+// Pledges, receipts, advances and the programme funding lines (Allocated) are the
+// funder's own events. Its parts of its programmes' outcomes (Redeemed, Expired,
+// Blocked, UnmintedReturned, Fees) are domain.AttributeProgramme's split of each
+// programme's totals as of the date: each within a cent of the funder's exact
+// pro-rata share, per programme. RedeemedByPlace (and so RedeemedByTerritory) and
+// Reimbursed split the funder's Redeemed part of each programme again by largest
+// remainder, pro rata of the programme's net redemptions per place and of what
+// its paid batches covered. They satisfy, exactly:
 //
 //	Pledged   = Unallocated + Allocated              Allocated = Σ AllocatedByTerritory
 //	Allocated = InProgrammes + Returned + Redeemed
@@ -35,9 +38,8 @@ import (
 // (committed to programmes and neither used nor returned yet: unminted funding and
 // cheques in circulation) are what remains; Unallocated can be negative for a fund
 // contributor, because draws are attributed pro rata of the contributors' receipts
-// at draw time (domain.DrawFund), not of their pledges, and InProgrammes can be off
-// by a few cents once programmes are closed, because each cheque's value is split
-// on its own (largest remainder, rotated).
+// at draw time (domain.DrawFund), not of their pledges. InProgrammes is exactly 0.00
+// for a programme once it is closed (AttributeProgramme's guarantee).
 //
 // Minted is the funder's part of the face value its programmes minted, split with
 // domain.Attribute over the programme's funders (rotation 0) on the programme's
@@ -112,7 +114,8 @@ type ProgrammeShare struct {
 
 // Audit returns the audit trail of funderID counting the events whose effective
 // date (core.EffectiveDate) is on or before asOf (the zero Date: everything the
-// projection applied). AllocatedByTerritory is by the programme's territory,
+// projection applied, the API's default when as_of is absent, as for every
+// report). AllocatedByTerritory is by the programme's territory,
 // RedeemedByTerritory by the redeeming place's. A funder this projection never saw
 // registered gives core.ErrNotFound.
 func Audit(ctx context.Context, q core.Querier, funderID string, asOf domain.Date) (Trail, error) {
