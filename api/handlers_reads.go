@@ -128,7 +128,7 @@ func (s *Server) getAudit(r *http.Request, _ Principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	day := domain.DateOf(s.app.Now())
+	var day domain.Date // absent: everything recorded, as for every report
 	if asOf != nil {
 		day = *asOf
 	}

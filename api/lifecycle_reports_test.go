@@ -28,21 +28,24 @@ func (l *lifecycle) checkReports(t *testing.T) {
 		return fmt.Sprintf("%s%smin_position=%d", path, sep, l.last)
 	}
 
-	// Funder audit trails at 2 February 2027. Per redeemed or expired €10 cheque:
-	// Département 5.00, CAF 3.33, State 1.67 (see the programme above).
-	// Redeemed: 3 cheques → Dép 15.00, CAF 9.99, State 5.01 (= 30.00).
-	// Expired: 17 cheques → Dép 85.00, CAF 56.61, State 28.39 (= 170.00).
-	// Never minted: 59,800.00 split 30/20/10 in cents: Dép 29,900.00,
-	// CAF 19,933.333… and State 9,966.666…: the cent left goes to the larger
-	// remainder (State .67 > CAF .33): CAF 19,933.33, State 9,966.67.
+	// Funder audit trails at 2 February 2027. Each total of the programme is
+	// split 30/20/10 (Département, CAF, State) as a whole, to the cent, each part
+	// its exact share rounded down or up (domain.AttributeProgramme):
+	// Redeemed: 30.00 → Dép 15.00, CAF 10.00, State 5.00.
+	// Expired: 170.00 → Dép 85.00, CAF 56.666…, State 28.333…: the cent left
+	// goes to the larger remainder: CAF 56.67, State 28.33.
+	// Never minted: 59,800.00 → Dép 29,900.00, CAF 19,933.333…, State
+	// 9,966.666…: CAF 19,933.33, State 9,966.67.
+	// Each funder's redeemed + expired + unminted is its line exactly (CAF
+	// 10.00 + 56.67 + 19,933.33 = 20,000.00): nothing left in the programme.
 	// Reimbursed (the batch of the three redemptions was paid): same as redeemed.
 	want := []struct {
 		id                                             string
 		pledged, received, redeemed, expired, unminted string
 	}{
-		{l.state, "60000.00", "60000.00", "5.01", "28.39", "9966.67"},
+		{l.state, "60000.00", "60000.00", "5.00", "28.33", "9966.67"},
 		{l.dep, "30000.00", "5000.00", "15.00", "85.00", "29900.00"},
-		{l.caf, "20000.00", "1000.00", "9.99", "56.61", "19933.33"},
+		{l.caf, "20000.00", "1000.00", "10.00", "56.67", "19933.33"},
 	}
 	for _, w := range want {
 		var tr audit.Trail
@@ -51,6 +54,9 @@ func (l *lifecycle) checkReports(t *testing.T) {
 		exp := []string{w.pledged, w.received, w.redeemed, w.expired, w.unminted, w.redeemed}
 		if fmt.Sprint(got) != fmt.Sprint(exp) {
 			t.Errorf("audit of %s: pledged/received/redeemed/expired/unminted/reimbursed = %v, want %v", w.id, got, exp)
+		}
+		if !tr.InProgrammes.IsZero() {
+			t.Errorf("audit of %s: %s in programmes after the close", w.id, tr.InProgrammes)
 		}
 		if len(tr.RedeemedByPlace) != 1 || tr.RedeemedByPlace[0].PlaceID != l.place || tr.RedeemedByPlace[0].Amount.String() != w.redeemed {
 			t.Errorf("audit of %s: redeemed by place %+v", w.id, tr.RedeemedByPlace)

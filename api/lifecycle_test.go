@@ -107,6 +107,12 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("total funding %s", prog.Total)
 	}
 	l.contribDep = created("/v1/contributions", map[string]any{"funder_id": l.dep, "programme_id": l.programme, "amount": "30000.00"}, e.admin)
+	e.clock.set(time.Date(2026, 1, 20, 9, 0, 0, 0, time.UTC))
+	// Money movements are recorded once they happened: a receipt dated
+	// tomorrow is refused, with the same problem type as any future date.
+	if r := e.call("POST", "/v1/contributions/"+l.contribDep+"/receipts", l.financeTok, map[string]any{"amount": "5000.00", "received_on": "2026-01-21"}); r.status != 422 || r.problemType() != "date-in-future" {
+		t.Fatalf("future receipt: %d %s", r.status, r.body)
+	}
 	created("/v1/contributions/"+l.contribDep+"/receipts", map[string]any{"amount": "5000.00", "received_on": "2026-01-20", "bank_reference": "DEP63-001"}, l.financeTok)
 	l.contribCAF = created("/v1/contributions", map[string]any{"funder_id": l.caf, "programme_id": l.programme, "amount": "20000.00"}, e.admin)
 

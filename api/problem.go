@@ -68,6 +68,7 @@ var problemKinds = []problemKind{
 	{domain.ErrChequeExpired, 409, "cheque-expired", "Cheque expired"},
 	{domain.ErrOutsideValidity, 422, "outside-validity", "Outside the programme's validity window"},
 	{domain.ErrSessionInFuture, 422, "session-in-future", "Session date in the future"},
+	{domain.ErrDateInFuture, 422, "date-in-future", "Effective date after today"},
 	{domain.ErrPlaceNotLabelled, 422, "place-not-labelled", "Place not labelled on the session date"},
 	{domain.ErrPlaceOutsideTerritory, 422, "place-outside-territory", "Place outside the programme's territory"},
 	{domain.ErrChequeNotRedeemed, 409, "cheque-not-redeemed", "Cheque not redeemed"},

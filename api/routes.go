@@ -96,14 +96,14 @@ func (s *Server) buildRoutes() []Route {
 		{Method: "GET", Path: "/v1/reconciliation", Summary: "Bank lines and expected movements, matched or not", Roles: financeReads,
 			Projection: treasury.Name, Response: treasury.BankReconciliation{}, Status: http.StatusOK, handle: s.getReconciliation},
 		{Method: "GET", Path: "/v1/reports/equity", Summary: "Territorial equity report (JSON; CSV with Accept: text/csv; HTML with Accept: text/html)", Roles: reportReaders,
-			Query:      map[string]string{"fund_id": "restrict allocations to one fund", "as_of": "date (default: now)"},
+			Query:      map[string]string{"fund_id": "restrict allocations to one fund", "as_of": "last effective date counted (absent: everything recorded)"},
 			Projection: equity.Name, Response: equity.Figures{}, Produces: []string{"text/csv", "text/html"}, Status: http.StatusOK, handle: s.getEquity},
 		{Method: "GET", Path: "/v1/funders/{id}/audit", Summary: "Where each of a funder's euros is, at a date; its leverage", Roles: reportReaders,
-			Owner: map[Role]string{RoleFunder: "id"}, Query: map[string]string{"as_of": "date (default today)"},
+			Owner: map[Role]string{RoleFunder: "id"}, Query: map[string]string{"as_of": "last effective date counted (absent: everything recorded)"},
 			Projection: audit.Name, Response: audit.Trail{}, Status: http.StatusOK, handle: s.getAudit},
 		{Method: "GET", Path: "/v1/balances", Summary: "Account balances (double entry), now or at a date", Roles: financeReads,
-			Query: map[string]string{"as_of": "date"}, Projection: balances.Name, Response: BalancesResponse{}, Status: http.StatusOK, handle: s.getBalances},
-		{Method: "GET", Path: "/v1/trial-balance", Summary: "Sum of all balances (zero when the ledger balances)", Roles: financeReads,
+			Query: map[string]string{"as_of": "last effective date counted (absent: everything recorded)"}, Projection: balances.Name, Response: BalancesResponse{}, Status: http.StatusOK, handle: s.getBalances},
+		{Method: "GET", Path: "/v1/trial-balance", Summary: "Sum of all balances over everything recorded (zero when the ledger balances)", Roles: financeReads,
 			Projection: balances.Name, Response: TrialBalanceResponse{}, Status: http.StatusOK, handle: s.getTrialBalance},
 
 		// Audit.

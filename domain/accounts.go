@@ -13,13 +13,20 @@ func AccountFunderReceivable(funderID, contributionID string) string {
 	return "funder:" + funderID + ":receivable:" + contributionID
 }
 
-// AccountFunderReturned is "funder:{F}:returned": value of expired or
-// blocked cheques, and of unminted funding at close, returned to funder F.
-func AccountFunderReturned(funderID string) string { return "funder:" + funderID + ":returned" }
+// AccountProgrammeReturned is "programme:{P}:returned": value of expired or
+// blocked cheques, and of unminted funding at close, returned to the
+// programme's funders. The ledger posts per programme; each funder's part
+// is AttributeProgramme's split of the programme's totals (the funder audit
+// shows it), because per-cheque postings per funder cannot be both exact and
+// written without serialising a programme's redemptions.
+func AccountProgrammeReturned(programmeID string) string {
+	return "programme:" + programmeID + ":returned"
+}
 
-// AccountFunderFees is "funder:{F}:fees": operator fees owed by funder F on
-// redeemed cheques (paid on top of the cheques, never out of their cash).
-func AccountFunderFees(funderID string) string { return "funder:" + funderID + ":fees" }
+// AccountProgrammeFees is "programme:{P}:fees": operator fees owed by the
+// programme's funders on redeemed cheques (paid on top of the cheques, never
+// out of their cash); each funder's part is AttributeProgramme's.
+func AccountProgrammeFees(programmeID string) string { return "programme:" + programmeID + ":fees" }
 
 // AccountOperatorFees is "operator:fees": operator fees earned.
 const AccountOperatorFees = "operator:fees"
@@ -128,12 +135,11 @@ func Postings(e Event) []Posting {
 //	                           Dr cash:programme:P        Cr cash:fund:X
 //	CarnetsMinted              Dr programme:P:funding     Cr programme:P:cheques
 //	ChequeRedeemed             Dr programme:P:cheques     Cr place:L:payable
-//	  (each fee share)         Dr funder:F:fees           Cr operator:fees
+//	  (fee)                    Dr programme:P:fees        Cr operator:fees
 //	RedemptionReversed         the opposite of ChequeRedeemed
-//	ChequeExpired, ChequeBlocked (each share)
-//	                           Dr programme:P:cheques     Cr funder:F:returned
-//	ProgrammeClosed (each unminted share)
-//	                           Dr programme:P:funding     Cr funder:F:returned
+//	ChequeExpired, ChequeBlocked
+//	                           Dr programme:P:cheques     Cr programme:P:returned
+//	ProgrammeClosed (unminted) Dr programme:P:funding     Cr programme:P:returned
 //	ReimbursementBatchCreated (each line)
 //	                           Dr place:L:payable         Cr place:L:batched
 //	ReimbursementBatchPaid (each payment)
@@ -164,26 +170,16 @@ func entries(e Event) postings {
 		ps.transfer(AccountProgrammeFunding(ev.ProgrammeID), AccountProgrammeCheques(ev.ProgrammeID), ev.Value)
 	case ChequeRedeemed:
 		ps.transfer(AccountProgrammeCheques(ev.ProgrammeID), AccountPlacePayable(ev.PlaceID), ev.Amount)
-		for _, s := range ev.FeeAttribution {
-			ps.transfer(AccountFunderFees(s.FunderID), AccountOperatorFees, s.Amount)
-		}
+		ps.transfer(AccountProgrammeFees(ev.ProgrammeID), AccountOperatorFees, ev.Fee)
 	case RedemptionReversed:
 		ps.transfer(AccountPlacePayable(ev.PlaceID), AccountProgrammeCheques(ev.ProgrammeID), ev.Amount)
-		for _, s := range ev.FeeAttribution {
-			ps.transfer(AccountOperatorFees, AccountFunderFees(s.FunderID), s.Amount)
-		}
+		ps.transfer(AccountOperatorFees, AccountProgrammeFees(ev.ProgrammeID), ev.Fee)
 	case ChequeExpired:
-		for _, s := range ev.Attribution {
-			ps.transfer(AccountProgrammeCheques(ev.ProgrammeID), AccountFunderReturned(s.FunderID), s.Amount)
-		}
+		ps.transfer(AccountProgrammeCheques(ev.ProgrammeID), AccountProgrammeReturned(ev.ProgrammeID), ev.Amount)
 	case ChequeBlocked:
-		for _, s := range ev.Attribution {
-			ps.transfer(AccountProgrammeCheques(ev.ProgrammeID), AccountFunderReturned(s.FunderID), s.Amount)
-		}
+		ps.transfer(AccountProgrammeCheques(ev.ProgrammeID), AccountProgrammeReturned(ev.ProgrammeID), ev.Amount)
 	case ProgrammeClosed:
-		for _, s := range ev.UnmintedAttribution {
-			ps.transfer(AccountProgrammeFunding(ev.ProgrammeID), AccountFunderReturned(s.FunderID), s.Amount)
-		}
+		ps.transfer(AccountProgrammeFunding(ev.ProgrammeID), AccountProgrammeReturned(ev.ProgrammeID), ev.Unminted)
 	case ReimbursementBatchCreated:
 		for _, l := range ev.Lines {
 			ps.transfer(AccountPlacePayable(l.PlaceID), AccountPlaceBatched(l.PlaceID), l.Amount)

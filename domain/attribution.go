@@ -13,8 +13,9 @@ import (
 //
 // A programme's funders are a list of FunderShare (ProgrammeCreated.Funders):
 // its direct funder lines plus its fund lines already split among the fund's
-// contributors. Cheque values (redeemed, expired, blocked), fees and unminted
-// funding are attributed to them pro rata of their Amount.
+// contributors. The programme's cheque outcomes (redeemed, reversed, expired,
+// blocked), fees and unminted funding are attributed to them pro rata of
+// their Amount by AttributeProgramme (programme_attribution.go).
 type FunderShare struct {
 	FunderID  string `json:"funder_id"`
 	ViaFundID string `json:"via_fund_id,omitempty"`
@@ -31,16 +32,18 @@ type ContributorReceipt struct {
 }
 
 // Attribute splits amount among shares pro rata of their Amount, by the
-// largest-remainder method in cents (Split), ties broken from index rotate
-// on (for a cheque: its sequence number, see ChequeSequence). The result
+// largest-remainder method in cents (Split, ties by index order). The result
 // keeps the shares' order, funders and funds, drops zero parts, and sums
-// exactly to amount. Errors come from Split (no shares, all zero, negative).
-func Attribute(shares []FunderShare, amount Money, rotate int) ([]FunderShare, error) {
+// exactly to amount. It is for one-off splits (a fund draw among the fund's
+// contributors); the running attribution of a programme's cheque outcomes is
+// AttributeProgramme's. Errors come from Split (no shares, all zero,
+// negative).
+func Attribute(shares []FunderShare, amount Money) ([]FunderShare, error) {
 	weights := make([]Money, len(shares))
 	for i, s := range shares {
 		weights[i] = s.Amount
 	}
-	parts, err := SplitMoneyByMoney(amount, weights, rotate)
+	parts, err := SplitMoneyByMoney(amount, weights, 0)
 	if err != nil {
 		return nil, fmt.Errorf("attributing %s: %w", amount, err)
 	}

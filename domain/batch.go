@@ -151,8 +151,8 @@ func CreateReimbursementBatch(cmd CreateReimbursementBatchCommand, existing Batc
 	if err != nil {
 		return nil, err
 	}
-	if cmd.CutOff.After(DateOf(cmd.Now)) {
-		return nil, invalid("cut-off %s is after today %s", cmd.CutOff, DateOf(cmd.Now))
+	if err := notAfterToday("cut_off", cmd.CutOff, cmd.Now); err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	var taken []ChequeRedeemed
@@ -270,8 +270,8 @@ func PayReimbursementBatch(cmd PayReimbursementBatchCommand, batch BatchState, c
 	if err != nil {
 		return nil, err
 	}
-	if cmd.PaidOn.After(DateOf(cmd.Now)) {
-		return nil, invalid("paid_on %s is after today %s", cmd.PaidOn, DateOf(cmd.Now))
+	if err := notAfterToday("paid_on", cmd.PaidOn, cmd.Now); err != nil {
+		return nil, err
 	}
 	byProgramme := batch.ByProgramme()
 	ids := make([]string, 0, len(byProgramme))

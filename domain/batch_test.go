@@ -38,7 +38,7 @@ func TestCreateReimbursementBatch(t *testing.T) {
 		{"nothing eligible", BatchState{}, day("2026-02-19"), candidates, ErrEmptyBatch},
 		{"no candidates", BatchState{}, cutOff, nil, ErrEmptyBatch},
 		{"already created", BatchState{Created: true}, cutOff, candidates, ErrAlreadyExists},
-		{"cut-off in the future", BatchState{}, DateOf(fxNow).AddDays(1), candidates, ErrInvalidArgument},
+		{"cut-off in the future", BatchState{}, DateOf(fxNow).AddDays(1), candidates, ErrDateInFuture},
 	}
 	for _, tt := range tests {
 		_, err := CreateReimbursementBatch(CreateReimbursementBatchCommand{BatchID: "B1", CutOff: tt.cutOff, Now: fxNow}, tt.existing, tt.candidates)

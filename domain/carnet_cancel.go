@@ -88,18 +88,14 @@ func CancelCarnet(cmd CancelCarnetCommand, carnet CarnetState, programme Program
 	states := chequeStatesBySerial(cheques)
 	var blocked []Change
 	serials := []string{}
-	for i, serial := range carnet.Serials {
+	for _, serial := range carnet.Serials {
 		if !states[serial].Unredeemed() {
 			continue
-		}
-		attribution, err := chequeAttribution(programme, carnet.Ordinal, i+1, carnet.ChequeValue)
-		if err != nil {
-			return nil, err
 		}
 		serials = append(serials, serial)
 		blocked = append(blocked, Change{Stream: ChequeStream(serial), Events: []Event{ChequeBlocked{
 			Serial: serial, CarnetID: carnet.CarnetID, ProgrammeID: programme.ProgrammeID,
-			Reason: cmd.Reason, Amount: carnet.ChequeValue, Attribution: attribution, BlockedAt: now,
+			Reason: cmd.Reason, Amount: carnet.ChequeValue, BlockedAt: now,
 		}}})
 	}
 	cancelled := Change{Stream: CarnetStream(carnet.CarnetID), Events: []Event{CarnetCancelled{

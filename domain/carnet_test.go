@@ -150,7 +150,7 @@ func TestCancelCarnet(t *testing.T) {
 	}
 	for _, c := range changes[1:] {
 		b := c.Events[0].(ChequeBlocked)
-		if c.Stream != ChequeStream(b.Serial) || !SumShares(b.Attribution).Equal(eur("10.00")) || b.Reason != CancelStolen {
+		if c.Stream != ChequeStream(b.Serial) || !b.Amount.Equal(eur("10.00")) || b.Reason != CancelStolen {
 			t.Fatalf("blocked %+v", b)
 		}
 	}

@@ -7,28 +7,26 @@ import (
 // ChequeRedeemed records that a labelled place accepted a cheque for a
 // session of digital mediation on SessionDate. It carries everything the
 // projections and the signed receipt need: the place and programme and
-// their territories, the amount owed to the place, the attribution of that
-// amount to the programme's funders (Attribute of the programme's Funders,
-// rotated by the cheque's ChequeSequence), and the operator fee the funders
-// pay on top with its own attribution. Stream: ChequeStream(Serial).
+// their territories, the amount owed to the place, and the operator fee the
+// funders pay on top. It carries no attribution to funders: the programme's
+// redeemed total and fee total are attributed as a whole
+// (AttributeProgramme), by whoever reads the log. Stream: ChequeStream(Serial).
 //
-// Postings: Dr programme:{P}:cheques / Cr place:{L}:payable for Amount; and
-// for each fee share, Dr funder:{F}:fees / Cr operator:fees.
+// Postings: Dr programme:{P}:cheques / Cr place:{L}:payable for Amount; Dr
+// programme:{P}:fees / Cr operator:fees for Fee.
 type ChequeRedeemed struct {
-	RedemptionID       string        `json:"redemption_id"`
-	Serial             string        `json:"serial"`
-	CarnetID           string        `json:"carnet_id"`
-	ProgrammeID        string        `json:"programme_id"`
-	PlaceID            string        `json:"place_id"`
-	PlaceTerritory     string        `json:"place_territory"`
-	ProgrammeTerritory string        `json:"programme_territory"`
-	SessionDate        Date          `json:"session_date"`
-	Service            string        `json:"service"`
-	Amount             Money         `json:"amount"`
-	RedeemedAt         time.Time     `json:"redeemed_at"`
-	Attribution        []FunderShare `json:"attribution"`
-	Fee                Money         `json:"fee"`
-	FeeAttribution     []FunderShare `json:"fee_attribution"`
+	RedemptionID       string    `json:"redemption_id"`
+	Serial             string    `json:"serial"`
+	CarnetID           string    `json:"carnet_id"`
+	ProgrammeID        string    `json:"programme_id"`
+	PlaceID            string    `json:"place_id"`
+	PlaceTerritory     string    `json:"place_territory"`
+	ProgrammeTerritory string    `json:"programme_territory"`
+	SessionDate        Date      `json:"session_date"`
+	Service            string    `json:"service"`
+	Amount             Money     `json:"amount"`
+	RedeemedAt         time.Time `json:"redeemed_at"`
+	Fee                Money     `json:"fee"`
 }
 
 // EventType returns "ChequeRedeemed".
@@ -40,41 +38,38 @@ func (ChequeRedeemed) EventType() string { return "ChequeRedeemed" }
 // looking back. Stream: ChequeStream(Serial).
 //
 // Postings: the opposite of the redemption's: Dr place:{L}:payable / Cr
-// programme:{P}:cheques, and for each fee share Dr operator:fees / Cr
-// funder:{F}:fees.
+// programme:{P}:cheques, and Dr operator:fees / Cr programme:{P}:fees.
 type RedemptionReversed struct {
-	RedemptionID       string        `json:"redemption_id"`
-	Serial             string        `json:"serial"`
-	CarnetID           string        `json:"carnet_id"`
-	ProgrammeID        string        `json:"programme_id"`
-	PlaceID            string        `json:"place_id"`
-	PlaceTerritory     string        `json:"place_territory"`
-	ProgrammeTerritory string        `json:"programme_territory"`
-	SessionDate        Date          `json:"session_date"`
-	Amount             Money         `json:"amount"`
-	Attribution        []FunderShare `json:"attribution"`
-	Fee                Money         `json:"fee"`
-	FeeAttribution     []FunderShare `json:"fee_attribution"`
-	Reason             string        `json:"reason,omitempty"`
-	ReversedAt         time.Time     `json:"reversed_at"`
+	RedemptionID       string    `json:"redemption_id"`
+	Serial             string    `json:"serial"`
+	CarnetID           string    `json:"carnet_id"`
+	ProgrammeID        string    `json:"programme_id"`
+	PlaceID            string    `json:"place_id"`
+	PlaceTerritory     string    `json:"place_territory"`
+	ProgrammeTerritory string    `json:"programme_territory"`
+	SessionDate        Date      `json:"session_date"`
+	Amount             Money     `json:"amount"`
+	Fee                Money     `json:"fee"`
+	Reason             string    `json:"reason,omitempty"`
+	ReversedAt         time.Time `json:"reversed_at"`
 }
 
 // EventType returns "RedemptionReversed".
 func (RedemptionReversed) EventType() string { return "RedemptionReversed" }
 
 // ChequeExpired records that an unredeemed cheque expired when its programme
-// closed: its value returns to the funders pro rata (Attribution, rotated by
-// the cheque's ChequeSequence). Stream: ChequeStream(Serial).
+// closed: its value returns to the funders pro rata (the programme's expired
+// total is attributed as a whole, AttributeProgramme). Stream:
+// ChequeStream(Serial).
 //
-// Postings: for each share, Dr programme:{P}:cheques / Cr funder:{F}:returned.
+// Postings: Dr programme:{P}:cheques / Cr programme:{P}:returned.
 type ChequeExpired struct {
-	Serial      string        `json:"serial"`
-	CarnetID    string        `json:"carnet_id"`
-	ProgrammeID string        `json:"programme_id"`
-	Amount      Money         `json:"amount"`
-	Attribution []FunderShare `json:"attribution"`
-	ExpiredOn   Date          `json:"expired_on"`
-	ExpiredAt   time.Time     `json:"expired_at"`
+	Serial      string    `json:"serial"`
+	CarnetID    string    `json:"carnet_id"`
+	ProgrammeID string    `json:"programme_id"`
+	Amount      Money     `json:"amount"`
+	ExpiredOn   Date      `json:"expired_on"`
+	ExpiredAt   time.Time `json:"expired_at"`
 }
 
 // EventType returns "ChequeExpired".
@@ -82,17 +77,17 @@ func (ChequeExpired) EventType() string { return "ChequeExpired" }
 
 // ChequeBlocked records that an unredeemed cheque of a cancelled (lost,
 // stolen) carnet can never be redeemed: like an expiry, its value returns to
-// the funders at once (Attribution). Stream: ChequeStream(Serial).
+// the funders at once (the programme's blocked total is attributed as a
+// whole, AttributeProgramme). Stream: ChequeStream(Serial).
 //
-// Postings: for each share, Dr programme:{P}:cheques / Cr funder:{F}:returned.
+// Postings: Dr programme:{P}:cheques / Cr programme:{P}:returned.
 type ChequeBlocked struct {
-	Serial      string        `json:"serial"`
-	CarnetID    string        `json:"carnet_id"`
-	ProgrammeID string        `json:"programme_id"`
-	Reason      CancelReason  `json:"reason"`
-	Amount      Money         `json:"amount"`
-	Attribution []FunderShare `json:"attribution"`
-	BlockedAt   time.Time     `json:"blocked_at"`
+	Serial      string       `json:"serial"`
+	CarnetID    string       `json:"carnet_id"`
+	ProgrammeID string       `json:"programme_id"`
+	Reason      CancelReason `json:"reason"`
+	Amount      Money        `json:"amount"`
+	BlockedAt   time.Time    `json:"blocked_at"`
 }
 
 // EventType returns "ChequeBlocked".
@@ -186,10 +181,4 @@ func chequeStatesBySerial(states []ChequeState) map[string]ChequeState {
 		}
 	}
 	return m
-}
-
-// chequeAttribution attributes amount of the cheque with the given carnet
-// ordinal and 1-based index to the programme's funders.
-func chequeAttribution(p ProgrammeState, ordinal, index int, amount Money) ([]FunderShare, error) {
-	return Attribute(p.Funders, amount, ChequeSequence(ordinal, p.ChequesPerCarnet, index))
 }

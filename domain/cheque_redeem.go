@@ -57,10 +57,9 @@ type RedeemChequeCommand struct {
 //     territory unless the programme allows otherwise
 //     (ErrPlaceOutsideTerritory).
 //
-// The amount is the carnet's cheque value; the attribution is Attribute of
-// the programme's Funders with rotate = ChequeSequence(carnet ordinal,
-// cheques per carnet, index); the fee is ProgrammeState.FeeFor(amount),
-// attributed the same way.
+// The amount is the carnet's cheque value and the fee is
+// ProgrammeState.FeeFor(amount); neither is attributed to funders here (see
+// AttributeProgramme).
 func RedeemCheque(cmd RedeemChequeCommand, cheque ChequeState, carnet CarnetState, programme ProgrammeState, place PlaceState, checkKey []byte) ([]Event, error) {
 	carnetID, index, err := ParseSerial(cmd.Serial)
 	if err != nil {
@@ -140,22 +139,12 @@ func RedeemCheque(cmd RedeemChequeCommand, cheque ChequeState, carnet CarnetStat
 		return nil, fmt.Errorf("%w: place in %s, programme in %s", ErrPlaceOutsideTerritory, place.Territory, programme.Territory)
 	}
 	amount := carnet.ChequeValue
-	attribution, err := chequeAttribution(programme, carnet.Ordinal, index, amount)
-	if err != nil {
-		return nil, err
-	}
 	fee := programme.FeeFor(amount)
-	feeAttribution := []FunderShare{}
-	if fee.IsPositive() {
-		if feeAttribution, err = chequeAttribution(programme, carnet.Ordinal, index, fee); err != nil {
-			return nil, err
-		}
-	}
 	return []Event{ChequeRedeemed{
 		RedemptionID: cmd.RedemptionID, Serial: cmd.Serial, CarnetID: carnetID,
 		ProgrammeID: programme.ProgrammeID, PlaceID: place.PlaceID,
 		PlaceTerritory: place.Territory, ProgrammeTerritory: programme.Territory,
 		SessionDate: cmd.SessionDate, Service: trimSpace(cmd.Service), Amount: amount,
-		RedeemedAt: now, Attribution: attribution, Fee: fee, FeeAttribution: feeAttribution,
+		RedeemedAt: now, Fee: fee,
 	}}, nil
 }

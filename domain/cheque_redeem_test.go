@@ -202,9 +202,6 @@ func TestRedeemChequeRules(t *testing.T) {
 			if r.Serial != cmd.Serial || r.RedemptionID != cmd.RedemptionID || r.PlaceID != cmd.PlaceID || !r.Amount.Equal(eur("10.00")) {
 				t.Fatalf("unexpected event %+v", r)
 			}
-			if !SumShares(r.Attribution).Equal(r.Amount) {
-				t.Fatalf("attribution %v does not sum to %s", r.Attribution, r.Amount)
-			}
 		})
 	}
 }
@@ -218,11 +215,8 @@ func TestRedeemChequeEventContent(t *testing.T) {
 		RedemptionID: "R1", Serial: serial, CarnetID: "CARNETA1", ProgrammeID: "P63", PlaceID: "L1",
 		PlaceTerritory: "63", ProgrammeTerritory: "63", SessionDate: day("2026-03-09"),
 		Service: "atelier smartphone", Amount: eur("10.00"), RedeemedAt: fxNow,
-		// 10.00 split 50 000 / 30 000 / 20 000 = 5.00 / 3.00 / 2.00, exactly.
-		Attribution: []FunderShare{{FunderID: "STATE", Amount: eur("5.00")}, {FunderID: "DEP63", Amount: eur("3.00")}, {FunderID: "CAF63", Amount: eur("2.00")}},
-		// fee 4 % of 10.00 = 0.40 split 5/3/2 = 0.20 / 0.12 / 0.08.
-		Fee:            eur("0.40"),
-		FeeAttribution: []FunderShare{{FunderID: "STATE", Amount: eur("0.20")}, {FunderID: "DEP63", Amount: eur("0.12")}, {FunderID: "CAF63", Amount: eur("0.08")}},
+		// fee 4 % of 10.00; no attribution: AttributeProgramme splits totals.
+		Fee: eur("0.40"),
 	}
 	a, _ := EncodeEvent(r)
 	b, _ := EncodeEvent(want)
@@ -234,9 +228,10 @@ func TestRedeemChequeEventContent(t *testing.T) {
 	}
 }
 
-// A 1/3-1/3-1/3 programme: the odd cent of each €10.00 cheque falls on each
-// funder in turn, following the cheque's sequence number.
-func TestRedeemChequeRotatesOddCent(t *testing.T) {
+// A 1/3-1/3-1/3 programme: the attribution of the running redeemed total is
+// its largest-remainder split, so after 1, 2, 3, … cheques of 10.00 no funder
+// is ever more than a cent from a third, and after 9 each has exactly 30.00.
+func TestRedeemChequeRunningTotalAttribution(t *testing.T) {
 	w := newWorld(t, func(c *CreateProgrammeCommand) {
 		c.FundingLines = []FundingLine{
 			{FunderID: "STATE", Amount: eur("1000.00")},
@@ -244,24 +239,22 @@ func TestRedeemChequeRotatesOddCent(t *testing.T) {
 			{FunderID: "CAF63", Amount: eur("1000.00")},
 		}
 	})
-	totals := map[string]Money{}
+	funders := w.programme("P63").Funders
+	var totals AttributionTotals
 	for i := 1; i <= 9; i++ {
-		r := w.mustRedeem(redeemCmd(SerialFor("CARNETA1", i), "R"+string(rune('0'+i))))
-		seq := ChequeSequence(0, 10, i)
-		for k, s := range r.Attribution {
-			totals[s.FunderID] = totals[s.FunderID].Add(s.Amount)
-			want := eur("3.33")
-			if k == seq%3 {
-				want = eur("3.34")
-			}
-			if !s.Amount.Equal(want) {
-				t.Fatalf("cheque %d funder %d got %s want %s", i, k, s.Amount, want)
+		totals.Apply(w.mustRedeem(redeemCmd(SerialFor("CARNETA1", i), "R"+string(rune('0'+i)))))
+		a, err := AttributeProgramme(funders, totals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		third := totals.Redeemed.Cents() / 3
+		for k, p := range a.Redeemed {
+			if c := p.Cents(); c != third && c != third+1 {
+				t.Fatalf("after %d cheques funder %d has %s of %s", i, k, p, totals.Redeemed)
 			}
 		}
-	}
-	for id, m := range totals {
-		if !m.Equal(eur("30.00")) {
-			t.Errorf("%s total %s, want 30.00 (3 odd cents each)", id, m)
+		if i == 9 && !(a.Redeemed[0].Equal(eur("30.00")) && a.Redeemed[1].Equal(eur("30.00")) && a.Redeemed[2].Equal(eur("30.00"))) {
+			t.Fatalf("after 9 cheques %v", a.Redeemed)
 		}
 	}
 }

@@ -89,13 +89,13 @@ func ReverseRedemption(cmd ReverseRedemptionCommand, cheque ChequeState, program
 	evs := []Event{RedemptionReversed{
 		RedemptionID: r.RedemptionID, Serial: r.Serial, CarnetID: r.CarnetID, ProgrammeID: r.ProgrammeID,
 		PlaceID: r.PlaceID, PlaceTerritory: r.PlaceTerritory, ProgrammeTerritory: r.ProgrammeTerritory,
-		SessionDate: r.SessionDate, Amount: r.Amount, Attribution: r.Attribution, Fee: r.Fee,
-		FeeAttribution: r.FeeAttribution, Reason: trimSpace(cmd.Reason), ReversedAt: now,
+		SessionDate: r.SessionDate, Amount: r.Amount, Fee: r.Fee,
+		Reason: trimSpace(cmd.Reason), ReversedAt: now,
 	}}
 	if programme.Closed {
 		evs = append(evs, ChequeExpired{
 			Serial: r.Serial, CarnetID: r.CarnetID, ProgrammeID: r.ProgrammeID, Amount: r.Amount,
-			Attribution: r.Attribution, ExpiredOn: DateOf(now), ExpiredAt: now,
+			ExpiredOn: DateOf(now), ExpiredAt: now,
 		})
 	}
 	return evs, nil

@@ -116,8 +116,7 @@ func contains(xs []string, v string) bool {
 // Postings are the legs of Entries, in order.
 func TestPostingsAreTheLegsOfEntries(t *testing.T) {
 	for _, e := range []Event{
-		ChequeRedeemed{ProgrammeID: "p", PlaceID: "l", Amount: MustMoney("10.00"),
-			FeeAttribution: []FunderShare{{FunderID: "f", Amount: MustMoney("0.50")}}},
+		ChequeRedeemed{ProgrammeID: "p", PlaceID: "l", Amount: MustMoney("10.00"), Fee: MustMoney("0.50")},
 		FunderRegistered{FunderID: "f"},
 	} {
 		var legs []Posting

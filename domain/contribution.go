@@ -187,6 +187,9 @@ func PledgeContribution(cmd PledgeContributionCommand, existing ContributionStat
 	if err != nil {
 		return nil, err
 	}
+	if err := notAfterToday("pledged_on", cmd.PledgedOn, now); err != nil {
+		return nil, err
+	}
 	return []Event{ContributionPledged{
 		ContributionID: cmd.ContributionID, FunderID: cmd.FunderID, FundID: cmd.FundID,
 		ProgrammeID: cmd.ProgrammeID, Amount: cmd.Amount, PledgedOn: cmd.PledgedOn, RecordedAt: now,
@@ -232,6 +235,9 @@ func RecordReceipt(cmd RecordReceiptCommand, c ContributionState) ([]Event, erro
 	}
 	now, err := instant("now", cmd.Now)
 	if err != nil {
+		return nil, err
+	}
+	if err := notAfterToday("received_on", cmd.ReceivedOn, now); err != nil {
 		return nil, err
 	}
 	if left := c.NotReceived(); cmd.Amount.GreaterThan(left) {

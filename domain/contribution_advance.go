@@ -96,6 +96,9 @@ func GrantAdvance(cmd GrantAdvanceCommand, c ContributionState) ([]Event, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := notAfterToday("granted_on", cmd.GrantedOn, now); err != nil {
+		return nil, err
+	}
 	if room := c.NotReceived().Sub(c.OutstandingAdvances()); cmd.Amount.GreaterThan(room) {
 		return nil, limitErr(ErrAdvanceExceedsPledge, "contribution "+c.ContributionID, cmd.Amount, room)
 	}
@@ -150,6 +153,9 @@ func RepayAdvance(cmd RepayAdvanceCommand, c ContributionState) ([]Event, error)
 	}
 	now, err := instant("now", cmd.Now)
 	if err != nil {
+		return nil, err
+	}
+	if err := notAfterToday("repaid_on", cmd.RepaidOn, now); err != nil {
 		return nil, err
 	}
 	if out := adv.Outstanding(); cmd.Amount.GreaterThan(out) {

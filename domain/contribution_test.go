@@ -144,7 +144,7 @@ func TestRepayAdvance(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			evs, err := RepayAdvance(RepayAdvanceCommand{ContributionID: "C1", AdvanceID: tt.adv, RepaymentID: tt.id, Amount: eur(tt.amount), RepaidOn: day("2026-05-01"), Now: fxNow}, tt.state)
+			evs, err := RepayAdvance(RepayAdvanceCommand{ContributionID: "C1", AdvanceID: tt.adv, RepaymentID: tt.id, Amount: eur(tt.amount), RepaidOn: day("2026-03-09"), Now: fxNow}, tt.state)
 			checkErr(t, err, tt.want)
 			if err == nil {
 				after := tt.state

@@ -25,7 +25,12 @@
 //     to double-entry postings that sum to zero.
 //
 // Money, splitting (largest remainder) and péréquation arithmetic live in
-// money.go, split.go and perequation.go; posting.go defines Posting.
+// money.go, split.go and perequation.go; posting.go defines Posting. The
+// attribution of a programme's cheque outcomes to its funders is not written
+// into events: programme_attribution.go (AttributionTotals,
+// AttributeProgramme) computes it from the programme's running totals, for
+// any reader of the log, within a cent of every exact share and with nothing
+// left in a closed programme.
 //
 // # What must never happen here
 //

@@ -132,6 +132,12 @@ var (
 	ErrOutsideValidity = errors.New("outside the programme's validity")
 	// ErrSessionInFuture: the session date is after today.
 	ErrSessionInFuture = errors.New("session date in the future")
+	// ErrDateInFuture: the effective date of a money movement being recorded
+	// (pledged_on, received_on, granted_on, repaid_on, a batch's cut-off or
+	// paid_on, a close's as_of) is after today. One rule for all of them: the
+	// ledger records what happened, and every report, whose as_of counts
+	// effective dates, would otherwise silently leave the movement out.
+	ErrDateInFuture = errors.New("date in the future")
 	// ErrPlaceNotLabelled: the place's label is not active on the session date.
 	ErrPlaceNotLabelled = errors.New("place not labelled on the session date")
 	// ErrPlaceOutsideTerritory: the place is outside the programme's territory

@@ -95,7 +95,7 @@ func drawFund(cmd DrawFundCommand, fund FundState) (FundDrawn, error) {
 	for i, c := range contributors {
 		shares[i] = FunderShare{FunderID: c.FunderID, ViaFundID: fund.FundID, Amount: c.Received}
 	}
-	attribution, err := Attribute(shares, cmd.Amount, 0)
+	attribution, err := Attribute(shares, cmd.Amount)
 	if err != nil {
 		return FundDrawn{}, err
 	}

@@ -174,7 +174,7 @@ func genEvent(t *rapid.T, name string) (e Event, ok bool) {
 	case "CarnetsMinted":
 		return CarnetsMinted{ProgrammeID: genID(t, "p"), PrescriberID: genID(t, "pr"), CarnetIDs: genSlice(t, "ids", 3, genCarnet), FirstOrdinal: rapid.IntRange(0, 1000).Draw(t, "first"), ChequesPerCarnet: 10, ChequeValue: genPositive(t, "value"), ChequeCount: rapid.IntRange(0, 100).Draw(t, "count"), Value: genAmount(t, "total"), MintedAt: genInstant(t, "at")}, true
 	case "ProgrammeClosed":
-		return ProgrammeClosed{ProgrammeID: genID(t, "p"), ClosedOn: genDate(t, "on"), ExpiredCount: rapid.IntRange(0, 1000).Draw(t, "n"), ExpiredValue: genAmount(t, "v"), Unminted: genAmount(t, "u"), UnmintedAttribution: genShares(t, "attr"), ClosedAt: genInstant(t, "at")}, true
+		return ProgrammeClosed{ProgrammeID: genID(t, "p"), ClosedOn: genDate(t, "on"), ExpiredCount: rapid.IntRange(0, 1000).Draw(t, "n"), ExpiredValue: genAmount(t, "v"), Unminted: genAmount(t, "u"), ClosedAt: genInstant(t, "at")}, true
 	case "CarnetMinted":
 		return CarnetMinted{CarnetID: genCarnet(t), ProgrammeID: genID(t, "p"), PrescriberID: genID(t, "pr"), Ordinal: rapid.IntRange(0, 1000).Draw(t, "o"), Serials: genSlice(t, "serials", 3, genSerialOf), ChequeValue: genPositive(t, "value"), MintedAt: genInstant(t, "at")}, true
 	case "CarnetIssued":
@@ -184,13 +184,13 @@ func genEvent(t *rapid.T, name string) (e Event, ok bool) {
 	case "BeneficiaryCarnetAssigned":
 		return BeneficiaryCarnetAssigned{ProgrammeID: genID(t, "p"), BeneficiaryHash: BeneficiaryHash(fxBenKey, genID(t, "ref")), CarnetID: genCarnet(t), PrescriberID: genID(t, "pr"), AssignedAt: genInstant(t, "at")}, true
 	case "ChequeRedeemed":
-		return ChequeRedeemed{RedemptionID: genID(t, "r"), Serial: genSerialOf(t), CarnetID: genCarnet(t), ProgrammeID: genID(t, "p"), PlaceID: genID(t, "l"), PlaceTerritory: genTerritory(t, "lt"), ProgrammeTerritory: genTerritory(t, "pt"), SessionDate: genDate(t, "on"), Service: genText(t, "svc"), Amount: genAmount(t, "amount"), RedeemedAt: genInstant(t, "at"), Attribution: genShares(t, "attr"), Fee: genAmount(t, "fee"), FeeAttribution: genShares(t, "feeattr")}, true
+		return ChequeRedeemed{RedemptionID: genID(t, "r"), Serial: genSerialOf(t), CarnetID: genCarnet(t), ProgrammeID: genID(t, "p"), PlaceID: genID(t, "l"), PlaceTerritory: genTerritory(t, "lt"), ProgrammeTerritory: genTerritory(t, "pt"), SessionDate: genDate(t, "on"), Service: genText(t, "svc"), Amount: genAmount(t, "amount"), RedeemedAt: genInstant(t, "at"), Fee: genAmount(t, "fee")}, true
 	case "RedemptionReversed":
-		return RedemptionReversed{RedemptionID: genID(t, "r"), Serial: genSerialOf(t), CarnetID: genCarnet(t), ProgrammeID: genID(t, "p"), PlaceID: genID(t, "l"), PlaceTerritory: genTerritory(t, "lt"), ProgrammeTerritory: genTerritory(t, "pt"), SessionDate: genDate(t, "on"), Amount: genAmount(t, "amount"), Attribution: genShares(t, "attr"), Fee: genAmount(t, "fee"), FeeAttribution: genShares(t, "feeattr"), Reason: genText(t, "why"), ReversedAt: genInstant(t, "at")}, true
+		return RedemptionReversed{RedemptionID: genID(t, "r"), Serial: genSerialOf(t), CarnetID: genCarnet(t), ProgrammeID: genID(t, "p"), PlaceID: genID(t, "l"), PlaceTerritory: genTerritory(t, "lt"), ProgrammeTerritory: genTerritory(t, "pt"), SessionDate: genDate(t, "on"), Amount: genAmount(t, "amount"), Fee: genAmount(t, "fee"), Reason: genText(t, "why"), ReversedAt: genInstant(t, "at")}, true
 	case "ChequeExpired":
-		return ChequeExpired{Serial: genSerialOf(t), CarnetID: genCarnet(t), ProgrammeID: genID(t, "p"), Amount: genAmount(t, "amount"), Attribution: genShares(t, "attr"), ExpiredOn: genDate(t, "on"), ExpiredAt: genInstant(t, "at")}, true
+		return ChequeExpired{Serial: genSerialOf(t), CarnetID: genCarnet(t), ProgrammeID: genID(t, "p"), Amount: genAmount(t, "amount"), ExpiredOn: genDate(t, "on"), ExpiredAt: genInstant(t, "at")}, true
 	case "ChequeBlocked":
-		return ChequeBlocked{Serial: genSerialOf(t), CarnetID: genCarnet(t), ProgrammeID: genID(t, "p"), Reason: CancelStolen, Amount: genAmount(t, "amount"), Attribution: genShares(t, "attr"), BlockedAt: genInstant(t, "at")}, true
+		return ChequeBlocked{Serial: genSerialOf(t), CarnetID: genCarnet(t), ProgrammeID: genID(t, "p"), Reason: CancelStolen, Amount: genAmount(t, "amount"), BlockedAt: genInstant(t, "at")}, true
 	case "ChequeReimbursementClaimed":
 		return ChequeReimbursementClaimed{BatchID: genID(t, "b"), RedemptionID: genID(t, "r"), Serial: genSerialOf(t), PlaceID: genID(t, "l"), Amount: genAmount(t, "amount"), ClaimedAt: genInstant(t, "at")}, true
 	case "ReimbursementBatchCreated":

@@ -91,7 +91,7 @@ type ProgrammeState struct {
 	// Minted is the face value of all cheques minted.
 	Minted Money
 	// CarnetIDs lists the minted carnets in minting order; a carnet's index
-	// in it is its ordinal (see ChequeSequence).
+	// in it is its ordinal.
 	CarnetIDs []string
 	// CarnetOrdinals maps a carnet id to its ordinal.
 	CarnetOrdinals map[string]int

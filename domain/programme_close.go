@@ -9,18 +9,19 @@ import (
 // period: its unredeemed cheques expire (one ChequeExpired each, appended in
 // the same atomic append; ExpiredCount and ExpiredValue sum them up), and the
 // funding that was never minted (Unminted) returns to the funders pro rata
-// (UnmintedAttribution). Stream: ProgrammeStream(ProgrammeID).
+// (attributed with the programme's other totals, AttributeProgramme: once
+// closed, every funder's consumed part is exactly its funding line). Stream:
+// ProgrammeStream(ProgrammeID).
 //
-// Postings: for each unminted share, Dr programme:{P}:funding / Cr
-// funder:{F}:returned (the expiries post on their own).
+// Postings: Dr programme:{P}:funding / Cr programme:{P}:returned for
+// Unminted (the expiries post on their own).
 type ProgrammeClosed struct {
-	ProgrammeID         string        `json:"programme_id"`
-	ClosedOn            Date          `json:"closed_on"`
-	ExpiredCount        int           `json:"expired_count"`
-	ExpiredValue        Money         `json:"expired_value"`
-	Unminted            Money         `json:"unminted"`
-	UnmintedAttribution []FunderShare `json:"unminted_attribution"`
-	ClosedAt            time.Time     `json:"closed_at"`
+	ProgrammeID  string    `json:"programme_id"`
+	ClosedOn     Date      `json:"closed_on"`
+	ExpiredCount int       `json:"expired_count"`
+	ExpiredValue Money     `json:"expired_value"`
+	Unminted     Money     `json:"unminted"`
+	ClosedAt     time.Time `json:"closed_at"`
 }
 
 // EventType returns "ProgrammeClosed".
@@ -40,7 +41,8 @@ type CloseProgrammeCommand struct {
 // is unredeemed, unexpired and unblocked (ChequeState.Unredeemed), carnet by
 // carnet in minting order and cheque by cheque, a Change for
 // ChequeStream(serial) with a ChequeExpired whose value returns to the
-// funders (Attribute rotated by the cheque's ChequeSequence). cheques are
+// funders (attributed as part of the programme's expired total,
+// AttributeProgramme). cheques are
 // the states of the programme's cheque streams that have events (redeemed,
 // reversed, claimed, blocked); a serial without a state is a cheque never
 // touched. The caller appends each cheque stream with the version it read
@@ -49,7 +51,7 @@ type CloseProgrammeCommand struct {
 //
 // Rules: the programme exists (ErrNotFound) and is not closed
 // (ErrProgrammeClosed); AsOf is after ValidUntil + GraceDays
-// (ErrProgrammeStillValid) and not after Now's date (ErrInvalidArgument).
+// (ErrProgrammeStillValid) and not after Now's date (ErrDateInFuture).
 func CloseProgramme(cmd CloseProgrammeCommand, programme ProgrammeState, cheques []ChequeState) ([]Change, error) {
 	if err := checkProgramme(cmd.ProgrammeID, programme); err != nil {
 		return nil, err
@@ -67,8 +69,8 @@ func CloseProgramme(cmd CloseProgrammeCommand, programme ProgrammeState, cheques
 	if last := programme.LastRedeemableDay(); !cmd.AsOf.After(last) {
 		return nil, fmt.Errorf("%w: cheques may be redeemed until %s", ErrProgrammeStillValid, last)
 	}
-	if cmd.AsOf.After(DateOf(cmd.Now)) {
-		return nil, invalid("as_of %s is after today %s", cmd.AsOf, DateOf(cmd.Now))
+	if err := notAfterToday("as_of", cmd.AsOf, cmd.Now); err != nil {
+		return nil, err
 	}
 	states := chequeStatesBySerial(cheques)
 	var (
@@ -78,7 +80,7 @@ func CloseProgramme(cmd CloseProgrammeCommand, programme ProgrammeState, cheques
 	if programme.ChequesPerCarnet < 1 || programme.ChequesPerCarnet > MaxChequesPerCarnet {
 		return nil, invalid("programme state has %d cheques per carnet", programme.ChequesPerCarnet)
 	}
-	for ordinal, carnetID := range programme.CarnetIDs {
+	for _, carnetID := range programme.CarnetIDs {
 		if !ValidCarnetID(carnetID) {
 			return nil, invalid("programme state holds an invalid carnet id %q", carnetID)
 		}
@@ -87,27 +89,17 @@ func CloseProgramme(cmd CloseProgrammeCommand, programme ProgrammeState, cheques
 			if !states[serial].Unredeemed() {
 				continue
 			}
-			attribution, err := chequeAttribution(programme, ordinal, index, programme.ChequeValue)
-			if err != nil {
-				return nil, err
-			}
 			value = value.Add(programme.ChequeValue)
 			expired = append(expired, Change{Stream: ChequeStream(serial), Events: []Event{ChequeExpired{
 				Serial: serial, CarnetID: carnetID, ProgrammeID: programme.ProgrammeID,
-				Amount: programme.ChequeValue, Attribution: attribution, ExpiredOn: cmd.AsOf, ExpiredAt: now,
+				Amount: programme.ChequeValue, ExpiredOn: cmd.AsOf, ExpiredAt: now,
 			}}})
 		}
 	}
 	unminted := programme.Unminted()
-	unmintedAttribution := []FunderShare{}
-	if unminted.IsPositive() {
-		if unmintedAttribution, err = Attribute(programme.Funders, unminted, 0); err != nil {
-			return nil, err
-		}
-	}
 	closed := Change{Stream: ProgrammeStream(programme.ProgrammeID), Events: []Event{ProgrammeClosed{
 		ProgrammeID: programme.ProgrammeID, ClosedOn: cmd.AsOf, ExpiredCount: len(expired),
-		ExpiredValue: value, Unminted: unminted, UnmintedAttribution: unmintedAttribution, ClosedAt: now,
+		ExpiredValue: value, Unminted: unminted, ClosedAt: now,
 	}}}
 	return append([]Change{closed}, expired...), nil
 }

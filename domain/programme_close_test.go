@@ -18,7 +18,7 @@ func TestCloseProgramme(t *testing.T) {
 		{name: "accepted", asOf: after, now: nowAfter},
 		{name: "on the last redeemable day", asOf: day("2027-01-31"), now: nowAfter, want: ErrProgrammeStillValid},
 		{name: "during validity", asOf: day("2026-06-01"), now: nowAfter, want: ErrProgrammeStillValid},
-		{name: "as-of in the future", asOf: after.AddDays(1), now: nowAfter, want: ErrInvalidArgument},
+		{name: "as-of in the future", asOf: after.AddDays(1), now: nowAfter, want: ErrDateInFuture},
 		{name: "twice", asOf: after, now: nowAfter, want: ErrProgrammeClosed,
 			setup: func(w *fxWorld) {
 				w.store.add(ProgrammeStream("P63"), ProgrammeClosed{ProgrammeID: "P63", ClosedOn: after})
@@ -59,14 +59,13 @@ func TestCloseProgrammeExpiresUnredeemedCheques(t *testing.T) {
 		t.Fatalf("%d changes", len(changes))
 	}
 	closed := changes[0].Events[0].(ProgrammeClosed)
-	// funding 100 000.00, minted 2 carnets = 200.00, unminted 99 800.00 split 5/3/2.
-	if closed.ExpiredCount != 9 || !closed.ExpiredValue.Equal(eur("90.00")) || !closed.Unminted.Equal(eur("99800.00")) ||
-		!sharesEqual(closed.UnmintedAttribution, []FunderShare{{FunderID: "STATE", Amount: eur("49900.00")}, {FunderID: "DEP63", Amount: eur("29940.00")}, {FunderID: "CAF63", Amount: eur("19960.00")}}) {
+	// funding 100 000.00, minted 2 carnets = 200.00, unminted 99 800.00.
+	if closed.ExpiredCount != 9 || !closed.ExpiredValue.Equal(eur("90.00")) || !closed.Unminted.Equal(eur("99800.00")) {
 		t.Fatalf("closed %+v", closed)
 	}
 	for i, c := range changes[1:] {
 		e := c.Events[0].(ChequeExpired)
-		if e.Serial != SerialFor("CARNETA1", i+2) || c.Stream != ChequeStream(e.Serial) || !SumShares(e.Attribution).Equal(eur("10.00")) || e.ExpiredOn != day("2027-02-01") {
+		if e.Serial != SerialFor("CARNETA1", i+2) || c.Stream != ChequeStream(e.Serial) || !e.Amount.Equal(eur("10.00")) || e.ExpiredOn != day("2027-02-01") {
 			t.Fatalf("expired %+v", e)
 		}
 	}
@@ -86,14 +85,33 @@ func TestCloseProgrammeExpiresUnredeemedCheques(t *testing.T) {
 		AccountProgrammeCheques("P63"): "0.00",
 		AccountPlacePayable("L1"):      "-10.00",
 		AccountProgrammeFunding("P63"): "100000.00",
-		// 49 900.00 unminted + 50.00 blocked + 45.00 expired
-		AccountFunderReturned("STATE"): "-49995.00",
-		AccountFunderReturned("DEP63"): "-29997.00",
-		AccountFunderReturned("CAF63"): "-19998.00",
+		// 99 800.00 unminted + 100.00 blocked + 90.00 expired
+		AccountProgrammeReturned("P63"): "-99990.00",
 	}
 	for acc, v := range want {
 		if !bal[acc].Equal(eur(v)) {
 			t.Errorf("%s = %s, want %s", acc, bal[acc], v)
+		}
+	}
+	// Per funder (5/3/2): 49 900.00 unminted + 50.00 blocked + 45.00 expired
+	// for the State, …; each consumed part is its line, 0.00 left in the
+	// programme.
+	var totals AttributionTotals
+	for _, e := range w.store.all() {
+		totals.Apply(e)
+	}
+	p = w.programme("P63")
+	attr, err := AttributeProgramme(p.Funders, totals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantReturned := []string{"49995.00", "29997.00", "19998.00"}
+	for j, s := range p.Funders {
+		if got := attr.Unminted[j].Add(attr.Blocked[j]).Add(attr.Expired[j]); !got.Equal(eur(wantReturned[j])) {
+			t.Errorf("%s returned %s, want %s", s.FunderID, got, wantReturned[j])
+		}
+		if !attr.Consumed(j).Equal(s.Amount) {
+			t.Errorf("%s consumed %s, line %s", s.FunderID, attr.Consumed(j), s.Amount)
 		}
 	}
 }

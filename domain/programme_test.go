@@ -125,7 +125,7 @@ func TestCreateProgrammeFlattensFundLines(t *testing.T) {
 		t.Fatalf("draw %+v", drawn)
 	}
 	// A cheque of this programme is attributed 30/42, 4/42, 8/42.
-	attr, err := Attribute(created.Funders, eur("10.00"), 0)
+	attr, err := Attribute(created.Funders, eur("10.00"))
 	if err != nil || !sharesEqual(attr, []FunderShare{
 		{FunderID: "DEP63", Amount: eur("7.14")},
 		{FunderID: "REGION", ViaFundID: "X1", Amount: eur("0.95")},

@@ -123,15 +123,6 @@ func NormalizeSerial(s string) string {
 	return out
 }
 
-// ChequeSequence returns the sequence number of cheque index (1-based) of
-// the carnet with the given ordinal (0-based minting order within the
-// programme, see ProgrammeState.CarnetIDs) in a programme of perCarnet
-// cheques per carnet: ordinal × perCarnet + index − 1. It numbers a
-// programme's cheques 0, 1, 2, … and is the rotate argument of every
-// per-cheque attribution, so that an odd cent of a 1/3-1/3-1/3 split falls on
-// each funder in turn.
-func ChequeSequence(ordinal, perCarnet, index int) int { return ordinal*perCarnet + index - 1 }
-
 // CheckCode returns the 6-digit check code of serial under key: the first 8
 // bytes of HMAC-SHA256(key, "passledger/check-code/v1\x00" + serial) as a
 // big-endian integer, modulo 10^6, zero-padded. It is a pure function: the

@@ -121,9 +121,3 @@ func TestCheckCode(t *testing.T) {
 		t.Fatalf("only %d distinct codes out of 1000", len(seen))
 	}
 }
-
-func TestChequeSequence(t *testing.T) {
-	if ChequeSequence(0, 10, 1) != 0 || ChequeSequence(0, 10, 10) != 9 || ChequeSequence(1, 10, 1) != 10 || ChequeSequence(3, 5, 2) != 16 {
-		t.Fatal("sequence numbers")
-	}
-}

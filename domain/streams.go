@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -147,6 +148,14 @@ func instant(field string, t time.Time) (time.Time, error) {
 		return time.Time{}, invalid("%s is required", field)
 	}
 	return t.UTC().Truncate(time.Microsecond), nil
+}
+
+// notAfterToday refuses (ErrDateInFuture) an effective date after now's date.
+func notAfterToday(field string, d Date, now time.Time) error {
+	if today := DateOf(now); d.After(today) {
+		return fmt.Errorf("%w: %s %s is after today %s", ErrDateInFuture, field, d, today)
+	}
+	return nil
 }
 
 func requireDate(field string, d Date) error {

@@ -49,7 +49,7 @@ func TestWorkedExamplePuyDeDome(t *testing.T) {
 	for _, f := range funders {
 		c := "C-" + f.id
 		w.on(ContributionStream(c))(PledgeContribution(PledgeContributionCommand{ContributionID: c, FunderID: f.id, ProgrammeID: "PN63-2026", Amount: eur(f.amount), PledgedOn: day("2026-01-05"), Now: now}, ContributionState{}, w.funder(f.id)))
-		w.on(ContributionStream(c))(RecordReceipt(RecordReceiptCommand{ContributionID: c, ReceiptID: "RC-" + f.id, Amount: eur(f.amount), ReceivedOn: day("2026-02-01"), Now: now}, Fold[ContributionState](w.store[ContributionStream(c)])))
+		w.on(ContributionStream(c))(RecordReceipt(RecordReceiptCommand{ContributionID: c, ReceiptID: "RC-" + f.id, Amount: eur(f.amount), ReceivedOn: day("2026-01-05"), Now: now}, Fold[ContributionState](w.store[ContributionStream(c)])))
 	}
 	w.on(PrescriberStream("CCAS63"))(RegisterPrescriber(RegisterPrescriberCommand{PrescriberID: "CCAS63", Name: "CCAS de Clermont-Ferrand", Kind: PrescriberKindCCAS, Territory: "63", Now: now}, PrescriberState{}))
 	w.on(PlaceStream("EPN-THIERS"))(RegisterPlace(RegisterPlaceCommand{PlaceID: "EPN-THIERS", Name: "EPN de Thiers", SIRET: fxSIRET, Territory: "63", Now: now}, PlaceState{}))
@@ -109,21 +109,29 @@ func TestWorkedExamplePuyDeDome(t *testing.T) {
 		t.Fatalf("%d changes at close", len(changes))
 	}
 
-	// Sum the attributions written in the events.
+	// Attribute the programme's totals, folded from the events.
 	redeemedBy, expiredBy := map[string]Money{}, map[string]Money{}
 	var redeemedCount, expiredCount int
+	var totals AttributionTotals
 	for _, e := range w.store.all() {
-		switch ev := e.(type) {
+		switch e.(type) {
 		case ChequeRedeemed:
 			redeemedCount++
-			for _, s := range ev.Attribution {
-				redeemedBy[s.FunderID] = redeemedBy[s.FunderID].Add(s.Amount)
-			}
 		case ChequeExpired:
 			expiredCount++
-			for _, s := range ev.Attribution {
-				expiredBy[s.FunderID] = expiredBy[s.FunderID].Add(s.Amount)
-			}
+		}
+		totals.Apply(e)
+	}
+	shares := w.programme("PN63-2026").Funders
+	attr, err := AttributeProgramme(shares, totals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, s := range shares {
+		redeemedBy[s.FunderID] = redeemedBy[s.FunderID].Add(attr.Redeemed[j])
+		expiredBy[s.FunderID] = expiredBy[s.FunderID].Add(attr.Expired[j])
+		if !attr.Consumed(j).Equal(s.Amount) {
+			t.Errorf("%s: consumed %s of its line %s after the close", s.FunderID, attr.Consumed(j), s.Amount)
 		}
 	}
 	if redeemedCount != 300 || expiredCount != 9700 {
@@ -157,10 +165,8 @@ func TestWorkedExamplePuyDeDome(t *testing.T) {
 		AccountPlaceBatched("EPN-THIERS"): "0.00",
 		// 100 000.00 received − 3 000.00 paid out
 		AccountProgrammeCash("PN63-2026"): "97000.00",
-		// expired value returned to the funders
-		AccountFunderReturned("STATE"): "-48500.00",
-		AccountFunderReturned("DEP63"): "-29100.00",
-		AccountFunderReturned("CAF63"): "-19400.00",
+		// expired value returned to the funders (48 500 / 29 100 / 19 400 above)
+		AccountProgrammeReturned("PN63-2026"): "-97000.00",
 	}
 	for acc, v := range wantBal {
 		if !bal[acc].Equal(eur(v)) {

@@ -1,6 +1,9 @@
 package projections_test
 
 import (
+	"sort"
+	"strings"
+
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/projections/internal/history"
 )
@@ -77,6 +80,17 @@ func newModel(records []history.Record) *model {
 		return f
 	}
 	add := func(mm map[string]domain.Money, k string, v domain.Money) { mm[k] = mm[k].Add(v) }
+	progs := map[string]*programmeModel{}
+	var progOrder []string
+	prog := func(id string) *programmeModel {
+		p := progs[id]
+		if p == nil {
+			p = &programmeModel{byPlace: map[string]domain.Money{}}
+			progs[id] = p
+			progOrder = append(progOrder, id)
+		}
+		return p
+	}
 	batchRedemptions := map[string][]string{}
 	for _, r := range records {
 		for _, p := range domain.Postings(r.Event) {
@@ -95,6 +109,7 @@ func newModel(records []history.Record) *model {
 			}
 		case domain.ProgrammeCreated:
 			m.progTerritory[e.ProgrammeID] = e.Territory
+			prog(e.ProgrammeID).funders = e.Funders
 			for _, s := range e.Funders {
 				add(funder(s.FunderID).allocatedBy, e.Territory, s.Amount)
 			}
@@ -132,47 +147,24 @@ func newModel(records []history.Record) *model {
 			m.cheque(e.Serial).Apply(e)
 			add(m.redeemed, e.ProgrammeTerritory, e.Amount)
 			m.redemptions[e.RedemptionID] = &redemptionModel{ev: e}
-			for _, s := range e.Attribution {
-				f := funder(s.FunderID)
-				add(f.redeemedByPlace, e.PlaceID, s.Amount)
-				add(f.redeemedByTerritory, e.PlaceTerritory, s.Amount)
-			}
-			for _, s := range e.FeeAttribution {
-				f := funder(s.FunderID)
-				f.fees = f.fees.Add(s.Amount)
-			}
+			prog(e.ProgrammeID).totals.Apply(e)
+			add(prog(e.ProgrammeID).byPlace, e.PlaceID+"|"+e.PlaceTerritory, e.Amount)
 		case domain.RedemptionReversed:
 			m.cheque(e.Serial).Apply(e)
 			add(m.redeemed, e.ProgrammeTerritory, e.Amount.Neg())
 			m.redemptions[e.RedemptionID].reversed = true
-			for _, s := range e.Attribution {
-				f := funder(s.FunderID)
-				add(f.redeemedByPlace, e.PlaceID, s.Amount.Neg())
-				add(f.redeemedByTerritory, e.PlaceTerritory, s.Amount.Neg())
-			}
-			for _, s := range e.FeeAttribution {
-				f := funder(s.FunderID)
-				f.fees = f.fees.Sub(s.Amount)
-			}
+			prog(e.ProgrammeID).totals.Apply(e)
+			add(prog(e.ProgrammeID).byPlace, e.PlaceID+"|"+e.PlaceTerritory, e.Amount.Neg())
 		case domain.ChequeExpired:
 			m.cheque(e.Serial).Apply(e)
 			add(m.expired, m.progTerritory[e.ProgrammeID], e.Amount)
-			for _, s := range e.Attribution {
-				f := funder(s.FunderID)
-				f.expired = f.expired.Add(s.Amount)
-			}
+			prog(e.ProgrammeID).totals.Apply(e)
 		case domain.ChequeBlocked:
 			m.cheque(e.Serial).Apply(e)
 			add(m.blocked, m.progTerritory[e.ProgrammeID], e.Amount)
-			for _, s := range e.Attribution {
-				f := funder(s.FunderID)
-				f.blocked = f.blocked.Add(s.Amount)
-			}
+			prog(e.ProgrammeID).totals.Apply(e)
 		case domain.ProgrammeClosed:
-			for _, s := range e.UnmintedAttribution {
-				f := funder(s.FunderID)
-				f.unminted = f.unminted.Add(s.Amount)
-			}
+			prog(e.ProgrammeID).totals.Apply(e)
 		case domain.ChequeReimbursementClaimed:
 			m.cheque(e.Serial).Apply(e)
 			m.batchOf[e.RedemptionID] = e.BatchID
@@ -184,10 +176,9 @@ func newModel(records []history.Record) *model {
 			m.batchPaid[e.BatchID] = e.PaidOn
 			m.movements["reimbursement_payment/"+e.BatchID] = domain.Movement{Kind: domain.MovementReimbursementPayment, ID: e.BatchID, Amount: e.Total, Date: e.PaidOn}
 			for _, id := range batchRedemptions[e.BatchID] {
-				for _, s := range m.redemptions[id].ev.Attribution {
-					f := funder(s.FunderID)
-					f.reimbursed = f.reimbursed.Add(s.Amount)
-				}
+				r := m.redemptions[id].ev
+				p := prog(r.ProgrammeID)
+				p.reimbursed = p.reimbursed.Add(r.Amount)
 			}
 		case domain.BankLineImported:
 			l := &domain.BankLineState{}
@@ -199,7 +190,68 @@ func newModel(records []history.Record) *model {
 			m.matchedMov[string(e.MovementKind)+"/"+e.MovementID] = true
 		}
 	}
+	// Each programme's totals are attributed as a whole (domain.AttributeProgramme);
+	// a funder's redeemed part is split among the places pro rata of their net
+	// redemptions, and into reimbursed and owed pro rata of the programme's.
+	for _, id := range progOrder {
+		p := progs[id]
+		a, err := domain.AttributeProgramme(p.funders, p.totals)
+		if err != nil {
+			panic(err)
+		}
+		var places []string
+		var weights []domain.Money
+		for k, v := range p.byPlace {
+			if v.IsPositive() {
+				places = append(places, k)
+			}
+		}
+		// by place, then territory (as the audit orders them)
+		sort.Slice(places, func(i, j int) bool {
+			pi, ti, _ := strings.Cut(places[i], "|")
+			pj, tj, _ := strings.Cut(places[j], "|")
+			return pi < pj || pi == pj && ti < tj
+		})
+		for _, k := range places {
+			weights = append(weights, p.byPlace[k])
+		}
+		owed := p.totals.Redeemed.Sub(p.reimbursed).Max(domain.Money{})
+		for j, s := range p.funders {
+			f := funder(s.FunderID)
+			f.expired = f.expired.Add(a.Expired[j])
+			f.blocked = f.blocked.Add(a.Blocked[j])
+			f.unminted = f.unminted.Add(a.Unminted[j])
+			f.fees = f.fees.Add(a.Fees[j])
+			if !a.Redeemed[j].IsPositive() {
+				continue
+			}
+			parts, err := domain.SplitMoneyByMoney(a.Redeemed[j], weights, 0)
+			if err != nil {
+				panic(err)
+			}
+			for i, k := range places {
+				place, territory, _ := strings.Cut(k, "|")
+				add(f.redeemedByPlace, place, parts[i])
+				add(f.redeemedByTerritory, territory, parts[i])
+			}
+			if p.reimbursed.IsPositive() {
+				paid, err := domain.SplitMoneyByMoney(a.Redeemed[j], []domain.Money{p.reimbursed, owed}, 0)
+				if err != nil {
+					panic(err)
+				}
+				f.reimbursed = f.reimbursed.Add(paid[0])
+			}
+		}
+	}
 	return m
+}
+
+// programmeModel is what the model keeps of a programme to attribute it.
+type programmeModel struct {
+	funders    []domain.FunderShare
+	totals     domain.AttributionTotals
+	byPlace    map[string]domain.Money // "place|territory" → net redeemed
+	reimbursed domain.Money
 }
 
 func (m *model) cheque(serial string) *domain.ChequeState {

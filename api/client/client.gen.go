@@ -1810,9 +1810,8 @@ type DomainCarnetsMinted struct {
 // DomainChequeBlocked defines model for DomainChequeBlocked.
 type DomainChequeBlocked struct {
 	// Amount Euros with exactly two decimals.
-	Amount      string               `json:"amount"`
-	Attribution *[]DomainFunderShare `json:"attribution"`
-	BlockedAt   time.Time            `json:"blocked_at"`
+	Amount    string    `json:"amount"`
+	BlockedAt time.Time `json:"blocked_at"`
 
 	// CarnetId Carnet id: 4 to 20 upper-case letters and digits.
 	CarnetId    string `json:"carnet_id"`
@@ -1828,8 +1827,7 @@ type DomainChequeBlocked struct {
 // DomainChequeExpired defines model for DomainChequeExpired.
 type DomainChequeExpired struct {
 	// Amount Euros with exactly two decimals.
-	Amount      string               `json:"amount"`
-	Attribution *[]DomainFunderShare `json:"attribution"`
+	Amount string `json:"amount"`
 
 	// CarnetId Carnet id: 4 to 20 upper-case letters and digits.
 	CarnetId    string             `json:"carnet_id"`
@@ -1844,16 +1842,14 @@ type DomainChequeExpired struct {
 // DomainChequeRedeemed defines model for DomainChequeRedeemed.
 type DomainChequeRedeemed struct {
 	// Amount Euros with exactly two decimals.
-	Amount      string               `json:"amount"`
-	Attribution *[]DomainFunderShare `json:"attribution"`
+	Amount string `json:"amount"`
 
 	// CarnetId Carnet id: 4 to 20 upper-case letters and digits.
 	CarnetId string `json:"carnet_id"`
 
 	// Fee Euros with exactly two decimals.
-	Fee            string               `json:"fee"`
-	FeeAttribution *[]DomainFunderShare `json:"fee_attribution"`
-	PlaceId        string               `json:"place_id"`
+	Fee     string `json:"fee"`
+	PlaceId string `json:"place_id"`
 
 	// PlaceTerritory INSEE code of a French département.
 	PlaceTerritory string `json:"place_territory"`
@@ -2074,8 +2070,7 @@ type DomainProgrammeClosed struct {
 	ProgrammeId  string `json:"programme_id"`
 
 	// Unminted Euros with exactly two decimals.
-	Unminted            string               `json:"unminted"`
-	UnmintedAttribution *[]DomainFunderShare `json:"unminted_attribution"`
+	Unminted string `json:"unminted"`
 }
 
 // DomainProgrammeCreated defines model for DomainProgrammeCreated.
@@ -2105,16 +2100,14 @@ type DomainProgrammeCreated struct {
 // DomainRedemptionReversed defines model for DomainRedemptionReversed.
 type DomainRedemptionReversed struct {
 	// Amount Euros with exactly two decimals.
-	Amount      string               `json:"amount"`
-	Attribution *[]DomainFunderShare `json:"attribution"`
+	Amount string `json:"amount"`
 
 	// CarnetId Carnet id: 4 to 20 upper-case letters and digits.
 	CarnetId string `json:"carnet_id"`
 
 	// Fee Euros with exactly two decimals.
-	Fee            string               `json:"fee"`
-	FeeAttribution *[]DomainFunderShare `json:"fee_attribution"`
-	PlaceId        string               `json:"place_id"`
+	Fee     string `json:"fee"`
+	PlaceId string `json:"place_id"`
 
 	// PlaceTerritory INSEE code of a French département.
 	PlaceTerritory string `json:"place_territory"`
@@ -2770,7 +2763,7 @@ type Problem struct {
 	Status   int     `json:"status"`
 	Title    string  `json:"title"`
 
-	// Type Stable problem type, one per rule: https://passledger.fr/problems/{slug}; slugs: malformed-request, unauthenticated, forbidden, idempotency-key-reused, unavailable, projection-lagging, unsupported-media-type, invalid-perequation, internal, cheque-already-redeemed, invalid-serial, invalid-check-code, carnet-not-issued, cheque-blocked, cheque-expired, outside-validity, session-in-future, place-not-labelled, place-outside-territory, cheque-not-redeemed, not-your-redemption, reversal-window-closed, redemption-already-batched, redemption-already-reversed, receipt-exceeds-pledge, advance-exceeds-pledge, repayment-exceeds-advance, repayment-exceeds-receipts, budget-exceeds-available, territory-not-in-fund, fund-allocation-exceeded, fund-has-no-receipts, invalid-funding-line, mint-exceeds-funding, programme-closed, programme-still-valid, not-your-carnet, carnet-already-issued, carnet-cancelled, invalid-beneficiary-ref, beneficiary-already-has-carnet, empty-batch, batch-already-paid, insufficient-programme-cash, bank-amount-mismatch, bank-line-already-matched, movement-already-matched, perequation-infeasible, invalid-territory, invalid-siret, invalid-label-change, invalid-amount, non-positive-amount, negative-amount, not-found, not-found, already-exists, invalid-argument, contention
+	// Type Stable problem type, one per rule: https://passledger.fr/problems/{slug}; slugs: malformed-request, unauthenticated, forbidden, idempotency-key-reused, unavailable, projection-lagging, unsupported-media-type, invalid-perequation, internal, cheque-already-redeemed, invalid-serial, invalid-check-code, carnet-not-issued, cheque-blocked, cheque-expired, outside-validity, session-in-future, date-in-future, place-not-labelled, place-outside-territory, cheque-not-redeemed, not-your-redemption, reversal-window-closed, redemption-already-batched, redemption-already-reversed, receipt-exceeds-pledge, advance-exceeds-pledge, repayment-exceeds-advance, repayment-exceeds-receipts, budget-exceeds-available, territory-not-in-fund, fund-allocation-exceeded, fund-has-no-receipts, invalid-funding-line, mint-exceeds-funding, programme-closed, programme-still-valid, not-your-carnet, carnet-already-issued, carnet-cancelled, invalid-beneficiary-ref, beneficiary-already-has-carnet, empty-batch, batch-already-paid, insufficient-programme-cash, bank-amount-mismatch, bank-line-already-matched, movement-already-matched, perequation-infeasible, invalid-territory, invalid-siret, invalid-label-change, invalid-amount, non-positive-amount, negative-amount, not-found, not-found, already-exists, invalid-argument, contention
 	Type string `json:"type"`
 }
 
@@ -3230,7 +3223,7 @@ type PostAdvancesIdRepaymentsParams struct {
 
 // GetBalancesParams defines parameters for GetBalances.
 type GetBalancesParams struct {
-	// AsOf date
+	// AsOf last effective date counted (absent: everything recorded)
 	AsOf *openapi_types.Date `form:"as_of,omitempty" json:"as_of,omitempty"`
 
 	// MinPosition Wait (bounded, then 503) until the read model has applied this global position.
@@ -3296,7 +3289,7 @@ type PostFundersParams struct {
 
 // GetFundersIdAuditParams defines parameters for GetFundersIdAudit.
 type GetFundersIdAuditParams struct {
-	// AsOf date (default today)
+	// AsOf last effective date counted (absent: everything recorded)
 	AsOf *openapi_types.Date `form:"as_of,omitempty" json:"as_of,omitempty"`
 
 	// MinPosition Wait (bounded, then 503) until the read model has applied this global position.
@@ -3395,7 +3388,7 @@ type PostReimbursementBatchesIdPaymentParams struct {
 
 // GetReportsEquityParams defines parameters for GetReportsEquity.
 type GetReportsEquityParams struct {
-	// AsOf date (default: now)
+	// AsOf last effective date counted (absent: everything recorded)
 	AsOf *openapi_types.Date `form:"as_of,omitempty" json:"as_of,omitempty"`
 
 	// FundId restrict allocations to one fund
@@ -5232,7 +5225,7 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/tokens (the `PostTokens` operationId).
 	PostTokens(ctx context.Context, params *PostTokensParams, body PostTokensJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetTrialBalance Sum of all balances (zero when the ledger balances)
+	// GetTrialBalance Sum of all balances over everything recorded (zero when the ledger balances)
 	//
 	// Roles: finance, auditor, admin.
 	//
@@ -6285,7 +6278,7 @@ func (c *Client) PostTokens(ctx context.Context, params *PostTokensParams, body 
 	return c.Client.Do(req)
 }
 
-// GetTrialBalance Sum of all balances (zero when the ledger balances)
+// GetTrialBalance Sum of all balances over everything recorded (zero when the ledger balances)
 //
 // Roles: finance, auditor, admin.
 //
@@ -8919,7 +8912,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/tokens (the `PostTokens` operationId).
 	PostTokensWithResponse(ctx context.Context, params *PostTokensParams, body PostTokensJSONRequestBody, reqEditors ...RequestEditorFn) (*PostTokensResponse, error)
 
-	// GetTrialBalanceWithResponse Sum of all balances (zero when the ledger balances)
+	// GetTrialBalanceWithResponse Sum of all balances over everything recorded (zero when the ledger balances)
 	//
 	// Roles: finance, auditor, admin.
 	//
@@ -11504,7 +11497,7 @@ func (c *ClientWithResponses) PostTokensWithResponse(ctx context.Context, params
 	return ParsePostTokensResponse(rsp)
 }
 
-// GetTrialBalanceWithResponse Sum of all balances (zero when the ledger balances)
+// GetTrialBalanceWithResponse Sum of all balances over everything recorded (zero when the ledger balances)
 //
 // Roles: finance, auditor, admin.
 //

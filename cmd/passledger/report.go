@@ -14,14 +14,15 @@ import (
 
 // ReportCmd groups reports.
 type ReportCmd struct {
-	Equity ReportEquityCmd `cmd:"" help:"The territorial equity report (CSV for a French spreadsheet, JSON or HTML)."`
+	Equity      ReportEquityCmd      `cmd:"" help:"The territorial equity report (CSV for a French spreadsheet, JSON or HTML)."`
+	Attribution ReportAttributionCmd `cmd:"" help:"Largest deviation of any funder's attributed part from its exact pro-rata share, over the whole log."`
 }
 
 // ReportEquityCmd prints the equity report from the equity projection.
 type ReportEquityCmd struct {
 	Format string `name:"format" enum:"csv,json,html" default:"csv" help:"Output format."`
 	FundID string `name:"fund-id" help:"Restrict allocations to one fund."`
-	AsOf   string `name:"as-of" help:"Date YYYY-MM-DD (default: now)."`
+	AsOf   string `name:"as-of" help:"Last effective date counted, YYYY-MM-DD (default: everything recorded)."`
 	Output string `name:"output" short:"o" help:"File to write (default: standard output)."`
 }
 

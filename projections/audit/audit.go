@@ -2,10 +2,7 @@ package audit
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -39,9 +36,9 @@ const (
 type Projection struct {
 	mu          sync.Mutex
 	territories map[string]string // programme id → territory (immutable)
-	// pending caches the attributions of redemptions seen and not claimed yet (an
-	// immutable fact of ChequeRedeemed), so that a claim rarely needs to read
-	// audit_redemptions; it is only a cache: a miss reads the table.
+	// pending caches the redemptions seen and not claimed yet (programme, place,
+	// territory, amount: immutable facts of ChequeRedeemed), so that a claim rarely
+	// needs to read audit_redemptions; it is only a cache: a miss reads the table.
 	pending map[string]*redemption
 }
 
@@ -59,16 +56,21 @@ func (*Projection) Name() string { return Name }
 // Tables returns the tables the projection owns.
 func (*Projection) Tables() []string {
 	return []string{"funder_flows", "audit_funders", "audit_programmes", "audit_programme_funders",
-		"audit_programme_minted", "audit_redemptions", "audit_batch_shares"}
+		"audit_programme_minted", "audit_redemptions", "audit_batch_shares", "audit_programme_flows"}
 }
 
 type redemption struct {
 	programme, place, territory string
-	attribution                 []domain.FunderShare
+	amount                      domain.Money
 }
 
 type shareKey struct {
-	batch, funder, fund, programme, place string
+	batch, programme, place string
+}
+
+type programmeFlowKey struct {
+	programme, kind, territory, place string
+	day                               domain.Date
 }
 
 type flowKey struct {
@@ -81,11 +83,14 @@ type mintKey struct {
 	day       domain.Date
 }
 
-// Apply turns every attribution the events carry into flows, summed per funder,
-// kind, programme, fund, territory, place and effective date and added to
-// funder_flows with one upsert; it keeps what later events need (programmes and their funders, minted value per
-// day, redemptions' attributions until a batch claims them, each batch's shares),
-// and when a batch is paid copies its shares into reimbursed flows.
+// Apply turns what a funder owns outright (pledges, receipts, advances, repayments,
+// its programme funding lines) into funder_flows, and every cheque outcome
+// (redeemed, reversed, expired, blocked, unminted returned, fees) into programme
+// flows, each summed per key and effective date and added with one upsert; it keeps
+// what later events need (programmes and their funders, minted value per day,
+// redemptions until a batch claims them, each batch's amount per programme and
+// place), and when a batch is paid copies its amounts into reimbursed programme
+// flows. Nothing is attributed to funders here: Audit does it when read.
 func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -106,6 +111,8 @@ func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) 
 		reds                             = core.NewCopyWriter(5)
 		minted                           = map[mintKey]int64{}
 		mintOrder                        []mintKey
+		pflows                           = map[programmeFlowKey]int64{}
+		pflowOrder                       []programmeFlowKey
 		shares                           = map[shareKey]int64{}
 		shareTerritory                   = map[shareKey]string{}
 		shareOrder                       []shareKey
@@ -123,6 +130,16 @@ func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) 
 		for _, s := range shares {
 			flow(ev, day, kind, s.FunderID, programme, s.ViaFundID, territory, place, s.Amount)
 		}
+	}
+	pflow := func(ev core.Event, kind, programme, territory, place string, amount domain.Money) {
+		if amount.IsZero() {
+			return
+		}
+		k := programmeFlowKey{programme, kind, territory, place, ev.Date()}
+		if _, seen := pflows[k]; !seen {
+			pflowOrder = append(pflowOrder, k)
+		}
+		pflows[k] += core.CentsOf(amount)
 	}
 	// "" for a programme never created (the write side does not allow it).
 	territory := func(programme string) string { return p.territories[programme] }
@@ -152,45 +169,43 @@ func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) 
 			}
 			minted[k] += core.CentsOf(e.Value)
 		case domain.ChequeRedeemed:
-			each(ev, KindRedeemed, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Attribution)
-			each(ev, KindFee, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.FeeAttribution)
+			pflow(ev, KindRedeemed, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Amount)
+			pflow(ev, KindFee, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Fee)
 			reds.Row()
 			reds.Text(e.RedemptionID)
 			reds.Text(e.ProgrammeID)
 			reds.Text(e.PlaceID)
 			reds.Text(e.PlaceTerritory)
-			reds.Text(encodeShares(e.Attribution))
-			r := &redemption{programme: e.ProgrammeID, place: e.PlaceID, territory: e.PlaceTerritory, attribution: e.Attribution}
+			reds.Cents(core.CentsOf(e.Amount))
+			r := &redemption{programme: e.ProgrammeID, place: e.PlaceID, territory: e.PlaceTerritory, amount: e.Amount}
 			redemptions[e.RedemptionID], p.pending[e.RedemptionID] = r, r
 		case domain.RedemptionReversed:
 			delete(p.pending, e.RedemptionID)
-			each(ev, KindReversed, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Attribution)
-			each(ev, KindFeeReversed, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.FeeAttribution)
+			pflow(ev, KindReversed, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Amount)
+			pflow(ev, KindFeeReversed, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Fee)
 		case domain.ChequeExpired:
-			each(ev, KindExpired, e.ProgrammeID, territory(e.ProgrammeID), "", e.Attribution)
+			pflow(ev, KindExpired, e.ProgrammeID, territory(e.ProgrammeID), "", e.Amount)
 		case domain.ChequeBlocked:
-			each(ev, KindBlocked, e.ProgrammeID, territory(e.ProgrammeID), "", e.Attribution)
+			pflow(ev, KindBlocked, e.ProgrammeID, territory(e.ProgrammeID), "", e.Amount)
 		case domain.ProgrammeClosed:
-			each(ev, KindUnmintedReturned, e.ProgrammeID, territory(e.ProgrammeID), "", e.UnmintedAttribution)
+			pflow(ev, KindUnmintedReturned, e.ProgrammeID, territory(e.ProgrammeID), "", e.Unminted)
 		case domain.ChequeReimbursementClaimed:
 			r := redemptions[e.RedemptionID]
 			if r == nil {
 				return fmt.Errorf("audit: claim at position %d of unknown redemption %s", ev.Position, e.RedemptionID)
 			}
 			delete(p.pending, e.RedemptionID) // claimed at most once
-			for _, s := range r.attribution {
-				k := shareKey{e.BatchID, s.FunderID, s.ViaFundID, r.programme, r.place}
-				if _, seen := shares[k]; !seen {
-					shareOrder = append(shareOrder, k)
-					shareTerritory[k] = r.territory
-				}
-				shares[k] += core.CentsOf(s.Amount)
+			k := shareKey{e.BatchID, r.programme, r.place}
+			if _, seen := shares[k]; !seen {
+				shareOrder = append(shareOrder, k)
+				shareTerritory[k] = r.territory
 			}
+			shares[k] += core.CentsOf(r.amount)
 		case domain.ReimbursementBatchPaid:
 			paid = append(paid, []any{e.BatchID, core.PgDate(ev.Date())})
 		}
 	}
-	if err := reds.Send(ctx, tx, "audit_redemptions", []string{"redemption_id", "programme_id", "place_id", "territory", "attribution"}); err != nil {
+	if err := reds.Send(ctx, tx, "audit_redemptions", []string{"redemption_id", "programme_id", "place_id", "territory", "amount"}); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	b := &pgx.Batch{}
@@ -206,6 +221,18 @@ SELECT k, d, f, kd, p, fd, t, pl, a::numeric / 100
 FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
      AS u(k, d, f, kd, p, fd, t, pl, a)
 ON CONFLICT (flow_key, effective_date) DO UPDATE SET amount = funder_flows.amount + EXCLUDED.amount`, keys, ds, fs, ks, ps, fds, ts, pls, as)
+	}
+	if n := len(pflowOrder); n > 0 {
+		keys, ps, ks, ts, pls, as := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
+		ds := make([]pgtype.Date, n)
+		for i, k := range pflowOrder {
+			keys[i] = k.programme + "|" + k.kind + "|" + k.territory + "|" + k.place
+			ps[i], ks[i], ts[i], pls[i], ds[i], as[i] = k.programme, k.kind, k.territory, k.place, core.PgDate(k.day), pflows[k]
+		}
+		b.Queue(`INSERT INTO audit_programme_flows (flow_key, effective_date, programme_id, kind, territory, place_id, amount)
+SELECT k, d, p, kd, t, pl, a::numeric / 100
+FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS u(k, d, p, kd, t, pl, a)
+ON CONFLICT (flow_key, effective_date) DO UPDATE SET amount = audit_programme_flows.amount + EXCLUDED.amount`, keys, ds, ps, ks, ts, pls, as)
 	}
 	if len(funders) > 0 {
 		id, name, kind := col3(funders)
@@ -230,23 +257,23 @@ SELECT p, d, v::numeric / 100 FROM unnest($1::text[], $2::date[], $3::bigint[]) 
 ON CONFLICT (programme_id, effective_date) DO UPDATE SET value = audit_programme_minted.value + EXCLUDED.value`, ps, ds, vs)
 	}
 	if n := len(shareOrder); n > 0 {
-		keys, bs, fs, fds, ps, pls, ts, as := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
+		keys, bs, ps, pls, ts, as := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
 		for i, k := range shareOrder {
-			keys[i] = k.batch + "|" + k.funder + "|" + k.fund + "|" + k.programme + "|" + k.place
-			bs[i], fs[i], fds[i], ps[i], pls[i], ts[i], as[i] = k.batch, k.funder, k.fund, k.programme, k.place, shareTerritory[k], shares[k]
+			keys[i] = k.batch + "|" + k.programme + "|" + k.place
+			bs[i], ps[i], pls[i], ts[i], as[i] = k.batch, k.programme, k.place, shareTerritory[k], shares[k]
 		}
-		b.Queue(`INSERT INTO audit_batch_shares (share_key, batch_id, funder_id, fund_id, programme_id, place_id, territory, amount)
-SELECT k, b, f, fd, p, pl, t, a::numeric / 100
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[]) AS u(k, b, f, fd, p, pl, t, a)
+		b.Queue(`INSERT INTO audit_batch_shares (share_key, batch_id, programme_id, place_id, territory, amount)
+SELECT k, b, p, pl, t, a::numeric / 100
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(k, b, p, pl, t, a)
 ON CONFLICT (share_key) DO UPDATE SET amount = audit_batch_shares.amount + EXCLUDED.amount`,
-			keys, bs, fs, fds, ps, pls, ts, as)
+			keys, bs, ps, pls, ts, as)
 	}
 	for _, r := range paid {
-		b.Queue(`INSERT INTO funder_flows (flow_key, effective_date, funder_id, kind, programme_id, fund_id, territory, place_id, amount)
-SELECT funder_id || '|reimbursed|' || programme_id || '|' || fund_id || '|' || territory || '|' || place_id, $2::date,
-       funder_id, 'reimbursed', programme_id, fund_id, territory, place_id, amount
+		b.Queue(`INSERT INTO audit_programme_flows (flow_key, effective_date, programme_id, kind, territory, place_id, amount)
+SELECT programme_id || '|reimbursed|' || territory || '|' || place_id, $2::date,
+       programme_id, 'reimbursed', territory, place_id, amount
 FROM audit_batch_shares WHERE batch_id = $1
-ON CONFLICT (flow_key, effective_date) DO UPDATE SET amount = funder_flows.amount + EXCLUDED.amount`, r...)
+ON CONFLICT (flow_key, effective_date) DO UPDATE SET amount = audit_programme_flows.amount + EXCLUDED.amount`, r...)
 	}
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("audit: %w", err)
@@ -316,7 +343,7 @@ func (p *Projection) loadTerritories(ctx context.Context, tx pgx.Tx, events []co
 	return rows.Err()
 }
 
-// loadRedemptions returns the attributions of the redemptions that the batch's
+// loadRedemptions returns the redemptions that the batch's
 // claims name and that the batch does not redeem itself, from the cache or else
 // from audit_redemptions.
 func loadRedemptions(ctx context.Context, tx pgx.Tx, events []core.Event, cache map[string]*redemption) (map[string]*redemption, error) {
@@ -341,59 +368,19 @@ func loadRedemptions(ctx context.Context, tx pgx.Tx, events []core.Event, cache 
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT redemption_id, programme_id, place_id, territory, attribution
+	rows, err := tx.Query(ctx, `SELECT redemption_id, programme_id, place_id, territory, amount
 FROM unnest($1::text[]) AS k(id) JOIN audit_redemptions ON redemption_id = k.id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("audit: load redemptions: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, attr string
+		var id string
 		var r redemption
-		if err := rows.Scan(&id, &r.programme, &r.place, &r.territory, &attr); err != nil {
+		if err := rows.Scan(&id, &r.programme, &r.place, &r.territory, core.ScanMoney(&r.amount)); err != nil {
 			return nil, err
-		}
-		if r.attribution, err = decodeShares(attr); err != nil {
-			return nil, fmt.Errorf("audit: redemption %s: %w", id, err)
 		}
 		out[id] = &r
 	}
 	return out, rows.Err()
-}
-
-// encodeShares writes an attribution compactly as "funder|via fund|cents" items
-// separated by ";" (ids never contain '|' or ';', see domain.ValidID).
-func encodeShares(shares []domain.FunderShare) string {
-	var b strings.Builder
-	for i, s := range shares {
-		if i > 0 {
-			b.WriteByte(';')
-		}
-		b.WriteString(s.FunderID)
-		b.WriteByte('|')
-		b.WriteString(s.ViaFundID)
-		b.WriteByte('|')
-		b.WriteString(strconv.FormatInt(core.CentsOf(s.Amount), 10))
-	}
-	return b.String()
-}
-
-func decodeShares(s string) ([]domain.FunderShare, error) {
-	if s == "" {
-		return nil, nil
-	}
-	items := strings.Split(s, ";")
-	out := make([]domain.FunderShare, len(items))
-	for i, it := range items {
-		f := strings.Split(it, "|")
-		if len(f) != 3 {
-			return nil, errors.New("malformed attribution")
-		}
-		c, err := strconv.ParseInt(f[2], 10, 64)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = domain.FunderShare{FunderID: f[0], ViaFundID: f[1], Amount: domain.Cents(c)}
-	}
-	return out, nil
 }

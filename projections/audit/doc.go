@@ -5,21 +5,21 @@
 // programmes it co-funds). Trail documents each figure and the identities that tie
 // them to the pledge.
 //
-// Tables: funder_flows holds one row per share an event attributed to a funder
-// (kind pledged, received, advanced, advance_repaid, allocated, redeemed, reversed,
-// expired, blocked, unminted_returned, fee, fee_reversed, reimbursed), with the
-// programme, the fund it came through, the territory and place, the amount and the
-// event's effective date; Audit sums them for one funder up to a date.
+// Tables: funder_flows holds what a funder owns outright (kind pledged, received,
+// advanced, advance_repaid, allocated: its programme funding lines), with the
+// programme, the fund it came through, the territory, the amount and the event's
+// effective date. audit_programme_flows holds each programme's cheque outcomes
+// (redeemed, reversed, expired, blocked, unminted_returned, fee, fee_reversed,
+// reimbursed) by territory, place and effective date: events carry no attribution.
 // audit_programmes, audit_programme_funders and audit_programme_minted give the
-// leverage and the minted share; audit_redemptions keeps each redemption's
-// attribution so that, when a batch claims it, its shares go to audit_batch_shares,
-// and when that batch is paid they become reimbursed flows (a payment event names
-// places and programmes, not funders). audit_funders names the funders.
+// funders of each programme, the leverage and the minted share; audit_redemptions
+// keeps each redemption's programme, place and amount so that, when a batch claims
+// it, its amount goes to audit_batch_shares, and when that batch is paid it becomes
+// a reimbursed programme flow. audit_funders names the funders.
 //
-// What it must not do: split an amount that an event already split. The shares are
-// the attributions the write side recorded (ChequeRedeemed.Attribution,
-// ChequeExpired.Attribution, ProgrammeCreated.Funders with the fund draws'
-// attributions, ProgrammeClosed.UnmintedAttribution), so the trail and the write
-// side agree to the cent; the only computed split is the informative Minted figure.
-// It must not read another projection's tables either.
+// Attribution happens when a trail is read: each programme's totals as of the date
+// are attributed with domain.AttributeProgramme (every funder within a cent of its
+// exact share in every category, nothing left in a closed programme), a function of
+// the totals alone, so the trail is deterministic from the log whatever the order
+// of the events. The projection must not read another projection's tables.
 package audit

@@ -17,11 +17,14 @@ import (
 // Trail is where a funder's euros are, as of a date: the funder audit trail of
 // SPEC §2.
 //
-// Every figure but two is a sum of the shares that events attributed to the funder
-// (contributions, ProgrammeCreated funders, ChequeRedeemed / ChequeExpired /
-// ChequeBlocked / ProgrammeClosed attributions, the attributions of the
-// redemptions a paid batch covered); nothing re-splits an amount, except Minted
-// (below). They satisfy, exactly:
+// Pledges, receipts, advances and the programme funding lines (Allocated) are the
+// funder's own events. Its parts of its programmes' outcomes (Redeemed, Expired,
+// Blocked, UnmintedReturned, Fees) are domain.AttributeProgramme's split of each
+// programme's totals as of the date: each within a cent of the funder's exact
+// pro-rata share, per programme. RedeemedByPlace (and so RedeemedByTerritory) and
+// Reimbursed split the funder's Redeemed part of each programme again by largest
+// remainder, pro rata of the programme's net redemptions per place and of what
+// its paid batches covered. They satisfy, exactly:
 //
 //	Pledged   = Unallocated + Allocated              Allocated = Σ AllocatedByTerritory
 //	Allocated = InProgrammes + Returned + Redeemed
@@ -35,9 +38,8 @@ import (
 // (committed to programmes and neither used nor returned yet: unminted funding and
 // cheques in circulation) are what remains; Unallocated can be negative for a fund
 // contributor, because draws are attributed pro rata of the contributors' receipts
-// at draw time (domain.DrawFund), not of their pledges, and InProgrammes can be off
-// by a few cents once programmes are closed, because each cheque's value is split
-// on its own (largest remainder, rotated).
+// at draw time (domain.DrawFund), not of their pledges. InProgrammes is exactly 0.00
+// for a programme once it is closed (AttributeProgramme's guarantee).
 //
 // Minted is the funder's part of the face value its programmes minted, split with
 // domain.Attribute over the programme's funders (rotation 0) on the programme's
@@ -112,7 +114,8 @@ type ProgrammeShare struct {
 
 // Audit returns the audit trail of funderID counting the events whose effective
 // date (core.EffectiveDate) is on or before asOf (the zero Date: everything the
-// projection applied). AllocatedByTerritory is by the programme's territory,
+// projection applied, the API's default when as_of is absent, as for every
+// report). AllocatedByTerritory is by the programme's territory,
 // RedeemedByTerritory by the redeeming place's. A funder this projection never saw
 // registered gives core.ErrNotFound.
 func Audit(ctx context.Context, q core.Querier, funderID string, asOf domain.Date) (Trail, error) {
@@ -136,10 +139,7 @@ GROUP BY kind, territory, place_id`, funderID, date)
 	if err != nil {
 		return Trail{}, fmt.Errorf("audit: %w", err)
 	}
-	allocated, redeemedT := map[string]domain.Money{}, map[string]domain.Money{}
-	type placeKey struct{ place, territory string }
-	redeemedP := map[placeKey]domain.Money{}
-	var reversed, feeReversed domain.Money
+	allocated := map[string]domain.Money{}
 	for rows.Next() {
 		var kind, territory, place string
 		var m domain.Money
@@ -158,62 +158,31 @@ GROUP BY kind, territory, place_id`, funderID, date)
 			t.AdvanceRepaid = t.AdvanceRepaid.Add(m)
 		case KindAllocated:
 			allocated[territory] = allocated[territory].Add(m)
-		case KindRedeemed:
-			redeemedT[territory] = redeemedT[territory].Add(m)
-			redeemedP[placeKey{place, territory}] = redeemedP[placeKey{place, territory}].Add(m)
-		case KindReversed:
-			reversed = reversed.Add(m)
-			redeemedT[territory] = redeemedT[territory].Sub(m)
-			redeemedP[placeKey{place, territory}] = redeemedP[placeKey{place, territory}].Sub(m)
-		case KindExpired:
-			t.Expired = t.Expired.Add(m)
-		case KindBlocked:
-			t.Blocked = t.Blocked.Add(m)
-		case KindUnmintedReturned:
-			t.UnmintedReturned = t.UnmintedReturned.Add(m)
-		case KindFee:
-			t.Fees = t.Fees.Add(m)
-		case KindFeeReversed:
-			feeReversed = feeReversed.Add(m)
-		case KindReimbursed:
-			t.Reimbursed = t.Reimbursed.Add(m)
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return Trail{}, fmt.Errorf("audit: %w", err)
 	}
-	t.Fees = t.Fees.Sub(feeReversed)
 	for _, k := range sortedKeys(allocated) {
 		t.AllocatedByTerritory = append(t.AllocatedByTerritory, TerritoryAmount{Territory: k, Amount: allocated[k]})
 		t.Allocated = t.Allocated.Add(allocated[k])
 	}
-	for _, k := range sortedKeys(redeemedT) {
-		if redeemedT[k].IsZero() {
-			continue
-		}
-		t.RedeemedByTerritory = append(t.RedeemedByTerritory, TerritoryAmount{Territory: k, Amount: redeemedT[k]})
-		t.Redeemed = t.Redeemed.Add(redeemedT[k])
+	if err := programmes(ctx, q, &t, date); err != nil {
+		return Trail{}, err
 	}
-	for k, m := range redeemedP {
-		if !m.IsZero() {
-			t.RedeemedByPlace = append(t.RedeemedByPlace, PlaceAmount{PlaceID: k.place, Territory: k.territory, Amount: m})
-		}
-	}
-	sort.Slice(t.RedeemedByPlace, func(i, j int) bool { return t.RedeemedByPlace[i].PlaceID < t.RedeemedByPlace[j].PlaceID })
 	t.NotReceived = t.Pledged.Sub(t.Received)
 	t.AdvanceOutstanding = t.Advanced.Sub(t.AdvanceRepaid)
 	t.Unallocated = t.Pledged.Sub(t.Allocated)
 	t.Returned = t.Expired.Add(t.Blocked).Add(t.UnmintedReturned)
 	t.OwedToPlaces = t.Redeemed.Sub(t.Reimbursed)
 	t.InProgrammes = t.Allocated.Sub(t.Returned).Sub(t.Redeemed)
-	if err := programmes(ctx, q, &t, date); err != nil {
-		return Trail{}, err
-	}
 	return t, nil
 }
 
-// programmes fills Programmes, Minted and the leverage.
+// programmes fills, from the programmes the funder co-funds, Programmes, Minted,
+// the leverage, and the funder's parts of each programme's outcomes: Redeemed (by
+// territory and by place), Reimbursed, Expired, Blocked, UnmintedReturned and Fees.
 func programmes(ctx context.Context, q core.Querier, t *Trail, date pgtype.Date) error {
 	rows, err := q.Query(ctx, `SELECT f.programme_id, p.territory, f.funder_id, f.via_fund_id, f.amount
 FROM audit_programme_funders f JOIN audit_programmes p USING (programme_id)
@@ -280,7 +249,7 @@ WHERE programme_id = ANY($1) AND ($2::date IS NULL OR effective_date <= $2) GROU
 	}
 	for _, p := range progs {
 		if m := minted[p.share.ProgrammeID]; m.IsPositive() {
-			parts, err := domain.Attribute(p.funders, m, 0)
+			parts, err := domain.Attribute(p.funders, m)
 			if err != nil {
 				return fmt.Errorf("audit: minted of %s: %w", p.share.ProgrammeID, err)
 			}
@@ -299,6 +268,153 @@ WHERE programme_id = ANY($1) AND ($2::date IS NULL OR effective_date <= $2) GROU
 		l := t.OthersFunding.Decimal().DivRound(t.OwnFunding.Decimal(), 4)
 		t.Leverage = &l
 	}
+	funders := make(map[string][]domain.FunderShare, len(progs))
+	for _, p := range progs {
+		funders[p.share.ProgrammeID] = p.funders
+	}
+	return attribute(ctx, q, t, ids, funders, date)
+}
+
+// placeKey is a redeeming place and its territory.
+type placeKey struct{ place, territory string }
+
+// programmeOutcomes are a programme's flows as of a date.
+type programmeOutcomes struct {
+	totals     domain.AttributionTotals
+	byPlace    map[placeKey]domain.Money // net redeemed
+	reimbursed domain.Money
+}
+
+// attribute adds the funder's parts of its programmes' outcomes as of date to t:
+// each programme's totals are attributed with domain.AttributeProgramme (every
+// part within a cent of the funder's exact share, and nothing left in a closed
+// programme); the funder's redeemed part is then split among the places pro rata
+// of what each redeemed net in the programme, and into reimbursed and owed pro
+// rata of what the programme's batches paid (largest remainder, so the breakdowns
+// add up to the funder's part exactly).
+func attribute(ctx context.Context, q core.Querier, t *Trail, ids []string, funders map[string][]domain.FunderShare, date pgtype.Date) error {
+	rows, err := q.Query(ctx, `SELECT f.programme_id, f.kind, f.territory, f.place_id, sum(f.amount)
+FROM unnest($1::text[]) AS k(id)
+JOIN audit_programme_flows f ON f.flow_key >= k.id || '|' AND f.flow_key < k.id || '}'
+WHERE ($2::date IS NULL OR f.effective_date <= $2)
+GROUP BY f.programme_id, f.kind, f.territory, f.place_id`, ids, date)
+	if err != nil {
+		return fmt.Errorf("audit: programme flows: %w", err)
+	}
+	outcomes := map[string]*programmeOutcomes{}
+	for rows.Next() {
+		var id, kind, territory, place string
+		var m domain.Money
+		if err := rows.Scan(&id, &kind, &territory, &place, core.ScanMoney(&m)); err != nil {
+			rows.Close()
+			return fmt.Errorf("audit: programme flows: %w", err)
+		}
+		o := outcomes[id]
+		if o == nil {
+			o = &programmeOutcomes{byPlace: map[placeKey]domain.Money{}}
+			outcomes[id] = o
+		}
+		k := placeKey{place, territory}
+		switch kind {
+		case KindRedeemed:
+			o.totals.Redeemed = o.totals.Redeemed.Add(m)
+			o.byPlace[k] = o.byPlace[k].Add(m)
+		case KindReversed:
+			o.totals.Redeemed = o.totals.Redeemed.Sub(m)
+			o.totals.Reversed = o.totals.Reversed.Add(m)
+			o.byPlace[k] = o.byPlace[k].Sub(m)
+		case KindExpired:
+			o.totals.Expired = o.totals.Expired.Add(m)
+		case KindBlocked:
+			o.totals.Blocked = o.totals.Blocked.Add(m)
+		case KindUnmintedReturned:
+			o.totals.Unminted = o.totals.Unminted.Add(m)
+		case KindFee:
+			o.totals.Fees = o.totals.Fees.Add(m)
+		case KindFeeReversed:
+			o.totals.Fees = o.totals.Fees.Sub(m)
+		case KindReimbursed:
+			o.reimbursed = o.reimbursed.Add(m)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("audit: programme flows: %w", err)
+	}
+	redeemedT := map[string]domain.Money{}
+	redeemedP := map[placeKey]domain.Money{}
+	for _, id := range ids {
+		o := outcomes[id]
+		if o == nil {
+			continue
+		}
+		a, err := domain.AttributeProgramme(funders[id], o.totals)
+		if err != nil {
+			return fmt.Errorf("audit: programme %s: %w", id, err)
+		}
+		places := make([]placeKey, 0, len(o.byPlace))
+		for k, m := range o.byPlace {
+			if m.IsPositive() {
+				places = append(places, k)
+			}
+		}
+		sort.Slice(places, func(i, j int) bool {
+			if places[i].place != places[j].place {
+				return places[i].place < places[j].place
+			}
+			return places[i].territory < places[j].territory
+		})
+		placeWeights := make([]domain.Money, len(places))
+		for i, k := range places {
+			placeWeights[i] = o.byPlace[k]
+		}
+		owed := o.totals.Redeemed.Sub(o.reimbursed).Max(domain.Money{})
+		for j, s := range funders[id] {
+			if s.FunderID != t.FunderID {
+				continue
+			}
+			t.Expired = t.Expired.Add(a.Expired[j])
+			t.Blocked = t.Blocked.Add(a.Blocked[j])
+			t.UnmintedReturned = t.UnmintedReturned.Add(a.Unminted[j])
+			t.Fees = t.Fees.Add(a.Fees[j])
+			r := a.Redeemed[j]
+			if !r.IsPositive() {
+				continue
+			}
+			t.Redeemed = t.Redeemed.Add(r)
+			byPlace, err := domain.SplitMoneyByMoney(r, placeWeights, 0)
+			if err != nil {
+				return fmt.Errorf("audit: programme %s by place: %w", id, err)
+			}
+			for i, k := range places {
+				redeemedP[k] = redeemedP[k].Add(byPlace[i])
+				redeemedT[k.territory] = redeemedT[k.territory].Add(byPlace[i])
+			}
+			if o.reimbursed.IsPositive() {
+				paid, err := domain.SplitMoneyByMoney(r, []domain.Money{o.reimbursed, owed}, 0)
+				if err != nil {
+					return fmt.Errorf("audit: programme %s reimbursed: %w", id, err)
+				}
+				t.Reimbursed = t.Reimbursed.Add(paid[0])
+			}
+		}
+	}
+	for _, k := range sortedKeys(redeemedT) {
+		if !redeemedT[k].IsZero() {
+			t.RedeemedByTerritory = append(t.RedeemedByTerritory, TerritoryAmount{Territory: k, Amount: redeemedT[k]})
+		}
+	}
+	for k, m := range redeemedP {
+		if !m.IsZero() {
+			t.RedeemedByPlace = append(t.RedeemedByPlace, PlaceAmount{PlaceID: k.place, Territory: k.territory, Amount: m})
+		}
+	}
+	sort.Slice(t.RedeemedByPlace, func(i, j int) bool {
+		if t.RedeemedByPlace[i].PlaceID != t.RedeemedByPlace[j].PlaceID {
+			return t.RedeemedByPlace[i].PlaceID < t.RedeemedByPlace[j].PlaceID
+		}
+		return t.RedeemedByPlace[i].Territory < t.RedeemedByPlace[j].Territory
+	})
 	return nil
 }
 

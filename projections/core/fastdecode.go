@@ -48,12 +48,8 @@ func fastDecode(eventType string, payload []byte) (ev domain.Event, ok bool) {
 				return s.money(&e.Amount)
 			case "redeemed_at":
 				return s.time(&e.RedeemedAt)
-			case "attribution":
-				return s.shares(&e.Attribution)
 			case "fee":
 				return s.money(&e.Fee)
-			case "fee_attribution":
-				return s.shares(&e.FeeAttribution)
 			}
 			return false
 		})
@@ -90,8 +86,6 @@ func fastDecode(eventType string, payload []byte) (ev domain.Event, ok bool) {
 				return s.str(&e.ProgrammeID)
 			case "amount":
 				return s.money(&e.Amount)
-			case "attribution":
-				return s.shares(&e.Attribution)
 			case "expired_on":
 				return s.date(&e.ExpiredOn)
 			case "expired_at":
@@ -117,8 +111,6 @@ func fastDecode(eventType string, payload []byte) (ev domain.Event, ok bool) {
 				return ok
 			case "amount":
 				return s.money(&e.Amount)
-			case "attribution":
-				return s.shares(&e.Attribution)
 			case "blocked_at":
 				return s.time(&e.BlockedAt)
 			}
@@ -147,12 +139,8 @@ func fastDecode(eventType string, payload []byte) (ev domain.Event, ok bool) {
 				return s.date(&e.SessionDate)
 			case "amount":
 				return s.money(&e.Amount)
-			case "attribution":
-				return s.shares(&e.Attribution)
 			case "fee":
 				return s.money(&e.Fee)
-			case "fee_attribution":
-				return s.shares(&e.FeeAttribution)
 			case "reason":
 				return s.str(&e.Reason)
 			case "reversed_at":
@@ -507,64 +495,6 @@ func (s *scanner) strings(dst *[]string) bool {
 			return false
 		}
 		out = append(out, v)
-		if s.eat(',') {
-			continue
-		}
-		if !s.eat(']') {
-			return false
-		}
-		*dst = out
-		return true
-	}
-}
-
-// shares reads an array of FunderShare objects (null: nil, []: empty).
-func (s *scanner) shares(dst *[]domain.FunderShare) bool {
-	if s.null() {
-		*dst = nil
-		return true
-	}
-	if !s.eat('[') {
-		return false
-	}
-	out := []domain.FunderShare{}
-	if s.eat(']') {
-		*dst = out
-		return true
-	}
-	for {
-		var f domain.FunderShare
-		if !s.eat('{') {
-			return false
-		}
-		if !s.eat('}') {
-			for {
-				key, ok := s.raw()
-				if !ok || !s.eat(':') {
-					return false
-				}
-				ok = false
-				switch string(key) {
-				case "funder_id":
-					ok = s.str(&f.FunderID)
-				case "via_fund_id":
-					ok = s.str(&f.ViaFundID)
-				case "amount":
-					ok = s.money(&f.Amount)
-				}
-				if !ok {
-					return false
-				}
-				if s.eat(',') {
-					continue
-				}
-				if !s.eat('}') {
-					return false
-				}
-				break
-			}
-		}
-		out = append(out, f)
 		if s.eat(',') {
 			continue
 		}

@@ -11,25 +11,19 @@ import (
 
 func sampleEvents() []domain.Event {
 	at := time.Date(2026, 3, 9, 10, 11, 12, 123456000, time.UTC)
-	attr := []domain.FunderShare{
-		{FunderID: "STATE", ViaFundID: "FNSN", Amount: domain.MustMoney("4.17")},
-		{FunderID: "DEP-63", Amount: domain.MustMoney("3.33")},
-		{FunderID: "CAF-63", Amount: domain.MustMoney("2.50")},
-	}
 	serial := domain.SerialFor("K0000001", 3)
 	return []domain.Event{
 		domain.ChequeRedeemed{RedemptionID: "RD-1", Serial: serial, CarnetID: "K0000001", ProgrammeID: "P-63-2026",
 			PlaceID: "L-63-1", PlaceTerritory: "63", ProgrammeTerritory: "63", SessionDate: domain.MustDate("2026-03-08"),
-			Service: "atelier numérique « smartphone »", Amount: domain.MustMoney("10.00"), RedeemedAt: at, Attribution: attr,
-			Fee: domain.MustMoney("0.40"), FeeAttribution: []domain.FunderShare{{FunderID: "STATE", Amount: domain.MustMoney("0.40")}}},
-		domain.ChequeRedeemed{RedemptionID: "RD-2", Serial: serial, Amount: domain.MustMoney("10"), RedeemedAt: at.Add(time.Hour),
-			Attribution: []domain.FunderShare{}, FeeAttribution: []domain.FunderShare{}},
+			Service: "atelier numérique « smartphone »", Amount: domain.MustMoney("10.00"), RedeemedAt: at,
+			Fee: domain.MustMoney("0.40")},
+		domain.ChequeRedeemed{RedemptionID: "RD-2", Serial: serial, Amount: domain.MustMoney("10"), RedeemedAt: at.Add(time.Hour)},
 		domain.ChequeReimbursementClaimed{BatchID: "B-2026-03", RedemptionID: "RD-1", Serial: serial, PlaceID: "L-63-1", Amount: domain.MustMoney("10.00"), ClaimedAt: at},
-		domain.ChequeExpired{Serial: serial, CarnetID: "K0000001", ProgrammeID: "P", Amount: domain.MustMoney("10.00"), Attribution: attr, ExpiredOn: domain.MustDate("2027-02-01"), ExpiredAt: at},
-		domain.ChequeBlocked{Serial: serial, CarnetID: "K0000001", ProgrammeID: "P", Reason: domain.CancelStolen, Amount: domain.MustMoney("10.00"), Attribution: attr, BlockedAt: at},
+		domain.ChequeExpired{Serial: serial, CarnetID: "K0000001", ProgrammeID: "P", Amount: domain.MustMoney("10.00"), ExpiredOn: domain.MustDate("2027-02-01"), ExpiredAt: at},
+		domain.ChequeBlocked{Serial: serial, CarnetID: "K0000001", ProgrammeID: "P", Reason: domain.CancelStolen, Amount: domain.MustMoney("10.00"), BlockedAt: at},
 		domain.RedemptionReversed{RedemptionID: "RD-1", Serial: serial, CarnetID: "K0000001", ProgrammeID: "P", PlaceID: "L",
 			PlaceTerritory: "63", ProgrammeTerritory: "63", SessionDate: domain.MustDate("2026-03-08"), Amount: domain.MustMoney("10.00"),
-			Attribution: attr, Fee: domain.MustMoney("0.00"), FeeAttribution: []domain.FunderShare{}, Reason: "erreur", ReversedAt: at},
+			Fee: domain.MustMoney("0.00"), Reason: "erreur", ReversedAt: at},
 		domain.CarnetMinted{CarnetID: "K0000001", ProgrammeID: "P", PrescriberID: "PR", Ordinal: 1234,
 			Serials: []string{serial, domain.SerialFor("K0000001", 4)}, ChequeValue: domain.MustMoney("10.00"), MintedAt: at},
 		domain.CarnetMinted{CarnetID: "K0000002", Ordinal: 0, Serials: []string{}, MintedAt: at},

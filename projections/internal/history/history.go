@@ -544,7 +544,7 @@ func (w *world) setup() error {
 		if err := w.pledge(cid, p.funder, p.fund, "", euros(p.amount), d); err != nil {
 			return err
 		}
-		if err := w.receive(cid, euros(p.receive), d.AddDays(2)); err != nil {
+		if err := w.receive(cid, euros(p.receive), d); err != nil {
 			return err
 		}
 	}
