@@ -143,7 +143,7 @@ func redeemForm(t *testing.T, ctx context.Context, serial, code string) {
 // waits for the next page.
 func forget(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Evaluate[any](`document.querySelector("` + sel + `")?.remove()`)(ctx, tg)
+		_, err := chromedp.Evaluate[any](`document.querySelector("`+sel+`")?.remove()`)(ctx, tg)
 		return err
 	})
 }

@@ -133,4 +133,3 @@ func statusClass(st string) string {
 	}
 	return "wait"
 }
-

@@ -13,15 +13,15 @@ import (
 // prescriberView is the prescriber's page: stock, the issue form, what it issued.
 type prescriberView struct {
 	Layout
-	Key                       string
-	Carnet, Ref, Need         string
-	JobSeeker                 bool
-	Success                   *issueSuccess
-	Refusal                   string
-	Stock                     prescribers.Inventory
-	InStock, Issued           []prescribers.Carnet
-	NeedLevels                []string
-	MoreInStock, MoreIssued   bool
+	Key                     string
+	Carnet, Ref, Need       string
+	JobSeeker               bool
+	Success                 *issueSuccess
+	Refusal                 string
+	Stock                   prescribers.Inventory
+	InStock, Issued         []prescribers.Carnet
+	NeedLevels              []string
+	MoreInStock, MoreIssued bool
 }
 
 type issueSuccess struct{ Carnet, Need string }
