@@ -52,6 +52,8 @@ func browser(t *testing.T, w, h int) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "fr-FR"),
+		chromedp.Env("LANGUAGE=fr", "LANG=fr_FR.UTF-8"),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(w, h),
 	)

@@ -25,6 +25,13 @@ h1{font-size:1.6rem;margin:.5rem 0 1rem}
 h2{font-size:1.25rem;margin:1.5rem 0 .5rem}
 .cols{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1.5rem;align-items:start}
 .cols>section{min-width:0}
+.map-layout{display:grid;grid-template-columns:minmax(0,40rem) minmax(0,1fr);gap:1.5rem;align-items:start}
+.map-layout>*{min-width:0}
+.filters{display:flex;flex-wrap:wrap;gap:0 1.5rem;align-items:flex-end}
+.filters>div{flex:1 1 14rem}
+.button.secondary{background:#fff;color:#0b4f9c;margin-top:0}
+.button.secondary:hover{background:#e8f0fa;color:#06325f}
+summary{cursor:pointer;font-weight:600;padding:.3rem 0}
 .narrow{max-width:34rem}
 h2.first{margin-top:0}
 .card{border:1px solid #c4c4c4;border-radius:.4rem;padding:1rem;background:#fafafa}
@@ -62,6 +69,8 @@ tr.flag td{background:#fdecea}
 figure{margin:0}
 figcaption{font-size:.9rem;color:#333}
 svg{max-width:100%;height:auto}
+svg#carte{min-width:30rem}
+svg#classement{max-width:none}
 svg text{font-family:inherit}
 .legend{display:flex;flex-wrap:wrap;gap:.3rem 1rem;list-style:none;padding:0;font-size:.9rem}
 .legend li{display:flex;align-items:center;gap:.35rem}
@@ -69,14 +78,20 @@ svg text{font-family:inherit}
 .print-only{display:none}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 footer.site{max-width:72rem;margin:2rem auto 1rem;padding:0 1rem;font-size:.85rem;color:#4a4a4a}
+@media (max-width:1000px){
+ .map-layout{grid-template-columns:minmax(0,1fr)}
+}
 @media (max-width:600px){
  .cols{grid-template-columns:minmax(0,1fr)}
  main{padding:.75rem}
  h1{font-size:1.35rem}
  header.site .who{margin-left:0}
  input[type=text],input[type=password],input[type=date],select{max-width:none}
- button{width:100%}
+ button,.button{width:100%;text-align:center}
+ .downloads li{flex:1 1 100%}
  td,th{padding:.3rem}
+ dl.figures{grid-template-columns:minmax(0,1fr)}
+ dl.figures dd{margin-bottom:.4rem}
 }
 @media print{
  header.site,.noprint,form,.skip,footer.site{display:none!important}

@@ -180,13 +180,16 @@ func equityWorld(e *env) {
 	finance := e.token(api.RoleFinance, "org_finance")
 	e.call("POST", "/v1/contributions", e.admin, map[string]any{"funder_id": funder, "fund_id": fund, "amount": "9000000.00", "pledged_on": "2026-01-05"}, 201, &c)
 	e.call("POST", "/v1/contributions/"+c.ID+"/receipts", finance, map[string]any{"amount": "9000000.00", "received_on": "2026-01-08"}, 201, nil)
-	var third []string
-	for i, code := range covered {
-		if i%3 == 0 {
-			third = append(third, code)
+	// Overlapping runs give each territory a different sum of shares.
+	e.call("POST", "/v1/funds/"+fund+"/perequation-runs", finance, map[string]any{"budget": "3000000.00", "floor": "12000.00"}, 201, nil)
+	for k, budget := range map[int]string{2: "900000.00", 3: "700000.00", 5: "500000.00", 7: "300000.00"} {
+		var subset []string
+		for i, code := range covered {
+			if i%k == 0 {
+				subset = append(subset, code)
+			}
 		}
+		e.call("POST", "/v1/funds/"+fund+"/perequation-runs", finance, map[string]any{"budget": budget, "territories": subset}, 201, nil)
 	}
-	e.call("POST", "/v1/funds/"+fund+"/perequation-runs", finance, map[string]any{"budget": "4000000.00", "floor": "20000.00"}, 201, nil)
-	e.call("POST", "/v1/funds/"+fund+"/perequation-runs", finance, map[string]any{"budget": "1500000.00", "territories": third}, 201, nil)
-	e.call("POST", "/v1/funds/"+fund+"/perequation-runs", finance, map[string]any{"budget": "900000.00", "territories": south}, 201, nil)
+	e.call("POST", "/v1/funds/"+fund+"/perequation-runs", finance, map[string]any{"budget": "600000.00", "territories": south}, 201, nil)
 }

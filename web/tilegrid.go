@@ -37,11 +37,11 @@ const tileGrid = `
 
 // insetTiles are the overseas départements, in a column off the Atlantic coast.
 var insetTiles = []Tile{
-	{Code: "971", Col: 0, Row: 7, Inset: true},
-	{Code: "972", Col: 0, Row: 8, Inset: true},
-	{Code: "973", Col: 0, Row: 9, Inset: true},
-	{Code: "974", Col: 0, Row: 10, Inset: true},
-	{Code: "976", Col: 0, Row: 11, Inset: true},
+	{Code: "971", Col: 0, Row: 8, Inset: true},
+	{Code: "972", Col: 0, Row: 9, Inset: true},
+	{Code: "973", Col: 0, Row: 10, Inset: true},
+	{Code: "974", Col: 0, Row: 11, Inset: true},
+	{Code: "976", Col: 0, Row: 12, Inset: true},
 }
 
 // Tiles is the layout of the 101 départements (metropolitan grid, then insets).
