@@ -14,10 +14,12 @@ run:
 	$(GO) run ./cmd/passledger serve --addr $(ADDR)
 
 ## test: every test, against a real PostgreSQL found or started once for all packages.
+## The web pages' browser tests drive Debian's headless chromium, installed when missing.
 ## Packages run one at a time (-p 1): they share one cluster, and the event store's
 ## gap-free reading watermark is cluster-wide, so a long transaction in one
 ## package's database would delay the readers (projections) of another.
 test:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(GO) vet ./...
 	$(GO) run ./cmd/pgenv -- $(GO) test -p 1 -count=1 -timeout 30m $(PKGS)
 

@@ -109,13 +109,20 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	if !ok || token == "" {
 		return Principal{}, problemf(http.StatusUnauthorized, "unauthenticated", "Authentication required", "send Authorization: Bearer <token>")
 	}
+	return s.Authenticate(r.Context(), token)
+}
+
+// Authenticate resolves a token (plt_…) to its principal, as a bearer request is
+// authenticated: an unknown or revoked token is a 401 problem. The web pages'
+// login uses it.
+func (s *Server) Authenticate(ctx context.Context, token string) (Principal, error) {
 	hash := tokenHash(strings.TrimSpace(token))
 	if p, ok := s.tokens.get(hash); ok {
 		return p, nil
 	}
 	var p Principal
 	var org *string
-	err := s.pool.QueryRow(r.Context(), `SELECT id, role, org_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
+	err := s.pool.QueryRow(ctx, `SELECT id, role, org_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
 		hash).Scan(&p.TokenID, &p.Role, &org)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Principal{}, problemf(http.StatusUnauthorized, "unauthenticated", "Authentication required", "unknown or revoked token")
@@ -128,6 +135,14 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	}
 	s.tokens.put(hash, p)
 	return p, nil
+}
+
+// TokenActive reports whether the token with that id exists and is not revoked
+// (a web session made with it ends when it is revoked).
+func (s *Server) TokenActive(ctx context.Context, tokenID string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = $1 AND revoked_at IS NULL)`, tokenID).Scan(&ok)
+	return ok, err
 }
 
 // tokenCache remembers, for a short while, the principal of a token that was

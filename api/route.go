@@ -177,7 +177,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // serve wraps a route: authentication, role, min_position, idempotency, problems.
 func (s *Server) serve(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
 		var p Principal
 		if !rt.Public {
 			var err error
@@ -185,28 +184,56 @@ func (s *Server) serve(rt Route) http.Handler {
 				s.fail(w, r, err)
 				return
 			}
-			if !rt.allows(p.Role) {
-				s.fail(w, r, errForbidden("role %s may not %s %s", p.Role, rt.Method, rt.Path))
-				return
-			}
-			if param, ok := rt.Owner[p.Role]; ok && r.PathValue(param) != p.Org {
-				s.fail(w, r, errForbidden("a %s token acts for %s only", p.Role, p.Org))
-				return
-			}
 		}
-		if rt.Method == http.MethodGet && rt.Projection != "" {
-			if err := s.waitMinPosition(r, rt.Projection); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-		}
-		if rt.Method != http.MethodGet && !rt.Public {
-			s.command(w, r, p, rt)
-		} else {
-			s.run(w, r, p, rt)
-		}
-		s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "role", p.Role, "took", time.Since(start))
+		s.serveFor(w, r, p, rt)
 	})
+}
+
+// serveAs wraps a route for a caller already authenticated in process (ServeAs).
+func (s *Server) serveAs(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := r.Context().Value(principalKey{}).(Principal)
+		s.serveFor(w, r, p, rt)
+	})
+}
+
+type principalKey struct{}
+
+// ServeAs serves r, a request for one of the routes (e.g. POST /v1/redemptions
+// with a JSON body and an Idempotency-Key), for a principal the caller already
+// authenticated (the web pages' session), through the same route table, role and
+// organisation checks, idempotency record and eventstore command as a bearer
+// request: a page writes exactly as the API does. A path outside the table gets
+// the API's 404 problem.
+func (s *Server) ServeAs(w http.ResponseWriter, r *http.Request, p Principal) {
+	s.refuseBadBytes(s.asMux).ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+}
+
+// serveFor checks role and organisation, waits for min_position and runs the route.
+func (s *Server) serveFor(w http.ResponseWriter, r *http.Request, p Principal, rt Route) {
+	start := time.Now()
+	if !rt.Public {
+		if !rt.allows(p.Role) {
+			s.fail(w, r, errForbidden("role %s may not %s %s", p.Role, rt.Method, rt.Path))
+			return
+		}
+		if param, ok := rt.Owner[p.Role]; ok && r.PathValue(param) != p.Org {
+			s.fail(w, r, errForbidden("a %s token acts for %s only", p.Role, p.Org))
+			return
+		}
+	}
+	if rt.Method == http.MethodGet && rt.Projection != "" {
+		if err := s.waitMinPosition(r, rt.Projection); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if rt.Method != http.MethodGet && !rt.Public {
+		s.command(w, r, p, rt)
+	} else {
+		s.run(w, r, p, rt)
+	}
+	s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "role", p.Role, "took", time.Since(start))
 }
 
 // run calls the handler and writes its answer.

@@ -13,15 +13,17 @@ import (
 	"github.com/passnumerique/passledger/app"
 )
 
-// Secrets are the server's keys: the domain's (check codes, beneficiary HMAC) and
-// the receipt signing key.
+// Secrets are the server's keys: the domain's (check codes, beneficiary HMAC), the
+// receipt signing key, and the key that signs the web pages' session cookies.
 type Secrets struct {
 	Domain  app.Keys
 	Signing ed25519.PrivateKey
+	Session []byte
 }
 
 // LoadSecrets reads each secret from its environment variable (base64, 32 bytes:
-// PASSLEDGER_CHECK_CODE_KEY, PASSLEDGER_BENEFICIARY_KEY, PASSLEDGER_SIGNING_SEED)
+// PASSLEDGER_CHECK_CODE_KEY, PASSLEDGER_BENEFICIARY_KEY, PASSLEDGER_SIGNING_SEED,
+// PASSLEDGER_SESSION_KEY)
 // or, when unset, from the server_secrets table, creating it there on first start.
 // Production should provide them from a secret store; the table keeps `make run`
 // and its receipts stable across restarts.
@@ -59,5 +61,9 @@ func LoadSecrets(ctx context.Context, pool *pgxpool.Pool) (Secrets, error) {
 	if err != nil {
 		return Secrets{}, err
 	}
-	return Secrets{Domain: app.Keys{CheckCode: check, Beneficiary: ben}, Signing: ed25519.NewKeyFromSeed(seed[:32])}, nil
+	session, err := get("session_key", "PASSLEDGER_SESSION_KEY")
+	if err != nil {
+		return Secrets{}, err
+	}
+	return Secrets{Domain: app.Keys{CheckCode: check, Beneficiary: ben}, Signing: ed25519.NewKeyFromSeed(seed[:32]), Session: session}, nil
 }

@@ -31,7 +31,8 @@ type Server struct {
 	gatherer        prometheus.Gatherer
 	logger          *slog.Logger
 	mux             *http.ServeMux
-	handler         http.Handler // mux behind refuseBadBytes
+	handler         http.Handler   // mux behind refuseBadBytes
+	asMux           *http.ServeMux // the routes for ServeAs
 	routes          []Route
 	minPositionWait time.Duration
 	openapi         []byte
@@ -53,7 +54,7 @@ type Config struct {
 // NewServer builds the HTTP port and its routes.
 func NewServer(cfg Config) (*Server, error) {
 	s := &Server{pool: cfg.Pool, store: cfg.Store, app: cfg.App, secrets: cfg.Secrets, waiter: cfg.Waiter, gatherer: cfg.Gatherer,
-		logger: cfg.Logger, mux: http.NewServeMux(), minPositionWait: cfg.MinPositionWait}
+		logger: cfg.Logger, mux: http.NewServeMux(), asMux: http.NewServeMux(), minPositionWait: cfg.MinPositionWait}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -69,6 +70,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.routes = s.buildRoutes()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.serve(rt))
+		s.asMux.Handle(rt.Method+" "+rt.Path, s.serveAs(rt))
 	}
 	doc, err := OpenAPI(s.routes)
 	if err != nil {
@@ -79,9 +81,11 @@ func NewServer(cfg Config) (*Server, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(s.openapi)
 	})
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, problemf(http.StatusNotFound, "not-found", "Not found", "no endpoint %s %s", r.Method, r.URL.Path))
-	})
+	}
+	s.mux.HandleFunc("/", notFound)
+	s.asMux.HandleFunc("/", notFound)
 	return s, nil
 }
 

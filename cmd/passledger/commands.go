@@ -20,9 +20,10 @@ import (
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/ledgerdb"
 	"github.com/passnumerique/passledger/projections"
+	"github.com/passnumerique/passledger/web"
 )
 
-// ServeCmd serves the API.
+// ServeCmd serves the API and the web pages.
 type ServeCmd struct {
 	Addr          string        `name:"addr" env:"PASSLEDGER_ADDR" default:":8080" help:"Address to listen on (HOST:PORT)."`
 	ChainInterval time.Duration `name:"chain-interval" env:"PASSLEDGER_CHAIN_INTERVAL" default:"2s" help:"How often the hash-chain checkpointer runs."`
@@ -67,7 +68,12 @@ func (c *ServeCmd) Run(cli *CLI, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{Addr: c.Addr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// The web pages (login, daily jobs, the equity report page) in front of the API.
+	pages, err := web.New(web.Config{API: srv, Querier: db.Pool, Waiter: live, SessionKey: secrets.Session, Now: ledger.Now, Logger: logger})
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Addr: c.Addr, Handler: pages.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.ListenAndServe() }()
 	logger.Info("passledger serving", "addr", c.Addr)

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/internal/ledgerdb"
 	"github.com/passnumerique/passledger/projections/equity"
+	"github.com/passnumerique/passledger/web"
 )
 
 // ReportCmd groups reports.
@@ -20,10 +22,11 @@ type ReportCmd struct {
 
 // ReportEquityCmd prints the equity report from the equity projection.
 type ReportEquityCmd struct {
-	Format string `name:"format" enum:"csv,json,html" default:"csv" help:"Output format."`
-	FundID string `name:"fund-id" help:"Restrict allocations to one fund."`
-	AsOf   string `name:"as-of" help:"Last effective date counted, YYYY-MM-DD (default: everything recorded)."`
-	Output string `name:"output" short:"o" help:"File to write (default: standard output)."`
+	Format  string `name:"format" enum:"csv,json,html" default:"csv" help:"Output format."`
+	FundID  string `name:"fund-id" help:"Restrict allocations to one fund."`
+	AsOf    string `name:"as-of" help:"Last effective date counted, YYYY-MM-DD (default: everything recorded)."`
+	Output  string `name:"output" short:"o" help:"File to write (default: standard output)."`
+	BaseURL string `name:"base-url" help:"HTML: the server's address (e.g. https://ledger.example.fr), to add the CSV, XLSX and JSON download links."`
 }
 
 // Run writes the report.
@@ -61,7 +64,8 @@ func (c *ReportEquityCmd) Run(cli *CLI, logger *slog.Logger) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	case "html":
-		return equity.WriteHTML(out, rep)
+		// The same page as GET /reports/equity (map, ranked chart, Gini, flags).
+		return web.WriteEquityPage(out, rep, web.EquityPageOptions{Links: c.BaseURL != "", BaseURL: strings.TrimRight(c.BaseURL, "/")})
 	default:
 		return equity.WriteCSV(out, rep)
 	}
