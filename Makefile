@@ -17,7 +17,7 @@ run:
 ## Packages run one at a time (-p 1): they share one cluster, and the event store's
 ## gap-free reading watermark is cluster-wide, so a long transaction in one
 ## package's database would delay the readers (projections) of another.
-test:
+test: tools
 	$(GO) vet ./...
 	$(GO) run ./cmd/pgenv -- $(GO) test -p 1 -count=1 -timeout 30m $(PKGS)
 
@@ -37,3 +37,8 @@ fmt:
 
 build:
 	$(GO) build -o bin/passledger ./cmd/passledger
+
+## tools: what the tests need besides Go and PostgreSQL: xmllint validates the SEPA
+## files (pain.001) against the ISO 20022 schemas (Debian package libxml2-utils).
+tools:
+	@command -v xmllint >/dev/null || (apt-get update && apt-get install -y libxml2-utils)
