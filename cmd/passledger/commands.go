@@ -17,8 +17,10 @@ import (
 
 	"github.com/passnumerique/passledger/api"
 	"github.com/passnumerique/passledger/app"
+	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/ledgerdb"
+	"github.com/passnumerique/passledger/internal/sepa"
 	"github.com/passnumerique/passledger/projections"
 )
 
@@ -26,6 +28,9 @@ import (
 type ServeCmd struct {
 	Addr          string        `name:"addr" env:"PASSLEDGER_ADDR" default:":8080" help:"Address to listen on (HOST:PORT)."`
 	ChainInterval time.Duration `name:"chain-interval" env:"PASSLEDGER_CHAIN_INTERVAL" default:"2s" help:"How often the hash-chain checkpointer runs."`
+	DebtorName    string        `name:"debtor-name" env:"PASSLEDGER_DEBTOR_NAME" help:"Name of the account reimbursement batches are paid from (debtor of the SEPA files)."`
+	DebtorIBAN    string        `name:"debtor-iban" env:"PASSLEDGER_DEBTOR_IBAN" help:"IBAN of that account."`
+	DebtorBIC     string        `name:"debtor-bic" env:"PASSLEDGER_DEBTOR_BIC" help:"BIC of that account's bank (optional)."`
 }
 
 // Run serves until SIGINT or SIGTERM.
@@ -59,7 +64,11 @@ func (c *ServeCmd) Run(cli *CLI, logger *slog.Logger) error {
 		return err
 	}
 	defer live.Close()
-	srv, err := api.NewServer(api.Config{Pool: db.Pool, Store: store, App: ledger, Secrets: secrets, Waiter: live, Gatherer: reg, Logger: logger})
+	if c.DebtorIBAN != "" && !domain.ValidIBAN(domain.NormalizeIBAN(c.DebtorIBAN)) {
+		return fmt.Errorf("--debtor-iban %q is not a valid IBAN", c.DebtorIBAN)
+	}
+	srv, err := api.NewServer(api.Config{Pool: db.Pool, Store: store, App: ledger, Secrets: secrets, Waiter: live, Gatherer: reg, Logger: logger,
+		Debtor: sepa.Debtor{Name: c.DebtorName, IBAN: c.DebtorIBAN, BIC: c.DebtorBIC}})
 	if err != nil {
 		return err
 	}
