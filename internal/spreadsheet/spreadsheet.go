@@ -37,8 +37,8 @@ const (
 	Date
 	// Int cells take int or int64 (summed in the totals row).
 	Int
-	// Number cells take decimals given as strings or float64 (not summed):
-	// rates, needs, coefficients.
+	// Number cells take decimals given as strings ("" leaves the cell
+	// empty) or float64 (not summed): rates, needs, coefficients.
 	Number
 )
 
@@ -224,6 +224,9 @@ func setCell(f *excelize.File, sheet, cell string, kind Kind, v any, euro, date 
 	case Number:
 		switch n := v.(type) {
 		case string:
+			if n == "" {
+				return nil // no figure (a ratio without need data)
+			}
 			x, err := strconv.ParseFloat(n, 64)
 			if err != nil {
 				return err
