@@ -14,12 +14,12 @@ run:
 	$(GO) run ./cmd/passledger serve --addr $(ADDR)
 
 ## test: every test, against a real PostgreSQL found or started once for all packages.
-## The web pages' browser tests drive Debian's headless chromium, installed when missing.
+## `tools` installs what tests need from Debian when missing: xmllint (SEPA XSD
+## validation) and chromium (the web pages' browser tests).
 ## Packages run one at a time (-p 1): they share one cluster, and the event store's
 ## gap-free reading watermark is cluster-wide, so a long transaction in one
 ## package's database would delay the readers (projections) of another.
-test:
-	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+test: tools
 	$(GO) vet ./...
 	$(GO) run ./cmd/pgenv -- $(GO) test -p 1 -count=1 -timeout 30m $(PKGS)
 
@@ -39,3 +39,9 @@ fmt:
 
 build:
 	$(GO) build -o bin/passledger ./cmd/passledger
+
+## tools: what the tests need besides Go and PostgreSQL: xmllint validates the SEPA
+## files (pain.001) against the ISO 20022 schemas (Debian package libxml2-utils).
+tools:
+	@command -v xmllint >/dev/null || (apt-get update && apt-get install -y libxml2-utils)
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)

@@ -94,6 +94,7 @@ var validBodies = map[string]string{
 	"POST /v1/advances/{id}/repayments":           `{"amount":"10.00","repaid_on":"2026-03-14"}`,
 	"POST /v1/bank-statements":                    "date;amount;reference;label\n2026-03-10;25,00;EU-1;FSE+\n",
 	"POST /v1/bank-lines/{id}/match":              `{"movement_kind":"receipt","movement_id":"rcp_1"}`,
+	"PUT /v1/places/{id}/bank-account":            `{"iban":"FR7630006000011234567890189","bic":"AGRIFRPP","holder":"EPN Clermont"}`,
 }
 
 // withField returns the JSON body valid with field set to the raw JSON string

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,26 +15,6 @@ import (
 	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/domain"
 )
-
-// parseBankCSV reads a statement body (text/csv) into lines.
-func parseBankCSV(r *http.Request) ([]app.BankLineInput, error) {
-	ct := r.Header.Get("Content-Type")
-	if ct != "" && !strings.HasPrefix(ct, "text/csv") && !strings.HasPrefix(ct, "text/plain") {
-		return nil, problemf(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type", "send text/csv")
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		return nil, errBadRequest("cannot read the body: %v", err)
-	}
-	if len(body) > maxBody {
-		return nil, errBadRequest("statement larger than %d bytes", maxBody)
-	}
-	lines, err := ParseBankStatement(body)
-	if err != nil {
-		return nil, errBadRequest("%v", err)
-	}
-	return lines, nil
-}
 
 // ErrBankStatement reports a malformed statement.
 var ErrBankStatement = errors.New("bank statement")

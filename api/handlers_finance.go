@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/domain"
 )
 
@@ -114,27 +115,49 @@ type BankLineResult struct {
 	Matched      bool         `json:"matched"`
 	MovementKind string       `json:"movement_kind,omitempty" enum:"MovementKind"`
 	MovementID   string       `json:"movement_id,omitempty"`
+	// UnmatchedReason says why an unmatched line was not matched: no_reference,
+	// no_candidate, amount_differs, several_candidates or already_matched.
+	UnmatchedReason string `json:"unmatched_reason,omitempty"`
+}
+
+// StatementResult identifies one imported statement.
+type StatementResult struct {
+	ID        string `json:"id"`
+	Account   string `json:"account"`
+	Reference string `json:"reference"`
+	Lines     int    `json:"lines"`
 }
 
 // BankStatementResponse lists the imported lines.
 type BankStatementResponse struct {
-	Lines     []BankLineResult `json:"lines"`
-	Matched   int              `json:"matched"`
-	Unmatched int              `json:"unmatched"`
-	Position  int64            `json:"position"`
+	Format     string            `json:"format"`
+	Statements []StatementResult `json:"statements"`
+	Lines      []BankLineResult  `json:"lines"`
+	Matched    int               `json:"matched"`
+	Unmatched  int               `json:"unmatched"`
+	Position   int64             `json:"position"`
 }
 
+// postBankStatement imports a statement (CSV or camt.053, by Content-Type) and
+// matches its lines, in one command that also records the statement's identity:
+// the same statement imported again is refused (409 statement-already-imported)
+// and writes nothing.
 func (s *Server) postBankStatement(r *http.Request, p Principal) (int, any, error) {
-	lines, err := parseBankCSV(r)
+	doc, err := readStatement(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	md := meta(r, p)
-	res, outcomes, err := s.app.ImportBankStatement(r.Context(), md, lines)
+	res, outcomes, err := s.app.ImportStatement(r.Context(), meta(r, p), doc)
 	if err != nil {
 		return 0, nil, err
 	}
-	out := BankStatementResponse{Position: res.Position}
+	out := BankStatementResponse{Format: doc.Format, Position: res.Position}
+	var lines []app.BankLineInput
+	for _, st := range doc.Statements {
+		out.Statements = append(out.Statements, StatementResult{ID: domain.StatementID(st.Account, st.Reference),
+			Account: st.Account, Reference: st.Reference, Lines: len(st.Lines)})
+		lines = append(lines, st.Lines...)
+	}
 	for i, o := range outcomes {
 		l := lines[i]
 		line := BankLineResult{ID: o.ID, Line: i + 1, Date: l.Date, Amount: l.Amount, Reference: l.Reference, Label: l.Label, Matched: o.Matched}
@@ -142,6 +165,7 @@ func (s *Server) postBankStatement(r *http.Request, p Principal) (int, any, erro
 			line.MovementKind, line.MovementID = string(o.Movement.Kind), o.Movement.ID
 			out.Matched++
 		} else {
+			line.UnmatchedReason = string(o.Reason)
 			out.Unmatched++
 		}
 		out.Lines = append(out.Lines, line)

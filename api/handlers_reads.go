@@ -52,8 +52,16 @@ func (s *Server) getCheque(r *http.Request, p Principal) (int, any, error) {
 }
 
 func (s *Server) getStatement(r *http.Request, _ Principal) (int, any, error) {
+	xlsx, err := wantsXLSX(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	st, err := places.Statement(r.Context(), s.pool, pathID(r, "id"))
-	return http.StatusOK, st, err
+	if err != nil || !xlsx {
+		return http.StatusOK, st, err
+	}
+	body, err := xlsxBody(statementSheets(st)...)
+	return http.StatusOK, body, err
 }
 
 // AdvancesResponse lists treasury advances with their ageing.
@@ -102,9 +110,17 @@ func (s *Server) getEquity(r *http.Request, _ Principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	xlsx, err := wantsXLSX(r, "csv", "html")
+	if err != nil {
+		return 0, nil, err
+	}
 	rep, err := equity.Report(r.Context(), s.pool, r.URL.Query().Get("fund_id"), asOf)
 	if err != nil {
 		return 0, nil, err
+	}
+	if xlsx {
+		body, err := xlsxBody(equitySheets(rep)...)
+		return http.StatusOK, body, err
 	}
 	switch accept := r.Header.Get("Accept"); {
 	case strings.Contains(accept, "text/csv"):
@@ -132,8 +148,16 @@ func (s *Server) getAudit(r *http.Request, _ Principal) (int, any, error) {
 	if asOf != nil {
 		day = *asOf
 	}
+	xlsx, err := wantsXLSX(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	tr, err := audit.Audit(r.Context(), s.pool, pathID(r, "id"), day)
-	return http.StatusOK, tr, err
+	if err != nil || !xlsx {
+		return http.StatusOK, tr, err
+	}
+	body, err := xlsxBody(auditSheets(tr)...)
+	return http.StatusOK, body, err
 }
 
 // BalancesResponse lists account balances (debit positive, credit negative).

@@ -63,7 +63,8 @@ func newEnv(t testing.TB, d *pgtest.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := api.NewServer(api.Config{Pool: d.Pool, Store: store, App: ledger, Secrets: secrets, Waiter: waiterFor(t, d, store)})
+	s, err := api.NewServer(api.Config{Pool: d.Pool, Store: store, App: ledger, Secrets: secrets, Waiter: waiterFor(t, d, store),
+		Debtor: testDebtor})
 	if err != nil {
 		t.Fatal(err)
 	}

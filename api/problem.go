@@ -16,6 +16,7 @@ import (
 	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/internal/sepa"
 	"github.com/passnumerique/passledger/projections/core"
 )
 
@@ -100,6 +101,12 @@ var problemKinds = []problemKind{
 	{domain.ErrBankLineAlreadyMatched, 409, "bank-line-already-matched", "Bank line already matched"},
 	{domain.ErrMovementAlreadyMatched, 409, "movement-already-matched", "Movement already matched"},
 	{domain.ErrPerequationInfeasible, 422, "perequation-infeasible", "Péréquation floors or caps cannot be met"},
+	{domain.ErrStatementAlreadyImported, 409, "statement-already-imported", "Bank statement already imported"},
+	{domain.ErrInvalidIBAN, 422, "invalid-iban", "Invalid IBAN"},
+	{domain.ErrInvalidBIC, 422, "invalid-bic", "Invalid BIC"},
+	{sepa.ErrDebtor, 409, "sepa-debtor-not-configured", "The operator's debtor account is not configured"},
+	{sepa.ErrCreditorAccount, 409, "place-bank-account-missing", "A place of the batch has no bank account"},
+	{sepa.ErrInvalid, 422, "sepa-invalid", "The batch cannot be written as a SEPA transfer"},
 	{domain.ErrInvalidTerritory, 422, "invalid-territory", "Invalid territory"},
 	{domain.ErrInvalidSIRET, 422, "invalid-siret", "Invalid SIRET"},
 	{domain.ErrInvalidLabelChange, 409, "invalid-label-change", "Invalid label change"},

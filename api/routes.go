@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/passnumerique/passledger/internal/spreadsheet"
 	"github.com/passnumerique/passledger/projections/audit"
 	"github.com/passnumerique/passledger/projections/balances"
 	"github.com/passnumerique/passledger/projections/cheques"
@@ -37,6 +38,8 @@ func (s *Server) buildRoutes() []Route {
 			Request: PrescriberRequest{}, Response: CreatedResponse{}, Status: http.StatusCreated, handle: s.postPrescriber},
 		{Method: "POST", Path: "/v1/places", Summary: "Register a mediation place", Roles: adminOnly,
 			Request: PlaceRequest{}, Response: CreatedResponse{}, Status: http.StatusCreated, handle: s.postPlace},
+		{Method: "PUT", Path: "/v1/places/{id}/bank-account", Summary: "Set or change the bank account a place is reimbursed to (IBAN, BIC)", Roles: adminOnly,
+			Request: BankAccountRequest{}, Response: BankAccountResponse{}, Status: http.StatusOK, handle: s.putPlaceBankAccount},
 		{Method: "POST", Path: "/v1/places/{id}/label", Summary: "Grant, suspend or withdraw a place's label", Roles: adminOnly,
 			Request: LabelRequest{}, Response: WriteResponse{}, Status: http.StatusOK, handle: s.postLabel},
 		{Method: "POST", Path: "/v1/programmes", Summary: "Create a programme with its funding lines", Roles: adminOnly,
@@ -78,7 +81,7 @@ func (s *Server) buildRoutes() []Route {
 			Request: AdvanceRequest{}, Response: CreatedResponse{}, Status: http.StatusCreated, handle: s.postAdvance},
 		{Method: "POST", Path: "/v1/advances/{id}/repayments", Summary: "Record a repayment of an advance", Roles: financeStaff,
 			Request: RepaymentRequest{}, Response: CreatedResponse{}, Status: http.StatusCreated, handle: s.postRepayment},
-		{Method: "POST", Path: "/v1/bank-statements", Summary: "Import a bank statement (CSV date;amount;reference;label) and match its lines", Roles: financeStaff,
+		{Method: "POST", Path: "/v1/bank-statements", Summary: "Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)", Roles: financeStaff,
 			Response: BankStatementResponse{}, Status: http.StatusCreated, handle: s.postBankStatement},
 		{Method: "POST", Path: "/v1/bank-lines/{id}/match", Summary: "Match a bank line to one expected movement by hand", Roles: financeStaff,
 			Request: MatchRequest{}, Response: WriteResponse{}, Status: http.StatusOK, handle: s.postMatch},
@@ -89,18 +92,25 @@ func (s *Server) buildRoutes() []Route {
 		{Method: "GET", Path: "/v1/cheques/{serial}", Summary: "A cheque's status and history", Roles: []Role{RolePlace, RolePrescriber, RoleFinance, RoleAuditor, RoleAdmin},
 			Projection: cheques.Name, Response: cheques.State{}, Status: http.StatusOK, handle: s.getCheque},
 		{Method: "GET", Path: "/v1/places/{id}/statement", Summary: "What a place is owed and was paid, redemption by redemption", Roles: []Role{RolePlace, RoleFinance, RoleAuditor, RoleAdmin},
-			Owner: map[Role]string{RolePlace: "id"}, Projection: places.Name, Response: places.Report{}, Status: http.StatusOK, handle: s.getStatement},
+			Owner: map[Role]string{RolePlace: "id"}, Query: map[string]string{"format": "json (default) or xlsx"}, Projection: places.Name, Response: places.Report{},
+			Produces: []string{spreadsheet.ContentType}, Status: http.StatusOK, handle: s.getStatement},
+		{Method: "GET", Path: "/v1/reimbursement-batches/{id}", Summary: "A reimbursement batch: one line per place with its bank account (JSON, or XLSX with ?format=xlsx)", Roles: financeReads,
+			Query: map[string]string{"format": "json (default) or xlsx"}, Projection: places.Name, Response: places.Batch{},
+			Produces: []string{spreadsheet.ContentType}, Status: http.StatusOK, handle: s.getBatch},
+		{Method: "GET", Path: "/v1/reimbursement-batches/{id}/sepa", Summary: "The batch as a SEPA credit transfer initiation file (ISO 20022 pain.001.001.09, or .03)", Roles: financeStaff,
+			Query:      map[string]string{"version": "pain.001.001.09 (default) or pain.001.001.03", "execution_date": "requested execution date (default: the payment date of a paid batch, else today)"},
+			Projection: places.Name, Produces: []string{"application/xml"}, Status: http.StatusOK, handle: s.getBatchSEPA},
 		{Method: "GET", Path: "/v1/advances", Summary: "Treasury advances with their ageing", Roles: financeReads,
 			Query:      map[string]string{"status": "outstanding or all (default)", "as_of": "date of the ageing (default today)"},
 			Projection: treasury.Name, Response: AdvancesResponse{}, Status: http.StatusOK, handle: s.getAdvances},
 		{Method: "GET", Path: "/v1/reconciliation", Summary: "Bank lines and expected movements, matched or not", Roles: financeReads,
 			Projection: treasury.Name, Response: treasury.BankReconciliation{}, Status: http.StatusOK, handle: s.getReconciliation},
 		{Method: "GET", Path: "/v1/reports/equity", Summary: "Territorial equity report (JSON; CSV with Accept: text/csv; HTML with Accept: text/html)", Roles: reportReaders,
-			Query:      map[string]string{"fund_id": "restrict allocations to one fund", "as_of": "last effective date counted (absent: everything recorded)"},
-			Projection: equity.Name, Response: equity.Figures{}, Produces: []string{"text/csv", "text/html"}, Status: http.StatusOK, handle: s.getEquity},
+			Query:      map[string]string{"fund_id": "restrict allocations to one fund", "as_of": "last effective date counted (absent: everything recorded)", "format": "json (default) or xlsx"},
+			Projection: equity.Name, Response: equity.Figures{}, Produces: []string{"text/csv", "text/html", spreadsheet.ContentType}, Status: http.StatusOK, handle: s.getEquity},
 		{Method: "GET", Path: "/v1/funders/{id}/audit", Summary: "Where each of a funder's euros is, at a date; its leverage", Roles: reportReaders,
-			Owner: map[Role]string{RoleFunder: "id"}, Query: map[string]string{"as_of": "last effective date counted (absent: everything recorded)"},
-			Projection: audit.Name, Response: audit.Trail{}, Status: http.StatusOK, handle: s.getAudit},
+			Owner: map[Role]string{RoleFunder: "id"}, Query: map[string]string{"as_of": "last effective date counted (absent: everything recorded)", "format": "json (default) or xlsx"},
+			Projection: audit.Name, Response: audit.Trail{}, Produces: []string{spreadsheet.ContentType}, Status: http.StatusOK, handle: s.getAudit},
 		{Method: "GET", Path: "/v1/balances", Summary: "Account balances (double entry), now or at a date", Roles: financeReads,
 			Query: map[string]string{"as_of": "last effective date counted (absent: everything recorded)"}, Projection: balances.Name, Response: BalancesResponse{}, Status: http.StatusOK, handle: s.getBalances},
 		{Method: "GET", Path: "/v1/trial-balance", Summary: "Sum of all balances over everything recorded (zero when the ledger balances)", Roles: financeReads,

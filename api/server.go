@@ -12,6 +12,7 @@ import (
 
 	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/internal/sepa"
 )
 
 // Waiter waits until a projection has applied the event at a global position
@@ -36,6 +37,7 @@ type Server struct {
 	routes          []Route
 	minPositionWait time.Duration
 	openapi         []byte
+	debtor          sepa.Debtor
 }
 
 // Config holds what the HTTP port needs.
@@ -49,12 +51,16 @@ type Config struct {
 	Logger   *slog.Logger
 	// MinPositionWait bounds how long a GET waits for ?min_position= (default 5 s).
 	MinPositionWait time.Duration
+	// Debtor is the account reimbursement batches are paid from (the programme
+	// operator's): the debtor of the SEPA credit transfer files. Without it,
+	// GET /v1/reimbursement-batches/{id}/sepa answers 409 sepa-debtor-not-configured.
+	Debtor sepa.Debtor
 }
 
 // NewServer builds the HTTP port and its routes.
 func NewServer(cfg Config) (*Server, error) {
 	s := &Server{pool: cfg.Pool, store: cfg.Store, app: cfg.App, secrets: cfg.Secrets, waiter: cfg.Waiter, gatherer: cfg.Gatherer,
-		logger: cfg.Logger, mux: http.NewServeMux(), asMux: http.NewServeMux(), minPositionWait: cfg.MinPositionWait}
+		logger: cfg.Logger, mux: http.NewServeMux(), asMux: http.NewServeMux(), minPositionWait: cfg.MinPositionWait, debtor: cfg.Debtor}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}

@@ -296,6 +296,38 @@ func reimbursementNeedsProgrammeCash(t *testing.T, store app.Store) {
 	if !outcomes[0].Matched || outcomes[1].Matched {
 		t.Fatalf("two lines for one advance in one statement: matched %v, %v", outcomes[0].Matched, outcomes[1].Matched)
 	}
+	if outcomes[0].Reason != "" || outcomes[1].Reason != domain.UnmatchedAlreadyMatched {
+		t.Fatalf("reasons %q, %q", outcomes[0].Reason, outcomes[1].Reason)
+	}
+
+	// A statement with an identity is imported once; each unmatched line says why.
+	doc := app.BankStatement{Format: domain.StatementCamt05308, Statements: []app.StatementPart{{Account: "FR7630006000011234567890189", Reference: "STMT-1", Lines: []app.BankLineInput{
+		{Date: domain.MustDate("2026-03-22"), Amount: m("-40.00"), Reference: "VIR-0001"},    // already matched above
+		{Date: domain.MustDate("2026-03-22"), Amount: m("-41.00"), Reference: batch.BatchID}, // amount differs
+		{Date: domain.MustDate("2026-03-22"), Amount: m("7.00"), Reference: "NOBODY"},        // no candidate
+		{Date: domain.MustDate("2026-03-22"), Amount: m("7.00")},                             // no reference
+	}}}}
+	res, outcomes, err = w.a.ImportStatement(ctx, md, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []domain.UnmatchedReason{domain.UnmatchedAlreadyMatched, domain.UnmatchedAmountDiffers, domain.UnmatchedNoCandidate, domain.UnmatchedNoReference} {
+		if outcomes[i].Matched || outcomes[i].Reason != want {
+			t.Errorf("line %d: %+v, want %s", i+1, outcomes[i], want)
+		}
+	}
+	var recorded domain.BankStatementImported
+	for _, e := range res.Events() {
+		if ev, ok := e.(domain.BankStatementImported); ok {
+			recorded = ev
+		}
+	}
+	if recorded.Unmatched != 4 || recorded.Lines[1].UnmatchedReason != domain.UnmatchedAmountDiffers || recorded.Account != "FR7630006000011234567890189" {
+		t.Fatalf("recorded %+v", recorded)
+	}
+	if _, _, err := w.a.ImportStatement(ctx, md, doc); !errors.Is(err, domain.ErrStatementAlreadyImported) {
+		t.Fatalf("second import: %v", err)
+	}
 }
 
 // A fund shares its received money by péréquation; a programme line drawn from the

@@ -50,6 +50,12 @@ var (
 	// label that is not granted, withdrawing one already withdrawn, or an
 	// effective date before the previous change's.
 	ErrInvalidLabelChange = errors.New("invalid label change")
+	// ErrInvalidIBAN reports an IBAN that is malformed, of the wrong length
+	// for its country, or fails the ISO 13616 mod-97 check (see ValidIBAN).
+	ErrInvalidIBAN = errors.New("invalid IBAN")
+	// ErrInvalidBIC reports a BIC that is not 8 or 11 characters of the
+	// ISO 9362 form (see ValidBIC).
+	ErrInvalidBIC = errors.New("invalid BIC")
 )
 
 // Contributions and treasury.
@@ -172,6 +178,10 @@ var (
 	ErrBankLineAlreadyMatched = errors.New("bank line already matched")
 	// ErrMovementAlreadyMatched: the movement is already matched to a line.
 	ErrMovementAlreadyMatched = errors.New("movement already matched")
+	// ErrStatementAlreadyImported: a bank statement with the same identity
+	// (camt.053: account and statement id; CSV: the file's digest) was
+	// imported before; nothing is written.
+	ErrStatementAlreadyImported = errors.New("bank statement already imported")
 )
 
 // LimitError is the error of a rule that caps an amount: it carries the

@@ -96,6 +96,8 @@ func init() {
 	registerEvent[BankLineImported]()
 	registerEvent[BankLineMatched]()
 	registerEvent[MovementMatched]()
+	registerEvent[PlaceBankAccountSet]()
+	registerEvent[BankStatementImported]()
 }
 
 // EventTypes returns the names of all event types DecodeEvent knows, sorted.

@@ -22,7 +22,7 @@ func pointerTo(e Event) Event {
 
 func TestEventTypesAreRegistered(t *testing.T) {
 	names := EventTypes()
-	if len(names) != 29 {
+	if len(names) != 31 {
 		t.Fatalf("%d event types: %v", len(names), names)
 	}
 	for _, n := range names {
@@ -153,6 +153,7 @@ func applyToAllStates(e Event) {
 	_ = Fold[BatchState]([]Event{e})
 	_ = Fold[BankLineState]([]Event{e})
 	_ = Fold[MovementMatchState]([]Event{e})
+	_ = Fold[BankStatementState]([]Event{e})
 }
 
 // FuzzDecodeEvent: whatever the bytes, DecodeEvent never panics; what it

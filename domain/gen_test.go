@@ -217,6 +217,17 @@ func genEvent(t *rapid.T, name string) (e Event, ok bool) {
 		return BankLineMatched{BankLineID: genID(t, "id"), MovementKind: MovementReceipt, MovementID: genID(t, "m"), Amount: genSigned(t, "amount"), MatchedAt: genInstant(t, "at")}, true
 	case "MovementMatched":
 		return MovementMatched{MovementKind: MovementRepayment, MovementID: genID(t, "m"), BankLineID: genID(t, "id"), Amount: genSigned(t, "amount"), MatchedAt: genInstant(t, "at")}, true
+	case "PlaceBankAccountSet":
+		return PlaceBankAccountSet{PlaceID: genID(t, "id"), IBAN: "FR7630006000011234567890189", BIC: rapid.SampledFrom([]string{"", "AGRIFRPP", "BNPAFRPPXXX"}).Draw(t, "bic"), Holder: genText(t, "holder"), SetAt: genInstant(t, "at")}, true
+	case "BankStatementImported":
+		lines := genSlice(t, "lines", 3, func(t *rapid.T) StatementLine {
+			if rapid.Bool().Draw(t, "matched") {
+				return StatementLine{BankLineID: genID(t, "l"), MovementKind: MovementReceipt, MovementID: genID(t, "m")}
+			}
+			return StatementLine{BankLineID: genID(t, "l"), UnmatchedReason: UnmatchedNoCandidate}
+		})
+		return BankStatementImported{StatementID: StatementID("FR7630006000011234567890189", genText(t, "ref")), Format: StatementCamt05308,
+			Account: "FR7630006000011234567890189", Reference: genText(t, "ref"), Lines: lines, Matched: len(lines), ImportedAt: genInstant(t, "at")}, true
 	}
 	return nil, false
 }

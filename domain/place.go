@@ -29,6 +29,9 @@ type PlaceState struct {
 	// Labels is the label history in stream order; effective dates never go
 	// backwards (ChangePlaceLabel refuses it).
 	Labels []LabelChange
+	// IBAN, BIC and BankHolder are the current bank account
+	// (PlaceBankAccountSet); IBAN is empty when none was set.
+	IBAN, BIC, BankHolder string
 }
 
 // LabelChange is one step of a place's label history.
@@ -45,6 +48,8 @@ func (s *PlaceState) Apply(e Event) {
 		s.PlaceID, s.Name, s.SIRET, s.Territory = ev.PlaceID, ev.Name, ev.SIRET, ev.Territory
 	case PlaceLabelChanged:
 		s.Labels = append(s.Labels, LabelChange{Action: ev.Action, EffectiveOn: ev.EffectiveOn})
+	case PlaceBankAccountSet:
+		s.IBAN, s.BIC, s.BankHolder = ev.IBAN, ev.BIC, ev.Holder
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -115,6 +116,21 @@ const (
 func (e BankLineMatchedEventType) Valid() bool {
 	switch e {
 	case BankLineMatchedEventTypeBankLineMatched:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BankStatementImportedEventType.
+const (
+	BankStatementImportedEventTypeBankStatementImported BankStatementImportedEventType = "BankStatementImported"
+)
+
+// Valid indicates whether the value is a known member of the BankStatementImportedEventType enum.
+func (e BankStatementImportedEventType) Valid() bool {
+	switch e {
+	case BankStatementImportedEventTypeBankStatementImported:
 		return true
 	default:
 		return false
@@ -364,6 +380,7 @@ const (
 	EventTypeAdvanceRepaid              EventType = "AdvanceRepaid"
 	EventTypeBankLineImported           EventType = "BankLineImported"
 	EventTypeBankLineMatched            EventType = "BankLineMatched"
+	EventTypeBankStatementImported      EventType = "BankStatementImported"
 	EventTypeBeneficiaryCarnetAssigned  EventType = "BeneficiaryCarnetAssigned"
 	EventTypeCarnetCancelled            EventType = "CarnetCancelled"
 	EventTypeCarnetIssued               EventType = "CarnetIssued"
@@ -380,6 +397,7 @@ const (
 	EventTypeFunderRegistered           EventType = "FunderRegistered"
 	EventTypeMovementMatched            EventType = "MovementMatched"
 	EventTypePerequationRun             EventType = "PerequationRun"
+	EventTypePlaceBankAccountSet        EventType = "PlaceBankAccountSet"
 	EventTypePlaceLabelChanged          EventType = "PlaceLabelChanged"
 	EventTypePlaceRegistered            EventType = "PlaceRegistered"
 	EventTypePrescriberRegistered       EventType = "PrescriberRegistered"
@@ -401,6 +419,8 @@ func (e EventType) Valid() bool {
 	case EventTypeBankLineImported:
 		return true
 	case EventTypeBankLineMatched:
+		return true
+	case EventTypeBankStatementImported:
 		return true
 	case EventTypeBeneficiaryCarnetAssigned:
 		return true
@@ -433,6 +453,8 @@ func (e EventType) Valid() bool {
 	case EventTypeMovementMatched:
 		return true
 	case EventTypePerequationRun:
+		return true
+	case EventTypePlaceBankAccountSet:
 		return true
 	case EventTypePlaceLabelChanged:
 		return true
@@ -661,6 +683,21 @@ const (
 func (e PerequationRunEventType) Valid() bool {
 	switch e {
 	case PerequationRunEventTypePerequationRun:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlaceBankAccountSetEventType.
+const (
+	PlaceBankAccountSetEventTypePlaceBankAccountSet PlaceBankAccountSetEventType = "PlaceBankAccountSet"
+)
+
+// Valid indicates whether the value is a known member of the PlaceBankAccountSetEventType enum.
+func (e PlaceBankAccountSetEventType) Valid() bool {
+	switch e {
+	case PlaceBankAccountSetEventTypePlaceBankAccountSet:
 		return true
 	default:
 		return false
@@ -1138,6 +1175,28 @@ type BalancesResponse struct {
 	Total string `json:"total"`
 }
 
+// BankAccountRequest defines model for BankAccountRequest.
+type BankAccountRequest struct {
+	// Bic BIC of the place's bank (8 or 11 characters), optional
+	Bic *string `json:"bic,omitempty"`
+
+	// Holder account holder when it is not the place itself (at most 70 characters)
+	Holder *string `json:"holder,omitempty"`
+
+	// Iban IBAN, spaces allowed; checked by ISO 13616 mod-97
+	Iban string `json:"iban"`
+}
+
+// BankAccountResponse defines model for BankAccountResponse.
+type BankAccountResponse struct {
+	Bic      string `json:"bic"`
+	Changed  bool   `json:"changed"`
+	Holder   string `json:"holder"`
+	Iban     string `json:"iban"`
+	PlaceId  string `json:"place_id"`
+	Position int64  `json:"position"`
+}
+
 // BankLineImportedEvent A BankLineImported event.
 type BankLineImportedEvent struct {
 	// ContentHash SHA-256, lower-case hex.
@@ -1202,16 +1261,45 @@ type BankLineResult struct {
 	MovementId *string            `json:"movement_id,omitempty"`
 
 	// MovementKind Kind of an expected bank movement.
-	MovementKind *MovementKind `json:"movement_kind,omitempty"`
-	Reference    string        `json:"reference"`
+	MovementKind    *MovementKind `json:"movement_kind,omitempty"`
+	Reference       string        `json:"reference"`
+	UnmatchedReason *string       `json:"unmatched_reason,omitempty"`
 }
+
+// BankStatementImportedEvent A BankStatementImported event.
+type BankStatementImportedEvent struct {
+	// ContentHash SHA-256, lower-case hex.
+	ContentHash string `json:"content_hash"`
+
+	// Cursor Transaction id / position: the gap-free reading order.
+	Cursor  string             `json:"cursor"`
+	EventId openapi_types.UUID `json:"event_id"`
+
+	// Hash SHA-256, lower-case hex.
+	Hash     string                      `json:"hash"`
+	Metadata EventstoreMetadata          `json:"metadata"`
+	Payload  DomainBankStatementImported `json:"payload"`
+	Position int64                       `json:"position"`
+
+	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
+	Postings   []DomainEntry                  `json:"postings"`
+	RecordedAt time.Time                      `json:"recorded_at"`
+	Stream     string                         `json:"stream"`
+	Type       BankStatementImportedEventType `json:"type"`
+	Version    int64                          `json:"version"`
+}
+
+// BankStatementImportedEventType defines model for BankStatementImportedEvent.Type.
+type BankStatementImportedEventType string
 
 // BankStatementResponse defines model for BankStatementResponse.
 type BankStatementResponse struct {
-	Lines     *[]BankLineResult `json:"lines"`
-	Matched   int               `json:"matched"`
-	Position  int64             `json:"position"`
-	Unmatched int               `json:"unmatched"`
+	Format     string             `json:"format"`
+	Lines      *[]BankLineResult  `json:"lines"`
+	Matched    int                `json:"matched"`
+	Position   int64              `json:"position"`
+	Statements *[]StatementResult `json:"statements"`
+	Unmatched  int                `json:"unmatched"`
 }
 
 // BatchRequest defines model for BatchRequest.
@@ -1701,6 +1789,18 @@ type DomainBankLineMatched struct {
 	MovementKind MovementKind `json:"movement_kind"`
 }
 
+// DomainBankStatementImported defines model for DomainBankStatementImported.
+type DomainBankStatementImported struct {
+	Account     string                 `json:"account"`
+	Format      string                 `json:"format"`
+	ImportedAt  time.Time              `json:"imported_at"`
+	Lines       *[]DomainStatementLine `json:"lines"`
+	Matched     int                    `json:"matched"`
+	Reference   string                 `json:"reference"`
+	StatementId string                 `json:"statement_id"`
+	Unmatched   int                    `json:"unmatched"`
+}
+
 // DomainBatchLine defines model for DomainBatchLine.
 type DomainBatchLine struct {
 	// Amount Euros with exactly two decimals.
@@ -2017,6 +2117,15 @@ type DomainPerequationTerritory struct {
 	Territory string `json:"territory"`
 }
 
+// DomainPlaceBankAccountSet defines model for DomainPlaceBankAccountSet.
+type DomainPlaceBankAccountSet struct {
+	Bic     string    `json:"bic"`
+	Holder  string    `json:"holder"`
+	Iban    string    `json:"iban"`
+	PlaceId string    `json:"place_id"`
+	SetAt   time.Time `json:"set_at"`
+}
+
 // DomainPlaceLabelChanged defines model for DomainPlaceLabelChanged.
 type DomainPlaceLabelChanged struct {
 	// Action A change of a place's label.
@@ -2147,6 +2256,16 @@ type DomainReimbursementBatchPaid struct {
 
 	// Total Euros with exactly two decimals.
 	Total string `json:"total"`
+}
+
+// DomainStatementLine defines model for DomainStatementLine.
+type DomainStatementLine struct {
+	BankLineId string  `json:"bank_line_id"`
+	MovementId *string `json:"movement_id,omitempty"`
+
+	// MovementKind Kind of an expected bank movement.
+	MovementKind    *MovementKind `json:"movement_kind,omitempty"`
+	UnmatchedReason *string       `json:"unmatched_reason,omitempty"`
 }
 
 // DomainTerritoryNeedRecorded defines model for DomainTerritoryNeedRecorded.
@@ -2555,6 +2674,32 @@ type PerequationRunEvent struct {
 // PerequationRunEventType defines model for PerequationRunEvent.Type.
 type PerequationRunEventType string
 
+// PlaceBankAccountSetEvent A PlaceBankAccountSet event.
+type PlaceBankAccountSetEvent struct {
+	// ContentHash SHA-256, lower-case hex.
+	ContentHash string `json:"content_hash"`
+
+	// Cursor Transaction id / position: the gap-free reading order.
+	Cursor  string             `json:"cursor"`
+	EventId openapi_types.UUID `json:"event_id"`
+
+	// Hash SHA-256, lower-case hex.
+	Hash     string                    `json:"hash"`
+	Metadata EventstoreMetadata        `json:"metadata"`
+	Payload  DomainPlaceBankAccountSet `json:"payload"`
+	Position int64                     `json:"position"`
+
+	// Postings The event's movements: amount debited to debit, credited to credit (domain.Entries).
+	Postings   []DomainEntry                `json:"postings"`
+	RecordedAt time.Time                    `json:"recorded_at"`
+	Stream     string                       `json:"stream"`
+	Type       PlaceBankAccountSetEventType `json:"type"`
+	Version    int64                        `json:"version"`
+}
+
+// PlaceBankAccountSetEventType defines model for PlaceBankAccountSetEvent.Type.
+type PlaceBankAccountSetEventType string
+
 // PlaceLabelChangedEvent A PlaceLabelChanged event.
 type PlaceLabelChangedEvent struct {
 	// ContentHash SHA-256, lower-case hex.
@@ -2618,6 +2763,20 @@ type PlaceRequest struct {
 	Territory string `json:"territory"`
 }
 
+// PlacesBatch defines model for PlacesBatch.
+type PlacesBatch struct {
+	BankReference *string             `json:"bank_reference,omitempty"`
+	BatchId       string              `json:"batch_id"`
+	Count         int                 `json:"count"`
+	CreatedAt     time.Time           `json:"created_at"`
+	CutOff        openapi_types.Date  `json:"cut_off"`
+	Lines         *[]PlacesBatchPlace `json:"lines"`
+	PaidOn        *openapi_types.Date `json:"paid_on,omitempty"`
+
+	// Total Euros with exactly two decimals.
+	Total string `json:"total"`
+}
+
 // PlacesBatchLine defines model for PlacesBatchLine.
 type PlacesBatchLine struct {
 	// Amount Euros with exactly two decimals.
@@ -2628,6 +2787,24 @@ type PlacesBatchLine struct {
 	CreatedAt     time.Time           `json:"created_at"`
 	CutOff        openapi_types.Date  `json:"cut_off"`
 	PaidOn        *openapi_types.Date `json:"paid_on,omitempty"`
+}
+
+// PlacesBatchPlace defines model for PlacesBatchPlace.
+type PlacesBatchPlace struct {
+	// Amount Euros with exactly two decimals.
+	Amount  string `json:"amount"`
+	Bic     string `json:"bic"`
+	Count   int    `json:"count"`
+	Holder  string `json:"holder"`
+	Iban    string `json:"iban"`
+	Name    string `json:"name"`
+	PlaceId string `json:"place_id"`
+
+	// Siret SIRET: 14 digits (Luhn).
+	Siret string `json:"siret"`
+
+	// Territory INSEE code of a French département.
+	Territory string `json:"territory"`
 }
 
 // PlacesCounts defines model for PlacesCounts.
@@ -2763,7 +2940,7 @@ type Problem struct {
 	Status   int     `json:"status"`
 	Title    string  `json:"title"`
 
-	// Type Stable problem type, one per rule: https://passledger.fr/problems/{slug}; slugs: malformed-request, unauthenticated, forbidden, idempotency-key-reused, unavailable, projection-lagging, unsupported-media-type, invalid-perequation, internal, cheque-already-redeemed, invalid-serial, invalid-check-code, carnet-not-issued, cheque-blocked, cheque-expired, outside-validity, session-in-future, date-in-future, place-not-labelled, place-outside-territory, cheque-not-redeemed, not-your-redemption, reversal-window-closed, redemption-already-batched, redemption-already-reversed, receipt-exceeds-pledge, advance-exceeds-pledge, repayment-exceeds-advance, repayment-exceeds-receipts, budget-exceeds-available, territory-not-in-fund, fund-allocation-exceeded, fund-has-no-receipts, invalid-funding-line, mint-exceeds-funding, programme-closed, programme-still-valid, not-your-carnet, carnet-already-issued, carnet-cancelled, invalid-beneficiary-ref, beneficiary-already-has-carnet, empty-batch, batch-already-paid, insufficient-programme-cash, bank-amount-mismatch, bank-line-already-matched, movement-already-matched, perequation-infeasible, invalid-territory, invalid-siret, invalid-label-change, invalid-amount, non-positive-amount, negative-amount, not-found, not-found, already-exists, invalid-argument, contention
+	// Type Stable problem type, one per rule: https://passledger.fr/problems/{slug}; slugs: malformed-request, unauthenticated, forbidden, idempotency-key-reused, unavailable, projection-lagging, unsupported-media-type, invalid-perequation, internal, cheque-already-redeemed, invalid-serial, invalid-check-code, carnet-not-issued, cheque-blocked, cheque-expired, outside-validity, session-in-future, date-in-future, place-not-labelled, place-outside-territory, cheque-not-redeemed, not-your-redemption, reversal-window-closed, redemption-already-batched, redemption-already-reversed, receipt-exceeds-pledge, advance-exceeds-pledge, repayment-exceeds-advance, repayment-exceeds-receipts, budget-exceeds-available, territory-not-in-fund, fund-allocation-exceeded, fund-has-no-receipts, invalid-funding-line, mint-exceeds-funding, programme-closed, programme-still-valid, not-your-carnet, carnet-already-issued, carnet-cancelled, invalid-beneficiary-ref, beneficiary-already-has-carnet, empty-batch, batch-already-paid, insufficient-programme-cash, bank-amount-mismatch, bank-line-already-matched, movement-already-matched, perequation-infeasible, statement-already-imported, invalid-iban, invalid-bic, sepa-debtor-not-configured, place-bank-account-missing, sepa-invalid, invalid-territory, invalid-siret, invalid-label-change, invalid-amount, non-positive-amount, negative-amount, not-found, not-found, already-exists, invalid-argument, contention
 	Type string `json:"type"`
 }
 
@@ -3013,6 +3190,14 @@ type ReversalRequest struct {
 
 // Role What a token may do.
 type Role string
+
+// StatementResult defines model for StatementResult.
+type StatementResult struct {
+	Account   string `json:"account"`
+	Id        string `json:"id"`
+	Lines     int    `json:"lines"`
+	Reference string `json:"reference"`
+}
 
 // StatementStatus Status of a redemption on a place's statement.
 type StatementStatus string
@@ -3292,6 +3477,9 @@ type GetFundersIdAuditParams struct {
 	// AsOf last effective date counted (absent: everything recorded)
 	AsOf *openapi_types.Date `form:"as_of,omitempty" json:"as_of,omitempty"`
 
+	// Format json (default) or xlsx
+	Format *string `form:"format,omitempty" json:"format,omitempty"`
+
 	// MinPosition Wait (bounded, then 503) until the read model has applied this global position.
 	MinPosition *string `form:"min_position,omitempty" json:"min_position,omitempty"`
 }
@@ -3322,6 +3510,9 @@ type PostPlacesIdLabelParams struct {
 
 // GetPlacesIdStatementParams defines parameters for GetPlacesIdStatement.
 type GetPlacesIdStatementParams struct {
+	// Format json (default) or xlsx
+	Format *string `form:"format,omitempty" json:"format,omitempty"`
+
 	// MinPosition Wait (bounded, then 503) until the read model has applied this global position.
 	MinPosition *string `form:"min_position,omitempty" json:"min_position,omitempty"`
 }
@@ -3380,16 +3571,40 @@ type PostReimbursementBatchesParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// GetReimbursementBatchesIdParams defines parameters for GetReimbursementBatchesId.
+type GetReimbursementBatchesIdParams struct {
+	// Format json (default) or xlsx
+	Format *string `form:"format,omitempty" json:"format,omitempty"`
+
+	// MinPosition Wait (bounded, then 503) until the read model has applied this global position.
+	MinPosition *string `form:"min_position,omitempty" json:"min_position,omitempty"`
+}
+
 // PostReimbursementBatchesIdPaymentParams defines parameters for PostReimbursementBatchesIdPayment.
 type PostReimbursementBatchesIdPaymentParams struct {
 	// IdempotencyKey Same key and body: the first response is replayed. Same key, other body: 422.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// GetReimbursementBatchesIdSepaParams defines parameters for GetReimbursementBatchesIdSepa.
+type GetReimbursementBatchesIdSepaParams struct {
+	// ExecutionDate requested execution date (default: the payment date of a paid batch, else today)
+	ExecutionDate *string `form:"execution_date,omitempty" json:"execution_date,omitempty"`
+
+	// Version pain.001.001.09 (default) or pain.001.001.03
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// MinPosition Wait (bounded, then 503) until the read model has applied this global position.
+	MinPosition *string `form:"min_position,omitempty" json:"min_position,omitempty"`
+}
+
 // GetReportsEquityParams defines parameters for GetReportsEquity.
 type GetReportsEquityParams struct {
 	// AsOf last effective date counted (absent: everything recorded)
 	AsOf *openapi_types.Date `form:"as_of,omitempty" json:"as_of,omitempty"`
+
+	// Format json (default) or xlsx
+	Format *string `form:"format,omitempty" json:"format,omitempty"`
 
 	// FundId restrict allocations to one fund
 	FundId *string `form:"fund_id,omitempty" json:"fund_id,omitempty"`
@@ -3442,6 +3657,9 @@ type PostFundsIdPerequationRunsJSONRequestBody = PerequationRequest
 
 // PostPlacesJSONRequestBody defines body for PostPlaces for application/json ContentType.
 type PostPlacesJSONRequestBody = PlaceRequest
+
+// PutPlacesIdBankAccountJSONRequestBody defines body for PutPlacesIdBankAccount for application/json ContentType.
+type PutPlacesIdBankAccountJSONRequestBody = BankAccountRequest
 
 // PostPlacesIdLabelJSONRequestBody defines body for PostPlacesIdLabel for application/json ContentType.
 type PostPlacesIdLabelJSONRequestBody = LabelRequest
@@ -3603,6 +3821,40 @@ func (t *EventView) MergeBankLineMatchedEvent(v BankLineMatchedEvent) error {
 		return err
 	}
 	b, err = runtime.JSONMerge(b, []byte(`{"type":"BankLineMatched"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBankStatementImportedEvent returns the union data inside the EventView as a BankStatementImportedEvent
+func (t EventView) AsBankStatementImportedEvent() (BankStatementImportedEvent, error) {
+	var body BankStatementImportedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBankStatementImportedEvent overwrites any union data inside the EventView as the provided BankStatementImportedEvent
+func (t *EventView) FromBankStatementImportedEvent(v BankStatementImportedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"BankStatementImported"}`))
+	t.union = b
+	return err
+}
+
+// MergeBankStatementImportedEvent performs a merge with any union data inside the EventView, using the provided BankStatementImportedEvent
+func (t *EventView) MergeBankStatementImportedEvent(v BankStatementImportedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"BankStatementImported"}`))
 	if err != nil {
 		return err
 	}
@@ -4156,6 +4408,40 @@ func (t *EventView) MergePerequationRunEvent(v PerequationRunEvent) error {
 	return err
 }
 
+// AsPlaceBankAccountSetEvent returns the union data inside the EventView as a PlaceBankAccountSetEvent
+func (t EventView) AsPlaceBankAccountSetEvent() (PlaceBankAccountSetEvent, error) {
+	var body PlaceBankAccountSetEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlaceBankAccountSetEvent overwrites any union data inside the EventView as the provided PlaceBankAccountSetEvent
+func (t *EventView) FromPlaceBankAccountSetEvent(v PlaceBankAccountSetEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"PlaceBankAccountSet"}`))
+	t.union = b
+	return err
+}
+
+// MergePlaceBankAccountSetEvent performs a merge with any union data inside the EventView, using the provided PlaceBankAccountSetEvent
+func (t *EventView) MergePlaceBankAccountSetEvent(v PlaceBankAccountSetEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"PlaceBankAccountSet"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 // AsPlaceLabelChangedEvent returns the union data inside the EventView as a PlaceLabelChangedEvent
 func (t EventView) AsPlaceLabelChangedEvent() (PlaceLabelChangedEvent, error) {
 	var body PlaceLabelChangedEvent
@@ -4484,6 +4770,8 @@ func (t EventView) ValueByDiscriminator() (interface{}, error) {
 		return t.AsBankLineImportedEvent()
 	case "BankLineMatched":
 		return t.AsBankLineMatchedEvent()
+	case "BankStatementImported":
+		return t.AsBankStatementImportedEvent()
 	case "BeneficiaryCarnetAssigned":
 		return t.AsBeneficiaryCarnetAssignedEvent()
 	case "CarnetCancelled":
@@ -4516,6 +4804,8 @@ func (t EventView) ValueByDiscriminator() (interface{}, error) {
 		return t.AsMovementMatchedEvent()
 	case "PerequationRun":
 		return t.AsPerequationRunEvent()
+	case "PlaceBankAccountSet":
+		return t.AsPlaceBankAccountSetEvent()
 	case "PlaceLabelChanged":
 		return t.AsPlaceLabelChangedEvent()
 	case "PlaceRegistered":
@@ -4815,7 +5105,7 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/bank-lines/{id}/match (the `PostBankLinesIdMatch` operationId).
 	PostBankLinesIdMatch(ctx context.Context, id string, params *PostBankLinesIdMatchParams, body PostBankLinesIdMatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PostBankStatements Import a bank statement (CSV date;amount;reference;label) and match its lines
+	// PostBankStatements Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
 	//
 	// Roles: finance, admin.
 	//
@@ -4992,6 +5282,24 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/places (the `PostPlaces` operationId).
 	PostPlaces(ctx context.Context, params *PostPlacesParams, body PostPlacesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PutPlacesIdBankAccountWithBody Set or change the bank account a place is reimbursed to (IBAN, BIC)
+	//
+	// Roles: admin.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/places/{id}/bank-account (the `PutPlacesIdBankAccount` operationId).
+	PutPlacesIdBankAccountWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutPlacesIdBankAccount Set or change the bank account a place is reimbursed to (IBAN, BIC)
+	//
+	// Roles: admin.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/places/{id}/bank-account (the `PutPlacesIdBankAccount` operationId).
+	PutPlacesIdBankAccount(ctx context.Context, id string, body PutPlacesIdBankAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// PostPlacesIdLabelWithBody Grant, suspend or withdraw a place's label
 	//
 	// Roles: admin.
@@ -5157,6 +5465,13 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/reimbursement-batches (the `PostReimbursementBatches` operationId).
 	PostReimbursementBatches(ctx context.Context, params *PostReimbursementBatchesParams, body PostReimbursementBatchesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetReimbursementBatchesId A reimbursement batch: one line per place with its bank account (JSON, or XLSX with ?format=xlsx)
+	//
+	// Roles: finance, auditor, admin.
+	//
+	// Corresponds with GET /v1/reimbursement-batches/{id} (the `GetReimbursementBatchesId` operationId).
+	GetReimbursementBatchesId(ctx context.Context, id string, params *GetReimbursementBatchesIdParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// PostReimbursementBatchesIdPaymentWithBody Mark a batch paid
 	//
 	// Roles: finance, admin.
@@ -5174,6 +5489,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/reimbursement-batches/{id}/payment (the `PostReimbursementBatchesIdPayment` operationId).
 	PostReimbursementBatchesIdPayment(ctx context.Context, id string, params *PostReimbursementBatchesIdPaymentParams, body PostReimbursementBatchesIdPaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReimbursementBatchesIdSepa The batch as a SEPA credit transfer initiation file (ISO 20022 pain.001.001.09, or .03)
+	//
+	// Roles: finance, admin.
+	//
+	// Corresponds with GET /v1/reimbursement-batches/{id}/sepa (the `GetReimbursementBatchesIdSepa` operationId).
+	GetReimbursementBatchesIdSepa(ctx context.Context, id string, params *GetReimbursementBatchesIdSepaParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReportsEquity Territorial equity report (JSON; CSV with Accept: text/csv; HTML with Accept: text/html)
 	//
@@ -5388,7 +5710,7 @@ func (c *Client) PostBankLinesIdMatch(ctx context.Context, id string, params *Po
 	return c.Client.Do(req)
 }
 
-// PostBankStatements Import a bank statement (CSV date;amount;reference;label) and match its lines
+// PostBankStatements Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
 //
 // Roles: finance, admin.
 //
@@ -5775,6 +6097,44 @@ func (c *Client) PostPlaces(ctx context.Context, params *PostPlacesParams, body 
 	return c.Client.Do(req)
 }
 
+// PutPlacesIdBankAccountWithBody Set or change the bank account a place is reimbursed to (IBAN, BIC)
+//
+// Roles: admin.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/places/{id}/bank-account (the `PutPlacesIdBankAccount` operationId).
+func (c *Client) PutPlacesIdBankAccountWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutPlacesIdBankAccountRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutPlacesIdBankAccount Set or change the bank account a place is reimbursed to (IBAN, BIC)
+//
+// Roles: admin.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/places/{id}/bank-account (the `PutPlacesIdBankAccount` operationId).
+func (c *Client) PutPlacesIdBankAccount(ctx context.Context, id string, body PutPlacesIdBankAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutPlacesIdBankAccountRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // PostPlacesIdLabelWithBody Grant, suspend or withdraw a place's label
 //
 // Roles: admin.
@@ -6130,6 +6490,23 @@ func (c *Client) PostReimbursementBatches(ctx context.Context, params *PostReimb
 	return c.Client.Do(req)
 }
 
+// GetReimbursementBatchesId A reimbursement batch: one line per place with its bank account (JSON, or XLSX with ?format=xlsx)
+//
+// Roles: finance, auditor, admin.
+//
+// Corresponds with GET /v1/reimbursement-batches/{id} (the `GetReimbursementBatchesId` operationId).
+func (c *Client) GetReimbursementBatchesId(ctx context.Context, id string, params *GetReimbursementBatchesIdParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReimbursementBatchesIdRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // PostReimbursementBatchesIdPaymentWithBody Mark a batch paid
 //
 // Roles: finance, admin.
@@ -6158,6 +6535,23 @@ func (c *Client) PostReimbursementBatchesIdPaymentWithBody(ctx context.Context, 
 // Corresponds with POST /v1/reimbursement-batches/{id}/payment (the `PostReimbursementBatchesIdPayment` operationId).
 func (c *Client) PostReimbursementBatchesIdPayment(ctx context.Context, id string, params *PostReimbursementBatchesIdPaymentParams, body PostReimbursementBatchesIdPaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostReimbursementBatchesIdPaymentRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReimbursementBatchesIdSepa The batch as a SEPA credit transfer initiation file (ISO 20022 pain.001.001.09, or .03)
+//
+// Roles: finance, admin.
+//
+// Corresponds with GET /v1/reimbursement-batches/{id}/sepa (the `GetReimbursementBatchesIdSepa` operationId).
+func (c *Client) GetReimbursementBatchesIdSepa(ctx context.Context, id string, params *GetReimbursementBatchesIdSepaParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReimbursementBatchesIdSepaRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7147,6 +7541,18 @@ func NewGetFundersIdAuditRequest(server string, id string, params *GetFundersIdA
 
 		}
 
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.MinPosition != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_position", *params.MinPosition, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -7372,6 +7778,53 @@ func NewPostPlacesRequestWithBody(server string, params *PostPlacesParams, conte
 	return req, nil
 }
 
+// NewPutPlacesIdBankAccountRequest calls the generic PutPlacesIdBankAccount builder with application/json body
+func NewPutPlacesIdBankAccountRequest(server string, id string, body PutPlacesIdBankAccountJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutPlacesIdBankAccountRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPutPlacesIdBankAccountRequestWithBody constructs an http.Request for the PutPlacesIdBankAccount method, with any body, and a specified content type
+func NewPutPlacesIdBankAccountRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/places/%s/bank-account", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewPostPlacesIdLabelRequest calls the generic PostPlacesIdLabel builder with application/json body
 func NewPostPlacesIdLabelRequest(server string, id string, params *PostPlacesIdLabelParams, body PostPlacesIdLabelJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -7468,6 +7921,18 @@ func NewGetPlacesIdStatementRequest(server string, id string, params *GetPlacesI
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.MinPosition != nil {
 
@@ -8016,6 +8481,79 @@ func NewPostReimbursementBatchesRequestWithBody(server string, params *PostReimb
 	return req, nil
 }
 
+// NewGetReimbursementBatchesIdRequest constructs an http.Request for the GetReimbursementBatchesId method
+func NewGetReimbursementBatchesIdRequest(server string, id string, params *GetReimbursementBatchesIdParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reimbursement-batches/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MinPosition != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_position", *params.MinPosition, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewPostReimbursementBatchesIdPaymentRequest calls the generic PostReimbursementBatchesIdPayment builder with application/json body
 func NewPostReimbursementBatchesIdPaymentRequest(server string, id string, params *PostReimbursementBatchesIdPaymentParams, body PostReimbursementBatchesIdPaymentJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -8078,6 +8616,91 @@ func NewPostReimbursementBatchesIdPaymentRequestWithBody(server string, id strin
 	return req, nil
 }
 
+// NewGetReimbursementBatchesIdSepaRequest constructs an http.Request for the GetReimbursementBatchesIdSepa method
+func NewGetReimbursementBatchesIdSepaRequest(server string, id string, params *GetReimbursementBatchesIdSepaParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reimbursement-batches/%s/sepa", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ExecutionDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "execution_date", *params.ExecutionDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Version != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "version", *params.Version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MinPosition != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_position", *params.MinPosition, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetReportsEquityRequest constructs an http.Request for the GetReportsEquity method
 func NewGetReportsEquityRequest(server string, params *GetReportsEquityParams) (*http.Request, error) {
 	var err error
@@ -8109,6 +8732,18 @@ func NewGetReportsEquityRequest(server string, params *GetReportsEquityParams) (
 		if params.AsOf != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "as_of", *params.AsOf, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -8482,7 +9117,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/bank-lines/{id}/match (the `PostBankLinesIdMatch` operationId).
 	PostBankLinesIdMatchWithResponse(ctx context.Context, id string, params *PostBankLinesIdMatchParams, body PostBankLinesIdMatchJSONRequestBody, reqEditors ...RequestEditorFn) (*PostBankLinesIdMatchResponse, error)
 
-	// PostBankStatementsWithResponse Import a bank statement (CSV date;amount;reference;label) and match its lines
+	// PostBankStatementsWithResponse Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
 	//
 	// Roles: finance, admin.
 	//
@@ -8669,6 +9304,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/places (the `PostPlaces` operationId).
 	PostPlacesWithResponse(ctx context.Context, params *PostPlacesParams, body PostPlacesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostPlacesResponse, error)
 
+	// PutPlacesIdBankAccountWithBodyWithResponse Set or change the bank account a place is reimbursed to (IBAN, BIC)
+	//
+	// Roles: admin.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/places/{id}/bank-account (the `PutPlacesIdBankAccount` operationId).
+	PutPlacesIdBankAccountWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutPlacesIdBankAccountResponse, error)
+
+	// PutPlacesIdBankAccountWithResponse Set or change the bank account a place is reimbursed to (IBAN, BIC)
+	//
+	// Roles: admin.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/places/{id}/bank-account (the `PutPlacesIdBankAccount` operationId).
+	PutPlacesIdBankAccountWithResponse(ctx context.Context, id string, body PutPlacesIdBankAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*PutPlacesIdBankAccountResponse, error)
+
 	// PostPlacesIdLabelWithBodyWithResponse Grant, suspend or withdraw a place's label
 	//
 	// Roles: admin.
@@ -8840,6 +9493,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/reimbursement-batches (the `PostReimbursementBatches` operationId).
 	PostReimbursementBatchesWithResponse(ctx context.Context, params *PostReimbursementBatchesParams, body PostReimbursementBatchesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostReimbursementBatchesResponse, error)
 
+	// GetReimbursementBatchesIdWithResponse A reimbursement batch: one line per place with its bank account (JSON, or XLSX with ?format=xlsx)
+	//
+	// Roles: finance, auditor, admin.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/reimbursement-batches/{id} (the `GetReimbursementBatchesId` operationId).
+	GetReimbursementBatchesIdWithResponse(ctx context.Context, id string, params *GetReimbursementBatchesIdParams, reqEditors ...RequestEditorFn) (*GetReimbursementBatchesIdResponse, error)
+
 	// PostReimbursementBatchesIdPaymentWithBodyWithResponse Mark a batch paid
 	//
 	// Roles: finance, admin.
@@ -8857,6 +9519,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/reimbursement-batches/{id}/payment (the `PostReimbursementBatchesIdPayment` operationId).
 	PostReimbursementBatchesIdPaymentWithResponse(ctx context.Context, id string, params *PostReimbursementBatchesIdPaymentParams, body PostReimbursementBatchesIdPaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*PostReimbursementBatchesIdPaymentResponse, error)
+
+	// GetReimbursementBatchesIdSepaWithResponse The batch as a SEPA credit transfer initiation file (ISO 20022 pain.001.001.09, or .03)
+	//
+	// Roles: finance, admin.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/reimbursement-batches/{id}/sepa (the `GetReimbursementBatchesIdSepa` operationId).
+	GetReimbursementBatchesIdSepaWithResponse(ctx context.Context, id string, params *GetReimbursementBatchesIdSepaParams, reqEditors ...RequestEditorFn) (*GetReimbursementBatchesIdSepaResponse, error)
 
 	// GetReportsEquityWithResponse Territorial equity report (JSON; CSV with Accept: text/csv; HTML with Accept: text/html)
 	//
@@ -9795,6 +10466,54 @@ func (r PostPlacesResponse) ContentType() string {
 	return ""
 }
 
+type PutPlacesIdBankAccountResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BankAccountResponse
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutPlacesIdBankAccountResponse) GetJSON200() *BankAccountResponse {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r PutPlacesIdBankAccountResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PutPlacesIdBankAccountResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutPlacesIdBankAccountResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutPlacesIdBankAccountResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutPlacesIdBankAccountResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type PostPlacesIdLabelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10323,6 +11042,54 @@ func (r PostReimbursementBatchesResponse) ContentType() string {
 	return ""
 }
 
+type GetReimbursementBatchesIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PlacesBatch
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReimbursementBatchesIdResponse) GetJSON200() *PlacesBatch {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetReimbursementBatchesIdResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReimbursementBatchesIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReimbursementBatchesIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReimbursementBatchesIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReimbursementBatchesIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type PostReimbursementBatchesIdPaymentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10365,6 +11132,54 @@ func (r PostReimbursementBatchesIdPaymentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PostReimbursementBatchesIdPaymentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetReimbursementBatchesIdSepaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *string
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r GetReimbursementBatchesIdSepaResponse) GetXML200() *string {
+	return r.XML200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetReimbursementBatchesIdSepaResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReimbursementBatchesIdSepaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReimbursementBatchesIdSepaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReimbursementBatchesIdSepaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReimbursementBatchesIdSepaResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10779,7 +11594,7 @@ func (c *ClientWithResponses) PostBankLinesIdMatchWithResponse(ctx context.Conte
 	return ParsePostBankLinesIdMatchResponse(rsp)
 }
 
-// PostBankStatementsWithResponse Import a bank statement (CSV date;amount;reference;label) and match its lines
+// PostBankStatementsWithResponse Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
 //
 // Roles: finance, admin.
 //
@@ -11092,6 +11907,36 @@ func (c *ClientWithResponses) PostPlacesWithResponse(ctx context.Context, params
 	return ParsePostPlacesResponse(rsp)
 }
 
+// PutPlacesIdBankAccountWithBodyWithResponse Set or change the bank account a place is reimbursed to (IBAN, BIC)
+//
+// Roles: admin.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/places/{id}/bank-account (the `PutPlacesIdBankAccount` operationId).
+func (c *ClientWithResponses) PutPlacesIdBankAccountWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutPlacesIdBankAccountResponse, error) {
+	rsp, err := c.PutPlacesIdBankAccountWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutPlacesIdBankAccountResponse(rsp)
+}
+
+// PutPlacesIdBankAccountWithResponse Set or change the bank account a place is reimbursed to (IBAN, BIC)
+//
+// Roles: admin.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/places/{id}/bank-account (the `PutPlacesIdBankAccount` operationId).
+func (c *ClientWithResponses) PutPlacesIdBankAccountWithResponse(ctx context.Context, id string, body PutPlacesIdBankAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*PutPlacesIdBankAccountResponse, error) {
+	rsp, err := c.PutPlacesIdBankAccount(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutPlacesIdBankAccountResponse(rsp)
+}
+
 // PostPlacesIdLabelWithBodyWithResponse Grant, suspend or withdraw a place's label
 //
 // Roles: admin.
@@ -11377,6 +12222,21 @@ func (c *ClientWithResponses) PostReimbursementBatchesWithResponse(ctx context.C
 	return ParsePostReimbursementBatchesResponse(rsp)
 }
 
+// GetReimbursementBatchesIdWithResponse A reimbursement batch: one line per place with its bank account (JSON, or XLSX with ?format=xlsx)
+//
+// Roles: finance, auditor, admin.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/reimbursement-batches/{id} (the `GetReimbursementBatchesId` operationId).
+func (c *ClientWithResponses) GetReimbursementBatchesIdWithResponse(ctx context.Context, id string, params *GetReimbursementBatchesIdParams, reqEditors ...RequestEditorFn) (*GetReimbursementBatchesIdResponse, error) {
+	rsp, err := c.GetReimbursementBatchesId(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReimbursementBatchesIdResponse(rsp)
+}
+
 // PostReimbursementBatchesIdPaymentWithBodyWithResponse Mark a batch paid
 //
 // Roles: finance, admin.
@@ -11405,6 +12265,21 @@ func (c *ClientWithResponses) PostReimbursementBatchesIdPaymentWithResponse(ctx 
 		return nil, err
 	}
 	return ParsePostReimbursementBatchesIdPaymentResponse(rsp)
+}
+
+// GetReimbursementBatchesIdSepaWithResponse The batch as a SEPA credit transfer initiation file (ISO 20022 pain.001.001.09, or .03)
+//
+// Roles: finance, admin.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/reimbursement-batches/{id}/sepa (the `GetReimbursementBatchesIdSepa` operationId).
+func (c *ClientWithResponses) GetReimbursementBatchesIdSepaWithResponse(ctx context.Context, id string, params *GetReimbursementBatchesIdSepaParams, reqEditors ...RequestEditorFn) (*GetReimbursementBatchesIdSepaResponse, error) {
+	rsp, err := c.GetReimbursementBatchesIdSepa(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReimbursementBatchesIdSepaResponse(rsp)
 }
 
 // GetReportsEquityWithResponse Territorial equity report (JSON; CSV with Accept: text/csv; HTML with Accept: text/html)
@@ -11984,6 +12859,9 @@ func ParseGetFundersIdAuditResponse(rsp *http.Response) (*GetFundersIdAuditRespo
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	case rsp.StatusCode == 200:
+		// Content-type (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet) unsupported
+
 	}
 
 	return response, nil
@@ -12121,6 +12999,39 @@ func ParsePostPlacesResponse(rsp *http.Response) (*PostPlacesResponse, error) {
 	return response, nil
 }
 
+// ParsePutPlacesIdBankAccountResponse parses an HTTP response from a PutPlacesIdBankAccountWithResponse call
+func ParsePutPlacesIdBankAccountResponse(rsp *http.Response) (*PutPlacesIdBankAccountResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutPlacesIdBankAccountResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BankAccountResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParsePostPlacesIdLabelResponse parses an HTTP response from a PostPlacesIdLabelWithResponse call
 func ParsePostPlacesIdLabelResponse(rsp *http.Response) (*PostPlacesIdLabelResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12181,6 +13092,9 @@ func ParseGetPlacesIdStatementResponse(rsp *http.Response) (*GetPlacesIdStatemen
 			return nil, err
 		}
 		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet) unsupported
 
 	}
 
@@ -12484,6 +13398,42 @@ func ParsePostReimbursementBatchesResponse(rsp *http.Response) (*PostReimburseme
 	return response, nil
 }
 
+// ParseGetReimbursementBatchesIdResponse parses an HTTP response from a GetReimbursementBatchesIdWithResponse call
+func ParseGetReimbursementBatchesIdResponse(rsp *http.Response) (*GetReimbursementBatchesIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReimbursementBatchesIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PlacesBatch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet) unsupported
+
+	}
+
+	return response, nil
+}
+
 // ParsePostReimbursementBatchesIdPaymentResponse parses an HTTP response from a PostReimbursementBatchesIdPaymentWithResponse call
 func ParsePostReimbursementBatchesIdPaymentResponse(rsp *http.Response) (*PostReimbursementBatchesIdPaymentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12504,6 +13454,39 @@ func ParsePostReimbursementBatchesIdPaymentResponse(rsp *http.Response) (*PostRe
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetReimbursementBatchesIdSepaResponse parses an HTTP response from a GetReimbursementBatchesIdSepaWithResponse call
+func ParseGetReimbursementBatchesIdSepaResponse(rsp *http.Response) (*GetReimbursementBatchesIdSepaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReimbursementBatchesIdSepaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest string
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem

@@ -17,8 +17,10 @@ import (
 
 	"github.com/passnumerique/passledger/api"
 	"github.com/passnumerique/passledger/app"
+	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/ledgerdb"
+	"github.com/passnumerique/passledger/internal/sepa"
 	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/web"
 )
@@ -30,6 +32,9 @@ type ServeCmd struct {
 	GroupWorkers  int           `name:"group-workers" env:"PASSLEDGER_GROUP_WORKERS" default:"4" help:"Group commit: transactions in flight at once."`
 	GroupMax      int           `name:"group-max" env:"PASSLEDGER_GROUP_MAX" default:"32" help:"Group commit: most commands in one transaction."`
 	GroupWait     time.Duration `name:"group-wait" env:"PASSLEDGER_GROUP_WAIT" default:"0s" help:"Group commit: how long a group waits for more commands before it starts (0: take what is queued)."`
+	DebtorName    string        `name:"debtor-name" env:"PASSLEDGER_DEBTOR_NAME" help:"Name of the account reimbursement batches are paid from (debtor of the SEPA files)."`
+	DebtorIBAN    string        `name:"debtor-iban" env:"PASSLEDGER_DEBTOR_IBAN" help:"IBAN of that account."`
+	DebtorBIC     string        `name:"debtor-bic" env:"PASSLEDGER_DEBTOR_BIC" help:"BIC of that account's bank (optional)."`
 }
 
 // Run serves until SIGINT or SIGTERM.
@@ -64,7 +69,11 @@ func (c *ServeCmd) Run(cli *CLI, logger *slog.Logger) error {
 		return err
 	}
 	defer live.Close()
-	srv, err := api.NewServer(api.Config{Pool: db.Pool, Store: store, App: ledger, Secrets: secrets, Waiter: live, Gatherer: reg, Logger: logger})
+	if c.DebtorIBAN != "" && !domain.ValidIBAN(domain.NormalizeIBAN(c.DebtorIBAN)) {
+		return fmt.Errorf("--debtor-iban %q is not a valid IBAN", c.DebtorIBAN)
+	}
+	srv, err := api.NewServer(api.Config{Pool: db.Pool, Store: store, App: ledger, Secrets: secrets, Waiter: live, Gatherer: reg, Logger: logger,
+		Debtor: sepa.Debtor{Name: c.DebtorName, IBAN: c.DebtorIBAN, BIC: c.DebtorBIC}})
 	if err != nil {
 		return err
 	}

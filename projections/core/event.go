@@ -174,6 +174,10 @@ func effectiveDate(ev domain.Event) domain.Date {
 		return at(e.MatchedAt)
 	case domain.MovementMatched:
 		return at(e.MatchedAt)
+	case domain.PlaceBankAccountSet:
+		return at(e.SetAt)
+	case domain.BankStatementImported:
+		return at(e.ImportedAt)
 	}
 	return domain.Date{}
 }

@@ -34,6 +34,7 @@ func (*Projection) Tables() []string {
 type placeRow struct {
 	id, name, siret, territory, label string
 	labelOn                           domain.Date
+	iban, bic, holder                 string
 }
 
 type redemptionRow struct {
@@ -63,6 +64,8 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 	for _, ev := range events {
 		switch e := ev.Data.(type) {
 		case domain.PlaceLabelChanged:
+			placeIDs[e.PlaceID] = true
+		case domain.PlaceBankAccountSet:
 			placeIDs[e.PlaceID] = true
 		case domain.RedemptionReversed:
 			redemptionIDs[e.RedemptionID] = true
@@ -103,6 +106,14 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 			}
 			p.label, p.labelOn = labelStatus(e.Action), e.EffectiveOn
 			dirtyPlaces = append(dirtyPlaces, e.PlaceID)
+		case domain.PlaceBankAccountSet:
+			p := places[e.PlaceID]
+			if p == nil {
+				p = &placeRow{id: e.PlaceID, label: string(domain.LabelNone)}
+				places[e.PlaceID] = p
+			}
+			p.iban, p.bic, p.holder = e.IBAN, e.BIC, e.Holder
+			dirtyPlaces = append(dirtyPlaces, e.PlaceID)
 		case domain.ChequeRedeemed:
 			reds[e.RedemptionID] = &redemptionRow{id: e.RedemptionID, place: e.PlaceID, serial: e.Serial,
 				programme: e.ProgrammeID, session: e.SessionDate, redeemedAt: e.RedeemedAt, amount: core.CentsOf(e.Amount), position: ev.Position}
@@ -138,15 +149,18 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 	if ids := core.Unique(dirtyPlaces); len(ids) > 0 {
 		n := len(ids)
 		id, name, siret, territory, label := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		iban, bic, holder := make([]string, n), make([]string, n), make([]string, n)
 		on := make([]pgtype.Date, n)
 		for i, k := range ids {
 			p := places[k]
 			id[i], name[i], siret[i], territory[i], label[i], on[i] = p.id, p.name, p.siret, p.territory, p.label, core.PgDate(p.labelOn)
+			iban[i], bic[i], holder[i] = p.iban, p.bic, p.holder
 		}
-		b.Queue(`INSERT INTO place_info (place_id, name, siret, territory, label_status, label_effective_on)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[])
+		b.Queue(`INSERT INTO place_info (place_id, name, siret, territory, label_status, label_effective_on, iban, bic, bank_holder)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[])
 ON CONFLICT (place_id) DO UPDATE SET name = EXCLUDED.name, siret = EXCLUDED.siret, territory = EXCLUDED.territory,
-  label_status = EXCLUDED.label_status, label_effective_on = EXCLUDED.label_effective_on`, id, name, siret, territory, label, on)
+  label_status = EXCLUDED.label_status, label_effective_on = EXCLUDED.label_effective_on,
+  iban = EXCLUDED.iban, bic = EXCLUDED.bic, bank_holder = EXCLUDED.bank_holder`, id, name, siret, territory, label, on, iban, bic, holder)
 	}
 	var newReds, oldReds []string
 	for _, id := range core.Unique(dirtyReds) {
@@ -239,7 +253,7 @@ func loadPlaces(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*place
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT place_id, name, siret, territory, label_status, label_effective_on
+	rows, err := tx.Query(ctx, `SELECT place_id, name, siret, territory, label_status, label_effective_on, iban, bic, bank_holder
 FROM unnest($1::text[]) AS k(id) JOIN place_info ON place_id = k.id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("places: load: %w", err)
@@ -247,7 +261,7 @@ FROM unnest($1::text[]) AS k(id) JOIN place_info ON place_id = k.id`, ids)
 	defer rows.Close()
 	for rows.Next() {
 		var p placeRow
-		if err := rows.Scan(&p.id, &p.name, &p.siret, &p.territory, &p.label, core.ScanDate(&p.labelOn)); err != nil {
+		if err := rows.Scan(&p.id, &p.name, &p.siret, &p.territory, &p.label, core.ScanDate(&p.labelOn), &p.iban, &p.bic, &p.holder); err != nil {
 			return nil, err
 		}
 		out[p.id] = &p
