@@ -2,9 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,10 +9,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/internal/credentials"
 )
 
 // Role is what a token may do (SPEC §2).
@@ -72,34 +69,12 @@ func CreateToken(ctx context.Context, pool *pgxpool.Pool, role Role, org, label 
 	if org != "" && !domain.ValidID(org) {
 		return "", "", fmt.Errorf("%w: organisation id %q", ErrInvalidToken, org)
 	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return "", "", err
-	}
-	token = "plt_" + base64.RawURLEncoding.EncodeToString(secret)
-	id = "tok_" + base64.RawURLEncoding.EncodeToString(secret[:6])
-	var orgArg *string
-	if org != "" {
-		orgArg = &org
-	}
-	_, err = pool.Exec(ctx, `INSERT INTO api_tokens (id, token_hash, role, org_id, label) VALUES ($1, $2, $3, $4, $5)`,
-		id, tokenHash(token), string(role), orgArg, label)
-	if err != nil {
-		return "", "", fmt.Errorf("api: store token: %w", err)
-	}
-	return id, token, nil
+	return credentials.Create(ctx, pool, string(role), org, label)
 }
 
 // HasAdminToken reports whether an unrevoked admin token exists.
 func HasAdminToken(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
-	var ok bool
-	err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL)`).Scan(&ok)
-	return ok, err
-}
-
-func tokenHash(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
+	return credentials.HasRole(ctx, pool, string(RoleAdmin))
 }
 
 // authenticate resolves the bearer token of r.
@@ -116,23 +91,18 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 // authenticated: an unknown or revoked token is a 401 problem. The web pages'
 // login uses it.
 func (s *Server) Authenticate(ctx context.Context, token string) (Principal, error) {
-	hash := tokenHash(strings.TrimSpace(token))
+	hash := credentials.Hash(strings.TrimSpace(token))
 	if p, ok := s.tokens.get(hash); ok {
 		return p, nil
 	}
-	var p Principal
-	var org *string
-	err := s.pool.QueryRow(ctx, `SELECT id, role, org_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
-		hash).Scan(&p.TokenID, &p.Role, &org)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Principal{}, problemf(http.StatusUnauthorized, "unauthenticated", "Authentication required", "unknown or revoked token")
-	}
+	t, found, err := credentials.Lookup(ctx, s.pool, hash)
 	if err != nil {
 		return Principal{}, err
 	}
-	if org != nil {
-		p.Org = *org
+	if !found {
+		return Principal{}, problemf(http.StatusUnauthorized, "unauthenticated", "Authentication required", "unknown or revoked token")
 	}
+	p := Principal{TokenID: t.ID, Role: Role(t.Role), Org: t.Org}
 	s.tokens.put(hash, p)
 	return p, nil
 }
@@ -140,9 +110,7 @@ func (s *Server) Authenticate(ctx context.Context, token string) (Principal, err
 // TokenActive reports whether the token with that id exists and is not revoked
 // (a web session made with it ends when it is revoked).
 func (s *Server) TokenActive(ctx context.Context, tokenID string) (bool, error) {
-	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = $1 AND revoked_at IS NULL)`, tokenID).Scan(&ok)
-	return ok, err
+	return credentials.Active(ctx, s.pool, tokenID)
 }
 
 // tokenCache remembers, for a short while, the principal of a token that was

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"github.com/passnumerique/passledger/internal/reference"
 	"net/http"
 
 	"github.com/shopspring/decimal"
@@ -59,7 +60,7 @@ func (s *Server) putTerritory(r *http.Request, p Principal) (int, any, error) {
 	ev := res.Events()[0].(domain.TerritoryNeedRecorded)
 	name := req.Name
 	if name == "" {
-		if d, ok := Departement(code); ok {
+		if d, ok := reference.Departement(code); ok {
 			name = d.Name
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/passnumerique/passledger/internal/credentials"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -54,7 +55,7 @@ func newEnv(t testing.TB, d *pgtest.DB) *env {
 	t.Helper()
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC)}
-	secrets, err := api.LoadSecrets(ctx, d.Pool)
+	secrets, err := credentials.LoadSecrets(ctx, d.Pool)
 	if err != nil {
 		t.Fatal(err)
 	}

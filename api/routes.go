@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/passnumerique/passledger/internal/reference"
 	"net/http"
 
 	"github.com/passnumerique/passledger/internal/spreadsheet"
@@ -29,7 +30,7 @@ func (s *Server) buildRoutes() []Route {
 		{Method: "PUT", Path: "/v1/territories/{code}", Summary: "Record a territory's need data (population, fragility rate)", Roles: adminOnly,
 			Request: TerritoryRequest{}, Response: TerritoryResponse{}, Status: http.StatusOK, handle: s.putTerritory},
 		{Method: "GET", Path: "/v1/territories", Summary: "The 101 French départements (built-in reference data)", Roles: Roles,
-			Response: []DepartementInfo{}, Status: http.StatusOK, handle: s.getTerritories},
+			Response: []reference.DepartementInfo{}, Status: http.StatusOK, handle: s.getTerritories},
 		{Method: "POST", Path: "/v1/funders", Summary: "Register a funder", Roles: adminOnly,
 			Request: FunderRequest{}, Response: CreatedResponse{}, Status: http.StatusCreated, handle: s.postFunder},
 		{Method: "POST", Path: "/v1/funds", Summary: "Create a support fund over territories", Roles: adminOnly,
@@ -126,5 +127,5 @@ func (s *Server) buildRoutes() []Route {
 }
 
 func (s *Server) getTerritories(*http.Request, Principal) (int, any, error) {
-	return http.StatusOK, Departements(), nil
+	return http.StatusOK, reference.Departements(), nil
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/passnumerique/passledger/internal/credentials"
 	"context"
 	"log/slog"
 	"net/http"
@@ -27,7 +28,7 @@ type Server struct {
 	store           *eventstore.Store
 	tokens          tokenCache
 	app             *app.App
-	secrets         Secrets
+	secrets         credentials.Secrets
 	waiter          Waiter
 	gatherer        prometheus.Gatherer
 	logger          *slog.Logger
@@ -45,7 +46,7 @@ type Config struct {
 	Pool     *pgxpool.Pool
 	Store    *eventstore.Store
 	App      *app.App
-	Secrets  Secrets
+	Secrets  credentials.Secrets
 	Waiter   Waiter
 	Gatherer prometheus.Gatherer
 	Logger   *slog.Logger

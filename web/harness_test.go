@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/passnumerique/passledger/internal/credentials"
+	"github.com/passnumerique/passledger/internal/reference"
 	"io"
 	"log/slog"
 	"net/http"
@@ -47,7 +49,7 @@ func newEnv(t *testing.T) *env {
 	d := db.Fresh(t)
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC)}
-	secrets, err := api.LoadSecrets(ctx, d.Pool)
+	secrets, err := credentials.LoadSecrets(ctx, d.Pool)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +163,7 @@ func equityWorld(e *env) {
 	t.Helper()
 	var covered []string
 	var south []string
-	for i, d := range api.Departements() {
+	for i, d := range reference.Departements() {
 		if i%10 == 7 {
 			continue // no need data
 		}

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"github.com/passnumerique/passledger/internal/reference"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -189,7 +190,7 @@ func frGroup(s string) string {
 }
 
 func deptName(code string) string {
-	if d, ok := api.Departement(code); ok {
+	if d, ok := reference.Departement(code); ok {
 		return d.Name
 	}
 	return code

@@ -1,22 +1,21 @@
 package web
 
 import (
+	"github.com/passnumerique/passledger/internal/reference"
 	"testing"
-
-	"github.com/passnumerique/passledger/api"
 )
 
 // Every one of the 101 départements has a tile, no two share one, and no tile
 // names an unknown code.
 func TestTileGridPlacesEveryDepartementOnce(t *testing.T) {
-	deps := api.Departements()
+	deps := reference.Departements()
 	if len(deps) != 101 {
 		t.Fatalf("%d départements", len(deps))
 	}
 	placed := map[string]Tile{}
 	cells := map[[2]int]string{}
 	for _, tile := range Tiles {
-		if _, ok := api.Departement(tile.Code); !ok {
+		if _, ok := reference.Departement(tile.Code); !ok {
 			t.Errorf("tile %s: unknown département", tile)
 		}
 		if prev, dup := placed[tile.Code]; dup {

@@ -30,7 +30,7 @@ type Config struct {
 	Querier core.Querier
 	// Waiter waits for a projection to apply a page's own write.
 	Waiter api.Waiter
-	// SessionKey signs the session cookies and CSRF tokens (api.Secrets.Session).
+	// SessionKey signs the session cookies and CSRF tokens (credentials.Secrets.Session).
 	SessionKey []byte
 	// Now is the clock (default time.Now).
 	Now func() time.Time

@@ -1726,15 +1726,6 @@ type CreatedResponse struct {
 	Position int64  `json:"position"`
 }
 
-// DepartementInfo defines model for DepartementInfo.
-type DepartementInfo struct {
-	// Code INSEE code of a French département.
-	Code       string `json:"code"`
-	Name       string `json:"name"`
-	Population int64  `json:"population"`
-	Region     string `json:"region"`
-}
-
 // DomainAdvanceGranted defines model for DomainAdvanceGranted.
 type DomainAdvanceGranted struct {
 	AdvanceId string `json:"advance_id"`
@@ -3120,6 +3111,15 @@ type RedemptionReversedEvent struct {
 
 // RedemptionReversedEventType defines model for RedemptionReversedEvent.Type.
 type RedemptionReversedEventType string
+
+// ReferenceDepartementInfo defines model for ReferenceDepartementInfo.
+type ReferenceDepartementInfo struct {
+	// Code INSEE code of a French département.
+	Code       string `json:"code"`
+	Name       string `json:"name"`
+	Population int64  `json:"population"`
+	Region     string `json:"region"`
+}
 
 // ReimbursementBatchCreatedEvent A ReimbursementBatchCreated event.
 type ReimbursementBatchCreatedEvent struct {
@@ -11238,13 +11238,13 @@ type GetTerritoriesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]DepartementInfo
+	JSON200 *[]ReferenceDepartementInfo
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetTerritoriesResponse) GetJSON200() *[]DepartementInfo {
+func (r GetTerritoriesResponse) GetJSON200() *[]ReferenceDepartementInfo {
 	return r.JSON200
 }
 
@@ -13551,7 +13551,7 @@ func ParseGetTerritoriesResponse(rsp *http.Response) (*GetTerritoriesResponse, e
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []DepartementInfo
+		var dest []ReferenceDepartementInfo
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/passnumerique/passledger/internal/credentials"
 	"io"
 	"log/slog"
 	"net"
@@ -84,7 +85,7 @@ func run(redemptions, clients int, live, keys bool, cpuProfile string) error {
 	}
 	defer pool.Close()
 	store := eventstore.New(pool)
-	secrets, err := api.LoadSecrets(ctx, pool)
+	secrets, err := credentials.LoadSecrets(ctx, pool)
 	if err != nil {
 		return err
 	}

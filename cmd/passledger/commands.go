@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/passnumerique/passledger/internal/credentials"
 	"log/slog"
 	"net/http"
 	"os"
@@ -53,7 +54,7 @@ func (c *ServeCmd) Run(cli *CLI, logger *slog.Logger) error {
 		eventstore.WithGroupCommit(eventstore.GroupOptions{Workers: c.GroupWorkers, MaxSize: c.GroupMax, MaxWait: c.GroupWait}))
 	go store.RunChainer(ctx, c.ChainInterval, 10000, logger)
 
-	secrets, err := api.LoadSecrets(ctx, db.Pool)
+	secrets, err := credentials.LoadSecrets(ctx, db.Pool)
 	if err != nil {
 		return err
 	}

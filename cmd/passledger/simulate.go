@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/passnumerique/passledger/internal/credentials"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/passnumerique/passledger/api"
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/ledgerdb"
 	"github.com/passnumerique/passledger/internal/simulate"
@@ -44,7 +44,7 @@ func (c *SimulateCmd) Run(cli *CLI, logger *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
-	secrets, err := api.LoadSecrets(ctx, db.Pool)
+	secrets, err := credentials.LoadSecrets(ctx, db.Pool)
 	if err != nil {
 		return err
 	}

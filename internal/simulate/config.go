@@ -22,7 +22,7 @@ const (
 	NationalPrescribers = 4_000
 	// NationalPlaces is the number of labelled places of digital mediation.
 	NationalPlaces = 6_000
-	// MaxDepartements is the number of départements (api.Departements).
+	// MaxDepartements is the number of départements (reference.Departements).
 	MaxDepartements = 101
 )
 

@@ -2,13 +2,13 @@ package simulate
 
 import (
 	"fmt"
+	"github.com/passnumerique/passledger/internal/reference"
 	"math"
 	"math/rand/v2"
 	"time"
 
 	"github.com/shopspring/decimal"
 
-	"github.com/passnumerique/passledger/api"
 	"github.com/passnumerique/passledger/domain"
 )
 
@@ -270,7 +270,7 @@ var placeKinds = []string{"Espace public numérique", "Médiathèque", "France S
 
 // newPlan draws the world and its activity.
 func newPlan(cfg Config) (*plan, error) {
-	deps := api.Departements()
+	deps := reference.Departements()
 	if len(deps) != MaxDepartements {
 		return nil, fmt.Errorf("simulate: %d départements in the reference table", len(deps))
 	}

@@ -1,4 +1,4 @@
-package api
+package credentials
 
 import (
 	"context"
@@ -41,11 +41,11 @@ func LoadSecrets(ctx context.Context, pool *pgxpool.Pool) (Secrets, error) {
 			return nil, err
 		}
 		if _, err := pool.Exec(ctx, `INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, fresh); err != nil {
-			return nil, fmt.Errorf("api: secret %s: %w", name, err)
+			return nil, fmt.Errorf("credentials: secret %s: %w", name, err)
 		}
 		var v []byte
 		if err := pool.QueryRow(ctx, `SELECT value FROM server_secrets WHERE name = $1`, name).Scan(&v); err != nil {
-			return nil, fmt.Errorf("api: secret %s: %w", name, err)
+			return nil, fmt.Errorf("credentials: secret %s: %w", name, err)
 		}
 		return v, nil
 	}

@@ -10,7 +10,7 @@
 // latest legal population for Mayotte at that date. Names and regions are
 // those of the Code officiel géographique (regions as of 2016).
 
-package api
+package reference
 
 import (
 	"bytes"
