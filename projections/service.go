@@ -40,6 +40,10 @@ type Config struct {
 	PageSize int
 	// DisableRelay runs handlers only (another process publishes the pages).
 	DisableRelay bool
+	// DisableHandlers runs the relay only (other processes, `passledger
+	// project`, apply the pages); the service still waits for and reports on
+	// Projections (WaitFor, lag), whose checkpoints are in the database.
+	DisableHandlers bool
 	// MaxRetries bounds the retries of a failing page before it goes to the poison
 	// queue (default 5; backoff from 100 ms to 5 s). The page is not lost: the
 	// next page, or the relay's resync, fills it again from the store.
@@ -137,7 +141,11 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	poison, err := middleware.PoisonQueue(cfg.Transport.Publisher, PoisonTopic)
+	poisonPub := cfg.Transport.Poison
+	if poisonPub == nil {
+		poisonPub = cfg.Transport.Publisher
+	}
+	poison, err := middleware.PoisonQueue(poisonPub, PoisonTopic)
 	if err != nil {
 		return nil, err
 	}
@@ -153,20 +161,23 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 		middleware.Recoverer,
 	)
 	metrics.NewPrometheusMetricsBuilder(reg, "passledger", "projections").AddPrometheusRouterMetrics(router)
-	for _, p := range cfg.Projections {
-		sub, err := cfg.Transport.Subscriber(p.Name())
-		if err != nil {
-			return nil, err
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	if !cfg.DisableHandlers {
+		for _, p := range cfg.Projections {
+			sub, err := cfg.Transport.Subscriber(p.Name())
+			if err != nil {
+				cancel()
+				return nil, err
+			}
+			router.AddNoPublisherHandler("projection-"+p.Name(), Topic, sub, s.handler(p))
 		}
-		router.AddNoPublisherHandler("projection-"+p.Name(), Topic, sub, s.handler(p))
-	}
-	if sub, err := cfg.Transport.Subscriber("poison"); err == nil {
-		router.AddNoPublisherHandler("projection-poison-log", PoisonTopic, sub, s.poisonLog)
+		if sub, err := cfg.Transport.Subscriber("poison"); err == nil {
+			router.AddNoPublisherHandler("projection-poison-log", PoisonTopic, sub, s.poisonLog)
+		}
 	}
 	s.router = router
 
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.cancel = cancel
 	if ctx.Done() != nil {
 		s.stopAfter = context.AfterFunc(ctx, func() { _ = s.Close() })
 	}
@@ -187,6 +198,7 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 		relay := &Relay{
 			Store: cfg.Store, Publisher: cfg.Transport.Publisher, PageSize: cfg.PageSize,
 			ResyncInterval: cfg.ResyncInterval, Logger: cfg.Logger, From: s.lowestCheckpoint,
+			IDByPosition: cfg.Transport.IDByPosition, Resume: cfg.Transport.Resume,
 		}
 		s.wg.Add(1)
 		go func() {
@@ -201,6 +213,15 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 		defer s.wg.Done()
 		s.watchLag(runCtx)
 	}()
+	if !cfg.DisableHandlers && cfg.Transport.Resume != nil {
+		// No relay resyncs for these handlers: they fill from the store what
+		// they gave up on (poison queue) when nothing else arrives.
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.catchUp(runCtx)
+		}()
+	}
 	return s, nil
 }
 
@@ -228,6 +249,44 @@ func (s *Service) handler(p Projection) message.NoPublishHandlerFunc {
 			return s.cfg.afterCommit(ctx, name, res)
 		}
 		return nil
+	}
+}
+
+// catchUp applies, every ResyncInterval, what the store holds beyond a
+// projection's checkpoint when that checkpoint did not move since the previous
+// look: the events of pages the handler gave up on, which a broker will not
+// deliver again.
+func (s *Service) catchUp(ctx context.Context) {
+	every := s.cfg.ResyncInterval
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	seen := map[string]eventstore.Cursor{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		head, err := s.store.Head(ctx)
+		if err != nil {
+			continue
+		}
+		cps, err := Checkpoints(ctx, s.pool)
+		if err != nil {
+			continue
+		}
+		for _, p := range s.cfg.Projections {
+			cp := cps[p.Name()]
+			if last, ok := seen[p.Name()]; ok && last == cp && cp.Less(head) {
+				if _, err := s.runner.ApplyBatch(ctx, p, Batch{After: head}); err != nil && ctx.Err() == nil {
+					s.logger.Error("projections: catching up from the store", "projection", p.Name(), "err", err)
+				}
+			}
+			seen[p.Name()] = cp
+		}
 	}
 }
 
