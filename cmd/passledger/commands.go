@@ -26,6 +26,8 @@ import (
 type ServeCmd struct {
 	Addr          string        `name:"addr" env:"PASSLEDGER_ADDR" default:":8080" help:"Address to listen on (HOST:PORT)."`
 	ChainInterval time.Duration `name:"chain-interval" env:"PASSLEDGER_CHAIN_INTERVAL" default:"2s" help:"How often the hash-chain checkpointer runs."`
+	Bus           BusFlags      `embed:"" prefix:""`
+	Projections   string        `name:"projections" enum:"local,workers" default:"local" env:"PASSLEDGER_PROJECTIONS" help:"Where the projections are applied: local (in this process) or workers ('passledger project' processes; needs --bus nats). The API waits for their checkpoints either way."`
 }
 
 // Run serves until SIGINT or SIGTERM.
@@ -54,8 +56,17 @@ func (c *ServeCmd) Run(cli *CLI, logger *slog.Logger) error {
 	if err := printFirstAdminToken(ctx, db, logger); err != nil {
 		return err
 	}
-	live, err := projections.Start(ctx, projections.Config{Pool: db.Pool, Store: store, Registerer: reg, Logger: logger, Projections: projections.All()})
+	if c.Projections == "workers" && c.Bus.Bus != "nats" {
+		return errors.New("serve: --projections workers needs --bus nats")
+	}
+	tr, err := c.Bus.transport(logger)
 	if err != nil {
+		return err
+	}
+	live, err := projections.Start(ctx, projections.Config{Pool: db.Pool, Store: store, Registerer: reg, Logger: logger,
+		Projections: projections.All(), Transport: tr, DisableHandlers: c.Projections == "workers"})
+	if err != nil {
+		_ = tr.Close()
 		return err
 	}
 	defer live.Close()
