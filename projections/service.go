@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/projections/core"
 )
@@ -91,6 +92,7 @@ type Service struct {
 	position *prometheus.GaugeVec
 	applied  *prometheus.CounterVec
 	poisoned *prometheus.CounterVec
+	redeemed *prometheus.CounterVec
 }
 
 // Start starts the projections' handlers and the relay and returns once the router
@@ -238,6 +240,13 @@ func (s *Service) handler(p Projection) message.NoPublishHandlerFunc {
 			return err
 		}
 		s.applied.WithLabelValues(name).Add(float64(res.Applied + res.Filled))
+		if name == "cheques" && res.Applied > 0 {
+			for _, ev := range b.Events[len(b.Events)-res.Applied:] {
+				if e, ok := ev.Data.(domain.ChequeRedeemed); ok {
+					s.redeemed.WithLabelValues(e.PlaceTerritory).Inc()
+				}
+			}
+		}
 		s.position.WithLabelValues(name).Set(float64(res.Checkpoint.Position))
 		if res.Applied+res.Filled > 0 {
 			s.commitMu.Lock()
@@ -317,28 +326,55 @@ func (s *Service) lowestCheckpoint(ctx context.Context) (eventstore.Cursor, erro
 }
 
 func (s *Service) registerMetrics(reg prometheus.Registerer) error {
-	s.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	m, err := RegisterMetrics(reg)
+	if err != nil {
+		return err
+	}
+	s.lag, s.position, s.applied, s.poisoned, s.redeemed = m.lag, m.position, m.applied, m.poisoned, m.redeemed
+	return nil
+}
+
+// Metrics are the collectors a Service exports.
+type Metrics struct {
+	lag, position               *prometheus.GaugeVec
+	applied, poisoned, redeemed *prometheus.CounterVec
+}
+
+// RegisterMetrics registers the metrics a Service exports with reg:
+// passledger_projection_lag_events{projection},
+// passledger_projection_checkpoint_position{projection},
+// passledger_projection_events_applied_total{projection},
+// passledger_projection_poisoned_total{handler} and
+// passledger_redemptions_applied_total{territory}. Start calls it; the dashboard
+// test uses it to know the names.
+func RegisterMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{}
+	m.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "passledger_projection_lag_events",
 		Help: "Head position of the event store minus the projection's checkpoint position (0 when caught up).",
 	}, []string{"projection"})
-	s.position = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	m.position = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "passledger_projection_checkpoint_position",
 		Help: "Position of the last event the projection applied.",
 	}, []string{"projection"})
-	s.applied = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.applied = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "passledger_projection_events_applied_total",
 		Help: "Events applied by the projection's live handler (gap fills included).",
 	}, []string{"projection"})
-	s.poisoned = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.poisoned = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "passledger_projection_poisoned_total",
 		Help: "Pages a projection handler gave up on after its retries (retried later from the store).",
 	}, []string{"handler"})
-	for _, c := range []prometheus.Collector{s.lag, s.position, s.applied, s.poisoned} {
+	m.redeemed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "passledger_redemptions_applied_total",
+		Help: "Redemptions (ChequeRedeemed) the cheques projection's live handler applied, by the redeeming place's département.",
+	}, []string{"territory"})
+	for _, c := range []prometheus.Collector{m.lag, m.position, m.applied, m.poisoned, m.redeemed} {
 		if err := reg.Register(c); err != nil {
-			return fmt.Errorf("projections: metrics: %w", err)
+			return nil, fmt.Errorf("projections: metrics: %w", err)
 		}
 	}
-	return nil
+	return m, nil
 }
 
 // watchLag refreshes the lag gauges every LagInterval.

@@ -74,7 +74,11 @@ func (c *ServeCmd) Run(cli *CLI, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{Addr: c.Addr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hm, err := newHTTPMetrics(reg)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Addr: c.Addr, Handler: hm.wrap(srv.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.ListenAndServe() }()
 	logger.Info("passledger serving", "addr", c.Addr)
