@@ -21,10 +21,13 @@
 // starts after; a UUID derived from the page's cursors) to Topic; a Watermill router
 // runs one handler per projection on that topic with the Recoverer, a bounded Retry
 // with backoff, a PoisonQueue to PoisonTopic and Watermill's Prometheus metrics. The
-// transport is chosen by configuration (Transport; in-process GoChannel by default).
-// Nothing assumes a single process: the checkpoint, not the transport, decides what
-// is applied, so several processes may run relays and handlers on one database
-// (a later issue adds NATS JetStream). A page that keeps failing goes to the poison
+// transport is chosen by configuration (Transport; in-process GoChannel by default,
+// NATS JetStream with NewNATSTransport: pages with the first event's position as
+// message id, a relay that resumes after the stream's last event, one durable
+// consumer per projection). Nothing assumes a single process: the checkpoint, not
+// the transport, decides what is applied, so relays and handlers may run in
+// separate processes on one database (DisableHandlers, DisableRelay; `passledger
+// project` is a worker). A page that keeps failing goes to the poison
 // queue and is retried from the store by the next page or by the relay's resync:
 // a projection stops at a bad event, it never skips one.
 //

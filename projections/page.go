@@ -130,12 +130,13 @@ func newPageCache(max int) *pageCache {
 }
 
 func (c *pageCache) batch(msg *message.Message) (Batch, error) {
+	key := msg.UUID + "|" + msg.Metadata.Get(metaLast)
 	c.mu.Lock()
-	p, ok := c.pages[msg.UUID]
+	p, ok := c.pages[key]
 	if !ok {
 		p = &cachedPage{}
-		c.pages[msg.UUID] = p
-		c.order = append(c.order, msg.UUID)
+		c.pages[key] = p
+		c.order = append(c.order, key)
 		if len(c.order) > c.max {
 			delete(c.pages, c.order[0])
 			c.order = c.order[1:]

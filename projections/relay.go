@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -35,6 +36,13 @@ type Relay struct {
 	Logger         *slog.Logger
 	// OnPublish, if set, is called after each page is published.
 	OnPublish func(after, last eventstore.Cursor, events int)
+	// IDByPosition names each page message after the position of its first event
+	// (see Transport.IDByPosition).
+	IDByPosition bool
+	// Resume, if set, returns where the transport's log ends: the relay starts
+	// after that cursor (From only when the transport holds nothing) and does not
+	// resync (see Transport.Resume).
+	Resume func(ctx context.Context) (last eventstore.Cursor, ok bool, err error)
 }
 
 // Run publishes until ctx ends; it returns ctx.Err(). It polls the store, from 2 ms
@@ -69,7 +77,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	var after eventstore.Cursor
 	for {
-		c, err := r.From(ctx)
+		c, err := r.start(ctx)
 		if err == nil {
 			after = c
 			break
@@ -104,6 +112,9 @@ func (r *Relay) Run(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			if r.IDByPosition {
+				msg.UUID = strconv.FormatInt(recs[0].Position, 10)
+			}
 			msg.SetContext(ctx)
 			if err := r.Publisher.Publish(topic, msg); err != nil {
 				if ctx.Err() != nil {
@@ -124,7 +135,7 @@ func (r *Relay) Run(ctx context.Context) error {
 		} else if wait < maxWait {
 			wait = min(wait*2, maxWait)
 		}
-		if time.Now().After(nextResync) {
+		if r.Resume == nil && time.Now().After(nextResync) {
 			nextResync = time.Now().Add(resync)
 			if low, err := r.From(ctx); err == nil {
 				if low.Less(after) && low == lastLow {
@@ -142,4 +153,16 @@ func (r *Relay) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// start returns the cursor to publish after: the end of the transport's log when
+// it can tell (Resume), else From.
+func (r *Relay) start(ctx context.Context) (eventstore.Cursor, error) {
+	if r.Resume != nil {
+		last, ok, err := r.Resume(ctx)
+		if err != nil || ok {
+			return last, err
+		}
+	}
+	return r.From(ctx)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/projections/core"
 )
@@ -40,6 +41,10 @@ type Config struct {
 	PageSize int
 	// DisableRelay runs handlers only (another process publishes the pages).
 	DisableRelay bool
+	// DisableHandlers runs the relay only (other processes, `passledger
+	// project`, apply the pages); the service still waits for and reports on
+	// Projections (WaitFor, lag), whose checkpoints are in the database.
+	DisableHandlers bool
 	// MaxRetries bounds the retries of a failing page before it goes to the poison
 	// queue (default 5; backoff from 100 ms to 5 s). The page is not lost: the
 	// next page, or the relay's resync, fills it again from the store.
@@ -87,6 +92,7 @@ type Service struct {
 	position *prometheus.GaugeVec
 	applied  *prometheus.CounterVec
 	poisoned *prometheus.CounterVec
+	redeemed *prometheus.CounterVec
 }
 
 // Start starts the projections' handlers and the relay and returns once the router
@@ -137,7 +143,11 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	poison, err := middleware.PoisonQueue(cfg.Transport.Publisher, PoisonTopic)
+	poisonPub := cfg.Transport.Poison
+	if poisonPub == nil {
+		poisonPub = cfg.Transport.Publisher
+	}
+	poison, err := middleware.PoisonQueue(poisonPub, PoisonTopic)
 	if err != nil {
 		return nil, err
 	}
@@ -153,20 +163,23 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 		middleware.Recoverer,
 	)
 	metrics.NewPrometheusMetricsBuilder(reg, "passledger", "projections").AddPrometheusRouterMetrics(router)
-	for _, p := range cfg.Projections {
-		sub, err := cfg.Transport.Subscriber(p.Name())
-		if err != nil {
-			return nil, err
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	if !cfg.DisableHandlers {
+		for _, p := range cfg.Projections {
+			sub, err := cfg.Transport.Subscriber(p.Name())
+			if err != nil {
+				cancel()
+				return nil, err
+			}
+			router.AddNoPublisherHandler("projection-"+p.Name(), Topic, sub, s.handler(p))
 		}
-		router.AddNoPublisherHandler("projection-"+p.Name(), Topic, sub, s.handler(p))
-	}
-	if sub, err := cfg.Transport.Subscriber("poison"); err == nil {
-		router.AddNoPublisherHandler("projection-poison-log", PoisonTopic, sub, s.poisonLog)
+		if sub, err := cfg.Transport.Subscriber("poison"); err == nil {
+			router.AddNoPublisherHandler("projection-poison-log", PoisonTopic, sub, s.poisonLog)
+		}
 	}
 	s.router = router
 
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.cancel = cancel
 	if ctx.Done() != nil {
 		s.stopAfter = context.AfterFunc(ctx, func() { _ = s.Close() })
 	}
@@ -187,6 +200,7 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 		relay := &Relay{
 			Store: cfg.Store, Publisher: cfg.Transport.Publisher, PageSize: cfg.PageSize,
 			ResyncInterval: cfg.ResyncInterval, Logger: cfg.Logger, From: s.lowestCheckpoint,
+			IDByPosition: cfg.Transport.IDByPosition, Resume: cfg.Transport.Resume,
 		}
 		s.wg.Add(1)
 		go func() {
@@ -201,6 +215,15 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 		defer s.wg.Done()
 		s.watchLag(runCtx)
 	}()
+	if !cfg.DisableHandlers && cfg.Transport.Resume != nil {
+		// No relay resyncs for these handlers: they fill from the store what
+		// they gave up on (poison queue) when nothing else arrives.
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.catchUp(runCtx)
+		}()
+	}
 	return s, nil
 }
 
@@ -217,6 +240,13 @@ func (s *Service) handler(p Projection) message.NoPublishHandlerFunc {
 			return err
 		}
 		s.applied.WithLabelValues(name).Add(float64(res.Applied + res.Filled))
+		if name == "cheques" && res.Applied > 0 {
+			for _, ev := range b.Events[len(b.Events)-res.Applied:] {
+				if e, ok := ev.Data.(domain.ChequeRedeemed); ok {
+					s.redeemed.WithLabelValues(e.PlaceTerritory).Inc()
+				}
+			}
+		}
 		s.position.WithLabelValues(name).Set(float64(res.Checkpoint.Position))
 		if res.Applied+res.Filled > 0 {
 			s.commitMu.Lock()
@@ -228,6 +258,44 @@ func (s *Service) handler(p Projection) message.NoPublishHandlerFunc {
 			return s.cfg.afterCommit(ctx, name, res)
 		}
 		return nil
+	}
+}
+
+// catchUp applies, every ResyncInterval, what the store holds beyond a
+// projection's checkpoint when that checkpoint did not move since the previous
+// look: the events of pages the handler gave up on, which a broker will not
+// deliver again.
+func (s *Service) catchUp(ctx context.Context) {
+	every := s.cfg.ResyncInterval
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	seen := map[string]eventstore.Cursor{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		head, err := s.store.Head(ctx)
+		if err != nil {
+			continue
+		}
+		cps, err := Checkpoints(ctx, s.pool)
+		if err != nil {
+			continue
+		}
+		for _, p := range s.cfg.Projections {
+			cp := cps[p.Name()]
+			if last, ok := seen[p.Name()]; ok && last == cp && cp.Less(head) {
+				if _, err := s.runner.ApplyBatch(ctx, p, Batch{After: head}); err != nil && ctx.Err() == nil {
+					s.logger.Error("projections: catching up from the store", "projection", p.Name(), "err", err)
+				}
+			}
+			seen[p.Name()] = cp
+		}
 	}
 }
 
@@ -258,28 +326,55 @@ func (s *Service) lowestCheckpoint(ctx context.Context) (eventstore.Cursor, erro
 }
 
 func (s *Service) registerMetrics(reg prometheus.Registerer) error {
-	s.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	m, err := RegisterMetrics(reg)
+	if err != nil {
+		return err
+	}
+	s.lag, s.position, s.applied, s.poisoned, s.redeemed = m.lag, m.position, m.applied, m.poisoned, m.redeemed
+	return nil
+}
+
+// Metrics are the collectors a Service exports.
+type Metrics struct {
+	lag, position               *prometheus.GaugeVec
+	applied, poisoned, redeemed *prometheus.CounterVec
+}
+
+// RegisterMetrics registers the metrics a Service exports with reg:
+// passledger_projection_lag_events{projection},
+// passledger_projection_checkpoint_position{projection},
+// passledger_projection_events_applied_total{projection},
+// passledger_projection_poisoned_total{handler} and
+// passledger_redemptions_applied_total{territory}. Start calls it; the dashboard
+// test uses it to know the names.
+func RegisterMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{}
+	m.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "passledger_projection_lag_events",
 		Help: "Head position of the event store minus the projection's checkpoint position (0 when caught up).",
 	}, []string{"projection"})
-	s.position = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	m.position = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "passledger_projection_checkpoint_position",
 		Help: "Position of the last event the projection applied.",
 	}, []string{"projection"})
-	s.applied = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.applied = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "passledger_projection_events_applied_total",
 		Help: "Events applied by the projection's live handler (gap fills included).",
 	}, []string{"projection"})
-	s.poisoned = prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.poisoned = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "passledger_projection_poisoned_total",
 		Help: "Pages a projection handler gave up on after its retries (retried later from the store).",
 	}, []string{"handler"})
-	for _, c := range []prometheus.Collector{s.lag, s.position, s.applied, s.poisoned} {
+	m.redeemed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "passledger_redemptions_applied_total",
+		Help: "Redemptions (ChequeRedeemed) the cheques projection's live handler applied, by the redeeming place's département.",
+	}, []string{"territory"})
+	for _, c := range []prometheus.Collector{m.lag, m.position, m.applied, m.poisoned, m.redeemed} {
 		if err := reg.Register(c); err != nil {
-			return fmt.Errorf("projections: metrics: %w", err)
+			return nil, fmt.Errorf("projections: metrics: %w", err)
 		}
 	}
-	return nil
+	return m, nil
 }
 
 // watchLag refreshes the lag gauges every LagInterval.

@@ -36,6 +36,8 @@ type ServeCmd struct {
 	DebtorName    string        `name:"debtor-name" env:"PASSLEDGER_DEBTOR_NAME" help:"Name of the account reimbursement batches are paid from (debtor of the SEPA files)."`
 	DebtorIBAN    string        `name:"debtor-iban" env:"PASSLEDGER_DEBTOR_IBAN" help:"IBAN of that account."`
 	DebtorBIC     string        `name:"debtor-bic" env:"PASSLEDGER_DEBTOR_BIC" help:"BIC of that account's bank (optional)."`
+	Bus           BusFlags      `embed:"" prefix:""`
+	Projections   string        `name:"projections" enum:"local,workers" default:"local" env:"PASSLEDGER_PROJECTIONS" help:"Where the projections are applied: local (in this process) or workers ('passledger project' processes; needs --bus nats). The API waits for their checkpoints either way."`
 }
 
 // Run serves until SIGINT or SIGTERM.
@@ -65,8 +67,17 @@ func (c *ServeCmd) Run(cli *CLI, logger *slog.Logger) error {
 	if err := printFirstAdminToken(ctx, db, logger); err != nil {
 		return err
 	}
-	live, err := projections.Start(ctx, projections.Config{Pool: db.Pool, Store: store, Registerer: reg, Logger: logger, Projections: projections.All()})
+	if c.Projections == "workers" && c.Bus.Bus != "nats" {
+		return errors.New("serve: --projections workers needs --bus nats")
+	}
+	tr, err := c.Bus.transport(logger)
 	if err != nil {
+		return err
+	}
+	live, err := projections.Start(ctx, projections.Config{Pool: db.Pool, Store: store, Registerer: reg, Logger: logger,
+		Projections: projections.All(), Transport: tr, DisableHandlers: c.Projections == "workers"})
+	if err != nil {
+		_ = tr.Close()
 		return err
 	}
 	defer live.Close()
@@ -83,7 +94,11 @@ func (c *ServeCmd) Run(cli *CLI, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{Addr: c.Addr, Handler: pages.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hm, err := newHTTPMetrics(reg)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Addr: c.Addr, Handler: hm.wrap(pages.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.ListenAndServe() }()
 	logger.Info("passledger serving", "addr", c.Addr)

@@ -5,6 +5,7 @@
 //	passledger verify    recompute the event hash chain
 //	passledger token create --role R [--org ID]
 //	passledger receipt verify FILE --keys KEYS.json
+//	passledger project --bus nats [--projection NAME]
 //
 // Configuration comes from flags, each with an environment default (see --help).
 package main
@@ -25,6 +26,7 @@ type CLI struct {
 	Migrate MigrateCmd `cmd:"" help:"Apply the database migrations."`
 	Verify  VerifyCmd  `cmd:"" help:"Recompute the event hash chain; exit 1 at the first position that does not match."`
 	Replay  ReplayCmd  `cmd:"" help:"Truncate projections and rebuild them from position zero, with a progress bar (events/s, ETA)."`
+	Project ProjectCmd `cmd:"" help:"Run projection handlers as a worker process, consuming the events from NATS JetStream (with 'serve --bus nats')."`
 	Token   TokenCmd   `cmd:"" help:"Manage API access tokens."`
 	Receipt ReceiptCmd `cmd:"" help:"Work with signed redemption receipts."`
 	Report  ReportCmd  `cmd:"" help:"Reports."`

@@ -1,0 +1,396 @@
+package projections_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/passnumerique/passledger/app"
+	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/internal/simulate"
+	"github.com/passnumerique/passledger/projections"
+	"github.com/passnumerique/passledger/projections/internal/history"
+)
+
+// startNATS starts a NATS server with JetStream in this process (the real server,
+// as a library), its store in a temporary folder, on a free port; it stops with
+// the test.
+func startNATS(t testing.TB) string {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: t.TempDir(),
+		NoLog: true, NoSigs: true, MaxPayload: 8 << 20,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("NATS server not ready")
+	}
+	t.Cleanup(ns.Shutdown)
+	return ns.ClientURL()
+}
+
+func natsTransport(t testing.TB, cfg projections.NATSConfig) projections.Transport {
+	t.Helper()
+	tr, err := projections.NewNATSTransport(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// streamPositions reads every message of the stream, in stream order, and
+// returns the event positions they carry; each message must start where the
+// previous one ended, and its id must be the position of its first event.
+func streamPositions(t testing.TB, url, stream string) []int64 {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := js.StreamInfo(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.FirstSeq > 1 || info.State.NumDeleted > 0 {
+		t.Fatalf("stream %s lost messages: first seq %d, %d deleted", stream, info.State.FirstSeq, info.State.NumDeleted)
+	}
+	var out []int64
+	var last eventstore.Cursor
+	for seq := uint64(1); seq <= info.State.LastSeq; seq++ {
+		m, err := js.GetMsg(stream, seq)
+		if err != nil {
+			t.Fatalf("seq %d: %v", seq, err)
+		}
+		b, err := projections.DecodePage(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Events) == 0 {
+			t.Fatalf("seq %d carries no event", seq)
+		}
+		if b.After != last {
+			t.Fatalf("seq %d starts after %s, the previous message ended at %s", seq, b.After, last)
+		}
+		if id := m.Header.Get(nats.MsgIdHdr); id != strconv.FormatInt(b.Events[0].Position, 10) {
+			t.Fatalf("seq %d: message id %q, first event position %d", seq, id, b.Events[0].Position)
+		}
+		for _, e := range b.Events {
+			out = append(out, e.Position)
+		}
+		last = b.Last()
+	}
+	return out
+}
+
+// checkStreamIsLog fails unless the stream holds every event of the store once,
+// in the store's gap-free reading order.
+func checkStreamIsLog(t testing.TB, ctx context.Context, store *eventstore.Store, url, stream string) {
+	t.Helper()
+	got := streamPositions(t, url, stream)
+	var want []int64
+	var after eventstore.Cursor
+	for {
+		recs, err := store.ReadFrom(ctx, after, 10000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == 0 {
+			break
+		}
+		for _, r := range recs {
+			want = append(want, r.Position)
+		}
+		after = recs[len(recs)-1].Cursor()
+	}
+	seen := map[int64]bool{}
+	for i, p := range got {
+		if seen[p] {
+			t.Fatalf("stream %s: event %d published twice (second at seq %d)", stream, p, i+1)
+		}
+		seen[p] = true
+	}
+	if len(got) != len(want) {
+		t.Fatalf("stream %s holds %d events, the store %d", stream, len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("stream %s: seq %d holds event %d, the gap-free order says %d", stream, i+1, got[i], want[i])
+		}
+	}
+	t.Logf("stream %s holds the %d events of the store once each, in gap-free order", stream, len(got))
+}
+
+// dyingPublisher publishes through inner until its limit-th message, then
+// kills the relay (cancels its context) and fails; with stored, that last
+// message reached the broker first (the relay died before it saw the
+// acknowledgement).
+type dyingPublisher struct {
+	inner  message.Publisher
+	limit  int64
+	stored bool
+	n      atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (p *dyingPublisher) Publish(topic string, msgs ...*message.Message) error {
+	for _, m := range msgs {
+		if p.n.Add(1) >= p.limit {
+			if p.stored {
+				if err := p.inner.Publish(topic, m); err != nil {
+					return err
+				}
+			}
+			p.cancel()
+			return errors.New("relay killed")
+		}
+		if err := p.inner.Publish(topic, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *dyingPublisher) Close() error { return nil }
+
+// TestNATSRelayRestart publishes a history to JetStream and kills the relay
+// twice while it publishes a page: once before the page reached the server,
+// once after the server stored it but before the relay saw the acknowledgement.
+// Each time the restarted relay resumes after the last event the stream holds.
+// Then a relay that lost track publishes everything again from position zero:
+// the server drops every page by its message id. The stream holds every event
+// once, in the store's gap-free order.
+func TestNATSRelayRestart(t *testing.T) {
+	ctx := context.Background()
+	d := db.Fresh(t)
+	store := eventstore.New(d.Pool)
+	h, err := history.Generate(ctx, store, history.Options{Events: 20000, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := waitVisible(t, ctx, store)
+	url := startNATS(t)
+	cfg := projections.NATSConfig{URL: url, Stream: "RELAY_RESTART"}
+	tr := natsTransport(t, cfg)
+	defer tr.Close()
+	zero := func(context.Context) (eventstore.Cursor, error) { return eventstore.Cursor{}, nil }
+	relay := func(p message.Publisher, resume bool) *projections.Relay {
+		r := &projections.Relay{Store: store, Publisher: p, PageSize: 500, From: zero, IDByPosition: true, Logger: quiet}
+		if resume {
+			r.Resume = tr.Resume
+		}
+		return r
+	}
+
+	for _, kill := range []struct {
+		page   int64
+		stored bool
+		want   int
+	}{{5, false, 4 * 500}, {9, true, (4 + 9) * 500}} {
+		rctx, cancel := context.WithCancel(ctx)
+		dying := &dyingPublisher{inner: tr.Publisher, limit: kill.page, stored: kill.stored, cancel: cancel}
+		if err := relay(dying, true).Run(rctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("relay ended with %v", err)
+		}
+		if n := len(streamPositions(t, url, cfg.Stream)); n != kill.want {
+			t.Fatalf("stream holds %d events after the kill, want %d", n, kill.want)
+		}
+	}
+
+	runUntil := func(r *projections.Relay, last eventstore.Cursor) {
+		t.Helper()
+		rctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		reached := make(chan struct{})
+		var once sync.Once
+		r.OnPublish = func(_, l eventstore.Cursor, _ int) {
+			if !l.Less(last) {
+				once.Do(func() { close(reached) })
+			}
+		}
+		errc := make(chan error, 1)
+		go func() { errc <- r.Run(rctx) }()
+		select {
+		case <-reached:
+		case err := <-errc:
+			t.Fatalf("relay stopped: %v", err)
+		case <-time.After(2 * time.Minute):
+			t.Fatal("relay did not reach the head")
+		}
+		cancel()
+		<-errc
+	}
+	start := time.Now()
+	runUntil(relay(tr.Publisher, true), head)
+	t.Logf("restarted relay published the remaining %d events in %s", h.Appended-13*500, time.Since(start).Round(time.Millisecond))
+	checkStreamIsLog(t, ctx, store, url, cfg.Stream)
+
+	// A relay that does not ask the stream where it ends publishes the whole log
+	// again: JetStream drops every page (same message id, within the window).
+	runUntil(relay(tr.Publisher, false), head)
+	checkStreamIsLog(t, ctx, store, url, cfg.Stream)
+}
+
+// TestNATSWorkers runs the ledger as separate parts over a real JetStream
+// server: a relay (the server's side) publishes a simulated national history of
+// more than 200,000 events while it is written, and three projection workers,
+// each with its own NATS connections and durable consumers, apply it. One worker
+// is killed in the middle of a transaction and restarted; the relay is killed
+// in the middle of a page and restarted. At the end every projection equals a
+// single-process rebuild row for row, and the stream holds every event once, in
+// gap-free order.
+func TestNATSWorkers(t *testing.T) {
+	ctx := context.Background()
+	d := db.Fresh(t)
+	store := eventstore.New(d.Pool)
+	url := startNATS(t)
+	ncfg := projections.NATSConfig{URL: url, Stream: "WORKERS", AckWait: 10 * time.Second}
+	scale, wantEvents := 0.058, 200000
+	if testing.Short() {
+		scale, wantEvents = 0.005, 10000
+	}
+
+	startRelay := func() *projections.Service {
+		return startService(t, ctx, projections.Config{Pool: d.Pool, Store: store, Projections: projections.All(),
+			Transport: natsTransport(t, ncfg), DisableHandlers: true, Logger: quiet})
+	}
+	groups := [][]string{{"balances", "cheques", "equity"}, {"audit", "places"}, {"prescribers", "treasury"}}
+	byName := func(names []string) []projections.Projection {
+		var ps []projections.Projection
+		for _, n := range names {
+			p, err := projections.ByName(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps = append(ps, p)
+		}
+		return ps
+	}
+	startWorker := func(i int, before func(ctx context.Context, name string, last eventstore.Cursor) error) *projections.Service {
+		cfg := projections.WithTestHooks(projections.Config{Pool: d.Pool, Store: store, Projections: byName(groups[i]),
+			Transport: natsTransport(t, ncfg), DisableRelay: true, Logger: loud, Registerer: prometheus.NewRegistry(),
+			ResyncInterval: time.Second}, before, nil)
+		svc, err := projections.Start(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = svc.Close() })
+		return svc
+	}
+
+	relay := startRelay()
+	// Worker 0 dies inside a cheques transaction once 80,000 events were applied.
+	var (
+		w0     atomic.Pointer[projections.Service]
+		killed = make(chan eventstore.Cursor, 1)
+		once   sync.Once
+	)
+	killAt := int64(wantEvents * 2 / 5)
+	var prev atomic.Int64
+	kill := func(ctx context.Context, name string, last eventstore.Cursor) error {
+		if name != "cheques" {
+			return nil
+		}
+		if last.Position < killAt || prev.Swap(1) == 1 {
+			return nil
+		}
+		var err error
+		once.Do(func() {
+			go func() { _ = w0.Load().Close() }() // the process dies…
+			<-ctx.Done()                          // …and takes the open transaction with it
+			err = ctx.Err()
+			killed <- last
+		})
+		return err
+	}
+	w0.Store(startWorker(0, kill))
+	startWorker(1, nil)
+	startWorker(2, nil)
+
+	// The history is written while everything runs.
+	simErr := make(chan error, 1)
+	var sum simulate.Summary
+	start := time.Now()
+	go func() {
+		var err error
+		sum, err = simulate.Run(ctx, store, app.Keys{CheckCode: []byte("check-code-key-for-tests-0123456"),
+			Beneficiary: []byte("beneficiary-key-for-tests-012345")},
+			simulate.Config{Seed: 3, Scale: scale, Departements: 101, Concurrency: 6, Year: 2026},
+			slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		simErr <- err
+	}()
+
+	var last eventstore.Cursor
+	select {
+	case last = <-killed:
+		t.Logf("worker 0 killed inside the cheques transaction ending at %s after %s", last, time.Since(start).Round(time.Millisecond))
+	case err := <-simErr:
+		t.Fatalf("simulation ended (%v) before the kill", err)
+	case <-time.After(10 * time.Minute):
+		t.Fatal("the kill never happened")
+	}
+	if cp, err := projections.Checkpoint(ctx, d.Pool, "cheques"); err != nil {
+		t.Fatal(err)
+	} else if !cp.Less(last) {
+		t.Fatalf("cheques checkpoint %s reached the killed transaction's end %s: it was not rolled back", cp, last)
+	}
+	time.Sleep(500 * time.Millisecond) // dead for a while; the stream grows meanwhile
+	startWorker(0, nil)
+	t.Log("worker 0 restarted")
+
+	// The relay dies in the middle of a page and comes back.
+	time.Sleep(2 * time.Second)
+	_ = relay.Close()
+	t.Log("relay killed")
+	time.Sleep(time.Second)
+	relay = startRelay()
+	t.Log("relay restarted")
+
+	if err := <-simErr; err != nil {
+		t.Fatal(err)
+	}
+	wrote := time.Since(start)
+	_, stored, err := store.Count(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored < int64(wantEvents) {
+		t.Fatalf("the simulation wrote %d events, want at least %d", stored, wantEvents)
+	}
+	t.Logf("simulation wrote %d events (%d redemptions) in %s", stored, sum.Redemptions, wrote.Round(time.Millisecond))
+	ps := projections.All()
+	waitHead(t, ctx, d.Pool, store, ps, 10*time.Minute)
+	t.Logf("every projection at the head %s after the simulation ended", (time.Since(start) - wrote).Round(time.Millisecond))
+	live := dump(t, ctx, d.Pool, ps)
+	checkStreamIsLog(t, ctx, store, url, ncfg.Stream)
+	_ = relay.Close()
+
+	if err := projections.Rebuild(ctx, d.Pool, store, projections.All(), nil); err != nil {
+		t.Fatal(err)
+	}
+	sameDump(t, "three NATS workers vs single-process rebuild", live, dump(t, ctx, d.Pool, ps))
+	rows := 0
+	for _, r := range live {
+		rows += len(r)
+	}
+	t.Log(fmt.Sprintf("%d rows compared", rows))
+}
