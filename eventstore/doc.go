@@ -109,6 +109,9 @@
 //     indexes serve them (see PayloadField); sqlc compiles static statements only.
 //   - the PL/pgSQL functions and triggers of the migrations (00001, 00005) are
 //     schema, not queries: they stay in migrations/, which is sqlc's schema.
+//   - the tests' SQL (eventstore_test.go): tampering with the tables as a
+//     superuser, triggers disabled, to prove that Verify finds it; no part of the
+//     store.
 //
 // # In memory
 //
