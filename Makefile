@@ -7,7 +7,7 @@ ADDR     ?= :8080
 PKGS     ?= ./...
 BENCHTIME ?= 3s
 
-.PHONY: run test bench fuzz vet fmt build tools
+.PHONY: run test bench fuzz vet fmt build tools sqlc sqlc-check
 
 ## run: serve the ledger on $(ADDR) (migrates first)
 run:
@@ -19,7 +19,8 @@ run:
 ## Packages run one at a time (-p 1): they share one cluster, and the event store's
 ## gap-free reading watermark is cluster-wide, so a long transaction in one
 ## package's database would delay the readers (projections) of another.
-test: tools
+## `sqlc-check` first: the generated SQL code must be what the .sql files give.
+test: tools sqlc-check
 	$(GO) vet ./...
 	$(GO) run ./cmd/pgenv -- $(GO) test -p 1 -count=1 -timeout 30m $(PKGS)
 
@@ -33,6 +34,14 @@ fuzz:
 
 vet:
 	$(GO) vet ./...
+
+## sqlc: regenerate the Go code of the SQL in */internal/dbsqlc/*.sql (sqlc.yaml;
+## schema: the migrations). sqlc-check: fail when the committed code differs.
+sqlc:
+	$(GO) tool sqlc generate
+
+sqlc-check:
+	$(GO) tool sqlc diff
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

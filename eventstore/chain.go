@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/passnumerique/passledger/eventstore/internal/dbsqlc"
 )
 
 // Checkpoint is one link of the global hash chain: it covers EventCount events that
@@ -26,13 +28,6 @@ type Checkpoint struct {
 
 const chainerLockID = 0x7061_7373_6c65 // "passle": one chainer at a time per database
 
-const lastCheckpointSQL = `SELECT seq, last_position, last_transaction_id::text, hash
-FROM event_chain_checkpoints ORDER BY seq DESC LIMIT 1`
-
-const insertCheckpointSQL = `INSERT INTO event_chain_checkpoints
-(seq, first_position, last_position, last_transaction_id, event_count, prev_hash, hash)
-VALUES ($1, $2, $3, $4::text::xid8, $5, $6, $7)`
-
 // AppendCheckpoint covers up to maxEvents events that follow the last checkpoint with
 // a new checkpoint, and returns how many it covered (0: nothing new). Chainers in
 // several processes take turns through an advisory lock.
@@ -45,8 +40,8 @@ func (s *Store) AppendCheckpoint(ctx context.Context, maxEvents int) (int, error
 		return 0, fmt.Errorf("eventstore: chainer: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
-	var locked bool
-	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, chainerLockID).Scan(&locked); err != nil {
+	locked, err := queries.TryChainerLock(ctx, tx, chainerLockID)
+	if err != nil {
 		return 0, fmt.Errorf("eventstore: chainer lock: %w", err)
 	}
 	if !locked {
@@ -54,60 +49,46 @@ func (s *Store) AppendCheckpoint(ctx context.Context, maxEvents int) (int, error
 	}
 	var (
 		seq      int64
-		lastPos  int64
-		lastTx   string
 		prevHash = zeroHash
 	)
-	err = tx.QueryRow(ctx, lastCheckpointSQL).Scan(&seq, &lastPos, &lastTx, &prevHash)
+	last, err := queries.LastCheckpoint(ctx, tx)
 	after := Cursor{}
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		seq, prevHash = 0, zeroHash
 	case err != nil:
 		return 0, fmt.Errorf("eventstore: chainer: %w", err)
 	default:
-		txid, err := parseTxID(lastTx)
+		txid, err := parseTxID(last.LastTransactionID)
 		if err != nil {
 			return 0, err
 		}
-		after = Cursor{TxID: txid, Position: lastPos}
+		seq, prevHash = last.Seq, last.Hash
+		after = Cursor{TxID: txid, Position: last.LastPosition}
 	}
-	rows, err := tx.Query(ctx, `SELECT position, transaction_id::text AS txid, hash FROM events
-WHERE (transaction_id, position) > ($1::text::xid8, $2)
-  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY events.transaction_id, events.position LIMIT $3`, strconv.FormatUint(after.TxID, 10), after.Position, maxEvents)
+	rows, err := queries.ChainRange(ctx, tx, dbsqlc.ChainRangeParams{
+		AfterTxid: strconv.FormatUint(after.TxID, 10), AfterPosition: after.Position, MaxEvents: int64(maxEvents)})
 	if err != nil {
 		return 0, fmt.Errorf("eventstore: chainer read: %w", err)
 	}
 	h := newCheckpointHasher(prevHash)
 	var first int64
-	for rows.Next() {
-		var pos int64
-		var txs string
-		var hash []byte
-		if err := rows.Scan(&pos, &txs, &hash); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		txid, err := parseTxID(txs)
+	for _, r := range rows {
+		txid, err := parseTxID(r.TransactionID)
 		if err != nil {
-			rows.Close()
 			return 0, err
 		}
 		if h.count == 0 {
-			first = pos
+			first = r.Position
 		}
-		h.add(pos, hash, Cursor{TxID: txid, Position: pos})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("eventstore: chainer read: %w", err)
+		h.add(r.Position, r.Hash, Cursor{TxID: txid, Position: r.Position})
 	}
 	if h.count == 0 {
 		return 0, nil
 	}
-	if _, err := tx.Exec(ctx, insertCheckpointSQL, seq+1, first, h.last.Position,
-		strconv.FormatUint(h.last.TxID, 10), h.count, prevHash, h.sum()); err != nil {
+	if err := queries.InsertCheckpoint(ctx, tx, dbsqlc.InsertCheckpointParams{
+		Seq: seq + 1, FirstPosition: first, LastPosition: h.last.Position,
+		LastTransactionID: strconv.FormatUint(h.last.TxID, 10), EventCount: int32(h.count),
+		PrevHash: prevHash, Hash: h.sum()}); err != nil {
 		return 0, fmt.Errorf("eventstore: chainer insert: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -144,27 +125,21 @@ func (s *Store) RunChainer(ctx context.Context, interval time.Duration, maxEvent
 
 // loadCheckpoints returns every checkpoint in sequence order.
 func (s *Store) loadCheckpoints(ctx context.Context) ([]Checkpoint, error) {
-	rows, err := s.pool.Query(ctx, `SELECT seq, first_position, last_position, last_transaction_id::text,
-event_count, prev_hash, hash FROM event_chain_checkpoints ORDER BY seq`)
+	rows, err := queries.Checkpoints(ctx, s.pool)
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: checkpoints: %w", err)
 	}
-	defer rows.Close()
 	var out []Checkpoint
-	for rows.Next() {
-		var c Checkpoint
-		var tx string
-		if err := rows.Scan(&c.Seq, &c.FirstPosition, &c.LastPosition, &tx, &c.EventCount, &c.PrevHash, &c.Hash); err != nil {
-			return nil, err
-		}
-		txid, err := parseTxID(tx)
+	for _, r := range rows {
+		txid, err := parseTxID(r.LastTransactionID)
 		if err != nil {
 			return nil, err
 		}
-		c.LastCursor = Cursor{TxID: txid, Position: c.LastPosition}
-		out = append(out, c)
+		out = append(out, Checkpoint{Seq: r.Seq, FirstPosition: r.FirstPosition, LastPosition: r.LastPosition,
+			LastCursor: Cursor{TxID: txid, Position: r.LastPosition}, EventCount: int(r.EventCount),
+			PrevHash: r.PrevHash, Hash: r.Hash})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func equalHash(a, b []byte) bool { return bytes.Equal(a, b) }

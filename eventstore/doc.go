@@ -83,6 +83,36 @@
 // plan (a type passed as a parameter would not prove an index's WHERE clause). No
 // other package issues SQL against the events table.
 //
+// # SQL
+//
+// The package's SQL lives in internal/dbsqlc/*.sql, compiled by sqlc (sqlc.yaml at
+// the root; `make sqlc` regenerates, `make test` fails when the generated code is
+// not what the .sql files give) against the schema of the migrations, so a query
+// that names a missing column or mistypes a parameter does not build. Two uses of
+// those statements are hand-written in internal/dbsqlc/pgx.go, with sqlc's
+// statement constants and no SQL of their own:
+//
+//   - the group commit pipelines different statements in one pgx.Batch (BEGIN,
+//     LockKeys, IdempotencyRecords, StreamHeads; then InsertIdempotencyRecords,
+//     COMMIT): sqlc's :batchexec/:batchmany run one statement over many argument
+//     sets, in a batch of their own sent alone, so pgx.go queues them;
+//   - the event reads (ReadStream, ReadStreams, ReadFrom, EventsOfTypes) run
+//     sqlc's statements in binary format and decode the raw values in scan.go, one
+//     allocation per event: BenchmarkReadAllGenerated measures sqlc's generated
+//     scanning of the same log against BenchmarkReadAll.
+//
+// Exceptions, SQL still written by hand:
+//
+//   - streamsWhereSQL and eventsWhereSQL (queries.go, for StreamsWhere and
+//     EventsWhere): their WHERE clause is built from the event types and payload
+//     fields looked up, written as literals so that the partial expression
+//     indexes serve them (see PayloadField); sqlc compiles static statements only.
+//   - the PL/pgSQL functions and triggers of the migrations (00001, 00005) are
+//     schema, not queries: they stay in migrations/, which is sqlc's schema.
+//   - the tests' SQL (eventstore_test.go): tampering with the tables as a
+//     superuser, triggers disabled, to prove that Verify finds it; no part of the
+//     store.
+//
 // # In memory
 //
 // Memory (memory.go) implements appends, ReadStreams and the lookups in memory,

@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/passnumerique/passledger/eventstore/internal/dbsqlc"
 )
 
 // Group commit.
@@ -333,32 +335,6 @@ func (c *committer) commit(group []*member) {
 // groupTimeout bounds one group's transaction.
 const groupTimeout = 30 * time.Second
 
-const lockSQL = `SELECT count(CASE WHEN u.shared THEN pg_advisory_xact_lock_shared(u.k) ELSE pg_advisory_xact_lock(u.k) END)
-FROM unnest($1::int8[], $2::bool[]) AS u(k, shared)`
-
-const recordsSQL = `SELECT key, request_hash, result, response FROM event_idempotency WHERE key = ANY($1)`
-
-const headsSQL = `SELECT s.stream_id, coalesce(h.stream_version, 0), h.hash
-FROM unnest($1::text[]) AS s(stream_id)
-LEFT JOIN LATERAL (
-    SELECT e.stream_version, e.hash FROM events e
-    WHERE e.stream_id = s.stream_id ORDER BY e.stream_version DESC LIMIT 1
-) h ON true`
-
-const insertEventsSQL = `INSERT INTO events (event_id, stream_id, stream_version, event_type, payload,
-                    metadata, recorded_at, content_hash, hash)
-SELECT u.event_id, u.stream_id, u.stream_version, u.event_type, u.payload::json,
-       u.metadata::json, u.recorded_at, u.content_hash, u.hash
-  FROM unnest($1::uuid[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::text[],
-              $7::timestamptz[], $8::bytea[], $9::bytea[])
-       WITH ORDINALITY AS u(event_id, stream_id, stream_version, event_type, payload,
-                            metadata, recorded_at, content_hash, hash, ord)
- ORDER BY u.ord
-RETURNING events.position, events.transaction_id::text`
-
-const insertRecordsSQL = `INSERT INTO event_idempotency (key, request_hash, result, response)
-SELECT * FROM unnest($1::text[], $2::bytea[], $3::jsonb[], $4::bytea[])`
-
 type head struct {
 	version int64
 	hash    []byte
@@ -378,7 +354,7 @@ func (c *committer) attempt(group []*member) error {
 	defer func() {
 		if !committed && !conn.Conn().PgConn().IsClosed() {
 			rctx, rcancel := context.WithTimeout(context.Background(), time.Second)
-			_, _ = conn.Exec(rctx, "ROLLBACK")
+			_ = queries.Rollback(rctx, conn)
 			rcancel()
 		}
 		conn.Release()
@@ -419,10 +395,10 @@ func (c *committer) attempt(group []*member) error {
 	}
 
 	b := &pgx.Batch{}
-	b.Queue("BEGIN")
-	b.Queue(lockSQL, lockKeys, lockShared)
-	b.Queue(recordsSQL, keys)
-	b.Queue(headsSQL, streams)
+	dbsqlc.QueueBegin(b)
+	dbsqlc.QueueLockKeys(b, dbsqlc.LockKeysParams{Keys: lockKeys, Shared: lockShared})
+	dbsqlc.QueueIdempotencyRecords(b, keys)
+	dbsqlc.QueueStreamHeads(b, streams)
 	br := conn.SendBatch(ctx, b)
 	records, heads, err := readPhase1(br)
 	if cerr := br.Close(); err == nil {
@@ -492,29 +468,20 @@ func (c *committer) attempt(group []*member) error {
 	positions := make([]int64, len(ids))
 	txids := make([]uint64, len(ids))
 	if len(ids) > 0 {
-		rows, err := conn.Query(ctx, insertEventsSQL, ids, rowStreams, versions, types, payloads, metas, times, contents, hashes)
+		rows, err := queries.InsertEvents(ctx, conn, dbsqlc.InsertEventsParams{
+			EventIds: ids, StreamIds: rowStreams, StreamVersions: versions, EventTypes: types, Payloads: payloads,
+			Metadata: metas, RecordedAt: times, ContentHashes: contents, Hashes: hashes})
 		if err != nil {
 			return groupError(err)
 		}
-		n := 0
-		for rows.Next() {
-			var tx string
-			if err := rows.Scan(&positions[n], &tx); err != nil {
-				rows.Close()
+		if len(rows) != len(ids) {
+			return groupError(fmt.Errorf("eventstore: group inserted %d events of %d", len(rows), len(ids)))
+		}
+		for n, r := range rows {
+			positions[n] = r.Position
+			if txids[n], err = parseTxID(r.TransactionID); err != nil {
 				return groupError(err)
 			}
-			if txids[n], err = parseTxID(tx); err != nil {
-				rows.Close()
-				return groupError(err)
-			}
-			n++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return groupError(err)
-		}
-		if n != len(ids) {
-			return groupError(fmt.Errorf("eventstore: group inserted %d events of %d", n, len(ids)))
 		}
 		if c.s.txDelay != nil {
 			if d := c.s.txDelay(); d > 0 {
@@ -569,7 +536,7 @@ func (c *committer) attempt(group []*member) error {
 	var (
 		recKeys            []string
 		recHashes, recResp [][]byte
-		recResults         []string
+		recResults         [][]byte
 	)
 	timeout := time.NewTimer(c.opts.ResponseTimeout)
 	defer timeout.Stop()
@@ -595,16 +562,17 @@ func (c *committer) attempt(group []*member) error {
 		}
 		recKeys = append(recKeys, w.m.key)
 		recHashes = append(recHashes, w.m.reqHash)
-		recResults = append(recResults, string(raw))
+		recResults = append(recResults, raw)
 		recResp = append(recResp, resp)
 	}
 
 	// Phase 3: records, commit.
 	b = &pgx.Batch{}
 	if len(recKeys) > 0 {
-		b.Queue(insertRecordsSQL, recKeys, recHashes, recResults, recResp)
+		dbsqlc.QueueInsertIdempotencyRecords(b, dbsqlc.InsertIdempotencyRecordsParams{
+			Keys: recKeys, RequestHashes: recHashes, Results: recResults, Responses: recResp})
 	}
-	b.Queue("COMMIT")
+	dbsqlc.QueueCommit(b)
 	br = conn.SendBatch(ctx, b)
 	for range b.QueuedQueries {
 		if _, err = br.Exec(); err != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/passnumerique/passledger/eventstore/internal/dbsqlc"
 )
 
 // Cross-stream reads. Commands decide over the events themselves rather than over
@@ -65,6 +67,10 @@ func matchSQL(fields []PayloadField) (string, error) {
 	return strings.Join(arms, " OR "), nil
 }
 
+// streamsWhereSQL and eventsWhereSQL are hand-written, not sqlc's: their WHERE
+// clause is built from the names looked up (matchSQL), which a static query
+// cannot state (see PayloadField). They are the only SQL of this package outside
+// internal/dbsqlc (doc.go, Exceptions).
 const streamsWhereSQL = `SELECT DISTINCT stream_id FROM events WHERE %s ORDER BY stream_id`
 
 // StreamsWhere returns, sorted and each once, the ids of the streams that hold at
@@ -90,6 +96,10 @@ func (s *Store) StreamsWhere(ctx context.Context, value string, fields ...Payloa
 	return out, nil
 }
 
+// eventColumns are the columns of dbsqlc.Event, in its order (decodeEvent).
+const eventColumns = `position, transaction_id, event_id, stream_id, stream_version, event_type,
+payload, metadata, recorded_at, content_hash, hash`
+
 const eventsWhereSQL = `SELECT ` + eventColumns + ` FROM events WHERE %s ORDER BY position`
 
 // EventsWhere returns, in position order and each once, the events that match one
@@ -112,8 +122,6 @@ func (s *Store) EventsWhere(ctx context.Context, value string, fields ...Payload
 	return scanEvents(rows)
 }
 
-const eventsOfTypesSQL = `SELECT ` + eventColumns + ` FROM events WHERE event_type = ANY($1) ORDER BY position`
-
 // EventsOfTypes returns every event whose type is one of types, in position
 // order (the index on event_type serves it). It reads the whole history of those
 // types: meant for rare types (reimbursement batch payments) and for tests, not
@@ -122,18 +130,12 @@ func (s *Store) EventsOfTypes(ctx context.Context, types ...string) ([]RecordedE
 	if len(types) == 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, eventsOfTypesSQL, binaryResults, types)
+	rows, err := dbsqlc.EventsOfTypesRows(ctx, s.pool, types)
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: events of types %v: %w", types, err)
 	}
 	return scanEvents(rows)
 }
-
-const streamsWithMoreSQL = `SELECT stream_id FROM events
-WHERE event_type = ANY($1) OR event_type = ANY($2)
-GROUP BY stream_id
-HAVING count(*) FILTER (WHERE event_type = ANY($1)) > count(*) FILTER (WHERE event_type = ANY($2))
-ORDER BY stream_id`
 
 // StreamsWithMore returns, sorted, the ids of the streams that hold more events
 // whose type is in types than events whose type is in than: the streams where
@@ -148,19 +150,12 @@ func (s *Store) StreamsWithMore(ctx context.Context, types, than []string) ([]st
 	if than == nil {
 		than = []string{}
 	}
-	rows, err := s.pool.Query(ctx, streamsWithMoreSQL, types, than)
-	if err != nil {
-		return nil, fmt.Errorf("eventstore: streams with more %v than %v: %w", types, than, err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	out, err := queries.StreamsWithMore(ctx, s.pool, dbsqlc.StreamsWithMoreParams{Types: types, Than: than})
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: streams with more %v than %v: %w", types, than, err)
 	}
 	return out, nil
 }
-
-const countSQL = `SELECT count(*) FILTER (WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())), count(*)
-FROM events`
 
 // Count returns, from one snapshot, how many events are readable now (below the
 // reading watermark: what ReadFrom and Tail can return) and how many are stored
@@ -169,8 +164,9 @@ FROM events`
 // start sees every event. It counts the whole table: a replay's progress bar
 // calls it once, not per event.
 func (s *Store) Count(ctx context.Context) (readable, stored int64, err error) {
-	if err := s.pool.QueryRow(ctx, countSQL).Scan(&readable, &stored); err != nil {
+	c, err := queries.Count(ctx, s.pool)
+	if err != nil {
 		return 0, 0, fmt.Errorf("eventstore: count: %w", err)
 	}
-	return readable, stored, nil
+	return c.Readable, c.Stored, nil
 }

@@ -9,13 +9,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// eventColumns are read in binary format and decoded by decodeEvent, in this order.
-// Decoding raw values, rather than through Scan, costs one allocation per event and
-// skips pgx's re-validation of JSON that PostgreSQL already validated: reading the
-// log is the hot path of replays and of verify.
-const eventColumns = `position, transaction_id, event_id, stream_id, stream_version, event_type,
-payload, metadata, recorded_at, content_hash, hash`
-
+// Events are read in binary format and decoded by decodeEvent, in the column order
+// of dbsqlc.Event (the queries of internal/dbsqlc/read.sql, and eventColumns of
+// queries.go). Decoding raw values, rather than through Scan, costs one allocation
+// per event and skips pgx's re-validation of JSON that PostgreSQL already
+// validated: reading the log is the hot path of replays and of verify.
 var binaryResults = pgx.QueryResultFormats{pgx.BinaryFormatCode}
 
 // pgEpoch is the origin of PostgreSQL's binary timestamps.

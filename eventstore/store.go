@@ -14,7 +14,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/passnumerique/passledger/eventstore/internal/dbsqlc"
 )
+
+// queries are the statements of internal/dbsqlc/*.sql, compiled by sqlc; each
+// method takes the pool, connection or transaction to run on.
+var queries = dbsqlc.New()
 
 // Store appends and reads events. It is safe for concurrent use.
 type Store struct {
@@ -217,9 +223,6 @@ func (s *Store) committer() *committer {
 	return s.commit
 }
 
-const readStreamSQL = `SELECT ` + eventColumns + ` FROM events
-WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version LIMIT $3`
-
 // ReadStream returns the stream's events with a version above afterVersion, in
 // version order (at most limit; limit <= 0 means all).
 func (s *Store) ReadStream(ctx context.Context, stream string, afterVersion int64, limit int) ([]RecordedEvent, error) {
@@ -227,7 +230,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, afterVersion int6
 	if limit <= 0 {
 		lim = 1 << 62
 	}
-	rows, err := s.pool.Query(ctx, readStreamSQL, binaryResults, stream, afterVersion, lim)
+	rows, err := dbsqlc.ReadStreamRows(ctx, s.pool, dbsqlc.ReadStreamParams{StreamID: stream, AfterVersion: afterVersion, MaxEvents: lim})
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: read stream %s: %w", stream, err)
 	}
@@ -238,8 +241,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, afterVersion int6
 // by stream. It is one query, for commands that decide over many streams (a carnet's
 // cheques).
 func (s *Store) ReadStreams(ctx context.Context, streams []string) (map[string][]RecordedEvent, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
-WHERE stream_id = ANY($1) ORDER BY stream_id, stream_version`, binaryResults, streams)
+	rows, err := dbsqlc.ReadStreamsRows(ctx, s.pool, streams)
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: read streams: %w", err)
 	}
@@ -254,19 +256,14 @@ WHERE stream_id = ANY($1) ORDER BY stream_id, stream_version`, binaryResults, st
 	return out, nil
 }
 
-const readFromSQL = `SELECT ` + eventColumns + ` FROM events
-WHERE (transaction_id, position) > ($1::text::xid8, $2)
-  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY events.transaction_id, events.position
-LIMIT $3`
-
 // ReadFrom returns up to limit events after cursor in the gap-free global order. An
 // event not returned yet will never appear before the last one returned.
 func (s *Store) ReadFrom(ctx context.Context, after Cursor, limit int) ([]RecordedEvent, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.pool.Query(ctx, readFromSQL, binaryResults, strconv.FormatUint(after.TxID, 10), after.Position, limit)
+	rows, err := dbsqlc.ReadFromRows(ctx, s.pool, dbsqlc.ReadFromParams{
+		AfterTxid: strconv.FormatUint(after.TxID, 10), AfterPosition: after.Position, MaxEvents: int64(limit)})
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: read all: %w", err)
 	}
@@ -288,8 +285,7 @@ func (s *Store) CursorOf(ctx context.Context, position int64) (Cursor, error) {
 	if position == 0 {
 		return Cursor{}, nil
 	}
-	var tx string
-	err := s.pool.QueryRow(ctx, `SELECT transaction_id::text FROM events WHERE position = $1`, position).Scan(&tx)
+	tx, err := queries.CursorOf(ctx, s.pool, position)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Cursor{}, fmt.Errorf("%w: position %d", ErrNotFound, position)
 	}
@@ -306,22 +302,18 @@ func (s *Store) CursorOf(ctx context.Context, position int64) (Cursor, error) {
 // Head returns the cursor of the last event readable now (zero when none), and the
 // number of events stored.
 func (s *Store) Head(ctx context.Context) (Cursor, error) {
-	var tx *string
-	var pos *int64
-	err := s.pool.QueryRow(ctx, `SELECT transaction_id::text AS txid, position FROM events
-WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`).Scan(&tx, &pos)
+	h, err := queries.Head(ctx, s.pool)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Cursor{}, nil
 	}
 	if err != nil {
 		return Cursor{}, fmt.Errorf("eventstore: head: %w", err)
 	}
-	txid, err := parseTxID(*tx)
+	txid, err := parseTxID(h.TransactionID)
 	if err != nil {
 		return Cursor{}, err
 	}
-	return Cursor{TxID: txid, Position: *pos}, nil
+	return Cursor{TxID: txid, Position: h.Position}, nil
 }
 
 // Tail calls handle with each batch of events after cursor, in gap-free order, until

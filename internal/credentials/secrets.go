@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/passnumerique/passledger/app"
+	"github.com/passnumerique/passledger/internal/credentials/internal/dbsqlc"
 )
 
 // Secrets are the server's keys: the domain's (check codes, beneficiary HMAC), the
@@ -40,11 +41,11 @@ func LoadSecrets(ctx context.Context, pool *pgxpool.Pool) (Secrets, error) {
 		if _, err := rand.Read(fresh); err != nil {
 			return nil, err
 		}
-		if _, err := pool.Exec(ctx, `INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, fresh); err != nil {
+		if err := queries.InsertSecret(ctx, pool, dbsqlc.InsertSecretParams{Name: name, Value: fresh}); err != nil {
 			return nil, fmt.Errorf("credentials: secret %s: %w", name, err)
 		}
-		var v []byte
-		if err := pool.QueryRow(ctx, `SELECT value FROM server_secrets WHERE name = $1`, name).Scan(&v); err != nil {
+		v, err := queries.Secret(ctx, pool, name)
+		if err != nil {
 			return nil, fmt.Errorf("credentials: secret %s: %w", name, err)
 		}
 		return v, nil

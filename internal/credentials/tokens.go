@@ -9,8 +9,14 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/passnumerique/passledger/internal/credentials/internal/dbsqlc"
 )
+
+// queries are the statements of internal/dbsqlc/*.sql, compiled by sqlc.
+var queries = dbsqlc.New()
 
 // Token is what the store knows of an access token: its id, its role and the
 // organisation it acts for (empty for admin and auditor). The token itself is
@@ -27,8 +33,6 @@ func Hash(token string) []byte {
 	return h[:]
 }
 
-const insertTokenSQL = `INSERT INTO api_tokens (id, token_hash, role, org_id, label) VALUES ($1, $2, $3, $4, $5)`
-
 // Create makes a new random token (plt_ followed by 32 random bytes in base64url),
 // stores its hash with role, org (empty: none) and label, and returns its id and
 // the token: shown once, never stored in clear. The caller checks that role and
@@ -40,46 +44,35 @@ func Create(ctx context.Context, pool *pgxpool.Pool, role, org, label string) (i
 	}
 	token = "plt_" + base64.RawURLEncoding.EncodeToString(secret)
 	id = "tok_" + base64.RawURLEncoding.EncodeToString(secret[:6])
-	var orgArg *string
-	if org != "" {
-		orgArg = &org
-	}
-	if _, err = pool.Exec(ctx, insertTokenSQL, id, Hash(token), role, orgArg, label); err != nil {
+	// An empty org is stored as NULL.
+	orgArg := pgtype.Text{String: org, Valid: org != ""}
+	if err = queries.InsertToken(ctx, pool, dbsqlc.InsertTokenParams{
+		ID: id, TokenHash: Hash(token), Role: role, OrgID: orgArg, Label: label}); err != nil {
 		return "", "", fmt.Errorf("credentials: store token: %w", err)
 	}
 	return id, token, nil
 }
 
-const lookupTokenSQL = `SELECT id, role, coalesce(org_id, '') FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`
-
 // Lookup finds the unrevoked token whose hash is hash; found is false for an
 // unknown or revoked token.
 func Lookup(ctx context.Context, pool *pgxpool.Pool, hash []byte) (t Token, found bool, err error) {
-	err = pool.QueryRow(ctx, lookupTokenSQL, hash).Scan(&t.ID, &t.Role, &t.Org)
+	r, err := queries.LookupToken(ctx, pool, hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Token{}, false, nil
 	}
 	if err != nil {
 		return Token{}, false, fmt.Errorf("credentials: look up token: %w", err)
 	}
-	return t, true, nil
+	return Token{ID: r.ID, Role: r.Role, Org: r.OrgID}, true, nil
 }
-
-const tokenActiveSQL = `SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = $1 AND revoked_at IS NULL)`
 
 // Active reports whether the token with that id exists and is not revoked.
 func Active(ctx context.Context, pool *pgxpool.Pool, id string) (bool, error) {
-	var ok bool
-	err := pool.QueryRow(ctx, tokenActiveSQL, id).Scan(&ok)
-	return ok, err
+	return queries.TokenActive(ctx, pool, id)
 }
-
-const hasRoleSQL = `SELECT EXISTS (SELECT 1 FROM api_tokens WHERE role = $1 AND revoked_at IS NULL)`
 
 // HasRole reports whether an unrevoked token of that role exists (serve prints
 // an admin token on the very first start, when none does).
 func HasRole(ctx context.Context, pool *pgxpool.Pool, role string) (bool, error) {
-	var ok bool
-	err := pool.QueryRow(ctx, hasRoleSQL, role).Scan(&ok)
-	return ok, err
+	return queries.HasRole(ctx, pool, role)
 }

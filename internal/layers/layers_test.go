@@ -19,7 +19,8 @@ var rules = []struct {
 	about string
 }{
 	{"domain", nil, "pure: the rules of the ledger, no I/O"},
-	{"eventstore", nil, "the events table; knows no event's meaning"},
+	{"eventstore", []string{"eventstore/internal/dbsqlc"}, "the events table; knows no event's meaning"},
+	{"eventstore/internal/dbsqlc", nil, "the event store's SQL, compiled by sqlc"},
 	{"eventstore/storetest", []string{"app", "eventstore"}, "the conformance suite of app.Store"},
 	{"migrations", nil, "the embedded schema"},
 	{"app", []string{"domain", "eventstore"}, "commands: read, decide (domain), append"},
@@ -32,7 +33,8 @@ var rules = []struct {
 	{"internal/pgserver", nil, "finds or starts PostgreSQL"},
 	{"internal/ledgerdb", []string{"internal/pgserver", "migrations"}, "opens the database"},
 	{"internal/pgtest", []string{"internal/ledgerdb", "internal/pgserver", "migrations"}, "test databases"},
-	{"internal/credentials", []string{"app"}, "tokens and server secrets in PostgreSQL"},
+	{"internal/credentials", []string{"app", "internal/credentials/internal/dbsqlc"}, "tokens and server secrets in PostgreSQL"},
+	{"internal/credentials/internal/dbsqlc", nil, "the credentials' SQL, compiled by sqlc"},
 	{"internal/camt", []string{"domain"}, "ISO 20022 camt.053 reader"},
 	{"internal/sepa", []string{"domain", "projections/places"}, "ISO 20022 pain.001 writer"},
 	{"internal/spreadsheet", []string{"domain"}, "XLSX writer"},

@@ -1,0 +1,53 @@
+-- Reading the log (eventstore/store.go, queries.go). The queries that return
+-- whole events list the same eleven columns in the same order: read.go runs them
+-- in binary format and eventstore/scan.go decodes the raw values (see read.go).
+
+-- name: ReadStream :many
+SELECT position, transaction_id, event_id, stream_id, stream_version, event_type,
+       payload, metadata, recorded_at, content_hash, hash
+FROM events
+WHERE stream_id = @stream_id AND stream_version > @after_version
+ORDER BY stream_version LIMIT @max_events::int8;
+
+-- name: ReadStreams :many
+SELECT position, transaction_id, event_id, stream_id, stream_version, event_type,
+       payload, metadata, recorded_at, content_hash, hash
+FROM events
+WHERE stream_id = ANY(@stream_ids::text[]) ORDER BY stream_id, stream_version;
+
+-- ReadFrom pages the gap-free order: (transaction_id, position) after the cursor,
+-- below the reading watermark (eventstore/doc.go).
+-- name: ReadFrom :many
+SELECT position, transaction_id, event_id, stream_id, stream_version, event_type,
+       payload, metadata, recorded_at, content_hash, hash
+FROM events
+WHERE (transaction_id, position) > ((@after_txid::text)::xid8, @after_position::int8)
+  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY events.transaction_id, events.position
+LIMIT @max_events::int8;
+
+-- name: EventsOfTypes :many
+SELECT position, transaction_id, event_id, stream_id, stream_version, event_type,
+       payload, metadata, recorded_at, content_hash, hash
+FROM events
+WHERE event_type = ANY(@event_types::text[]) ORDER BY position;
+
+-- name: CursorOf :one
+SELECT transaction_id::text AS transaction_id FROM events WHERE position = $1;
+
+-- name: Head :one
+SELECT transaction_id::text AS transaction_id, position FROM events
+WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1;
+
+-- name: StreamsWithMore :many
+SELECT stream_id FROM events
+WHERE event_type = ANY(@types::text[]) OR event_type = ANY(@than::text[])
+GROUP BY stream_id
+HAVING count(*) FILTER (WHERE event_type = ANY(@types::text[])) > count(*) FILTER (WHERE event_type = ANY(@than::text[]))
+ORDER BY stream_id;
+
+-- name: Count :one
+SELECT count(*) FILTER (WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())) AS readable,
+       count(*) AS stored
+FROM events;
