@@ -1,8 +1,8 @@
 package api
 
 import (
-	"github.com/passnumerique/passledger/internal/credentials"
 	"context"
+	"github.com/passnumerique/passledger/internal/credentials"
 	"log/slog"
 	"net/http"
 	"time"

@@ -8,9 +8,9 @@
 //
 // The XML is written from typed structs with encoding/xml (moov-io/iso20022 has no
 // pain.001.001.09 nor .03 types). Amounts are domain.Money, never floats; every
-// text is reduced to the SEPA character set. The package's tests validate what it
-// writes against the ISO 20022 schemas kept in testdata/iso20022 (see the NOTICE
-// there) with xmllint, and re-count the sums with a parser of their own.
+// text is reduced to the SEPA character set. The package's tests check that what it
+// writes is well-formed (xmllint) and re-count the sums with a parser of their own;
+// the official XSD is not available here (README).
 //
 // It does no I/O beyond the io.Writer it is given and reads no clock: the
 // creation time and execution date are passed in.
