@@ -17,7 +17,6 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
-	"github.com/passnumerique/passledger/projections/core"
 )
 
 // Config says what Start runs.
@@ -417,37 +416,11 @@ func (s *Service) WaitFor(ctx context.Context, name string, position int64) erro
 	if _, ok := s.byName[name]; !ok {
 		return fmt.Errorf("projections: unknown projection %q", name)
 	}
-	if position <= 0 {
-		return nil
-	}
-	cur, err := core.CursorOfPosition(ctx, s.store, position)
-	if err != nil {
-		return err
-	}
-	for {
+	return waitFor(ctx, s.pool, s.store, name, position, func(int) (<-chan struct{}, time.Duration) {
 		s.commitMu.Lock()
-		wake := s.committed
-		s.commitMu.Unlock()
-		cp, err := core.CheckpointOf(ctx, s.pool, name)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return err
-		}
-		if !cp.Less(cur) {
-			return nil
-		}
-		t := time.NewTimer(50 * time.Millisecond)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-wake:
-			t.Stop()
-		case <-t.C:
-		}
-	}
+		defer s.commitMu.Unlock()
+		return s.committed, 50 * time.Millisecond
+	})
 }
 
 // WaitForAll waits until every projection of the service applied position.

@@ -37,6 +37,18 @@ var (
 // checkpoint is in the database (read through q), not in memory; the position's
 // cursor comes from store.
 func WaitFor(ctx context.Context, q Querier, store *eventstore.Store, name string, position int64) error {
+	return waitFor(ctx, q, store, name, position, func(attempt int) (<-chan struct{}, time.Duration) {
+		return nil, min(2*time.Millisecond<<attempt, 25*time.Millisecond)
+	})
+}
+
+// waitFor is the one wait loop behind WaitFor and Service.WaitFor: it reads the
+// projection's checkpoint until it is at or after position's cursor. Before each
+// read, wake gives a channel that fires when a re-read is worth it (nil: none)
+// and the longest wait before re-reading anyway; taking the channel before the
+// read means a commit between the read and the wait is never missed.
+func waitFor(ctx context.Context, q Querier, store *eventstore.Store, name string, position int64,
+	wake func(attempt int) (<-chan struct{}, time.Duration)) error {
 	if position <= 0 {
 		return nil
 	}
@@ -44,8 +56,8 @@ func WaitFor(ctx context.Context, q Querier, store *eventstore.Store, name strin
 	if err != nil {
 		return err
 	}
-	wait := 2 * time.Millisecond
-	for {
+	for attempt := 0; ; attempt++ {
+		ch, wait := wake(min(attempt, 8))
 		cp, err := core.CheckpointOf(ctx, q, name)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -61,10 +73,9 @@ func WaitFor(ctx context.Context, q Querier, store *eventstore.Store, name strin
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
+		case <-ch:
+			t.Stop()
 		case <-t.C:
-		}
-		if wait < 25*time.Millisecond {
-			wait *= 2
 		}
 	}
 }
