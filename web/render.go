@@ -14,6 +14,7 @@ import (
 
 	"github.com/passnumerique/passledger/api"
 	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/projections/equity"
 )
 
 //go:embed templates/*.html
@@ -168,23 +169,12 @@ func frPercent(d *decimal.Decimal) string {
 	return strings.Replace(d.Mul(decimal.NewFromInt(100)).StringFixed(1), ".", ",", 1) + "\u00a0%"
 }
 
-// frGroup groups the integer digits by three with a narrow no-break space.
+// frGroup groups the integer digits by three with a narrow no-break space
+// (equity.FrGroup), and writes a negative sign as the typographic minus.
 func frGroup(s string) string {
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "−", s[1:]
-	}
-	intPart, frac, hasFrac := strings.Cut(s, ",")
-	var b strings.Builder
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteString("\u202f")
-		}
-		b.WriteRune(c)
-	}
-	out := sign + b.String()
-	if hasFrac {
-		out += "," + frac
+	out := equity.FrGroup(s)
+	if rest, ok := strings.CutPrefix(out, "-"); ok {
+		return "−" + rest
 	}
 	return out
 }

@@ -106,7 +106,7 @@ func dateLabel(d *domain.Date) string {
 }
 
 var htmlReport = template.Must(template.New("equity").Funcs(template.FuncMap{
-	"money": func(m domain.Money) string { return frGroup(frMoney(m)) },
+	"money": func(m domain.Money) string { return FrGroup(frMoney(m)) },
 	"ratio": func(d *decimal.Decimal) string {
 		if d == nil {
 			return "—"
@@ -114,7 +114,7 @@ var htmlReport = template.Must(template.New("equity").Funcs(template.FuncMap{
 		return frRatio(d)
 	},
 	"dec":  func(d decimal.Decimal) string { return frDecimal(d) },
-	"int":  func(n int64) string { return frGroup(strconv.FormatInt(n, 10)) },
+	"int":  func(n int64) string { return FrGroup(strconv.FormatInt(n, 10)) },
 	"fund": fundLabel,
 	"date": dateLabel,
 }).Parse(`<!DOCTYPE html>
@@ -175,9 +175,9 @@ func WriteHTML(w io.Writer, rep Figures) error {
 	return nil
 }
 
-// frGroup groups the integer digits of a French-formatted number by three with a
-// narrow no-break space ("1 234 567,50").
-func frGroup(s string) string {
+// FrGroup groups the integer digits of a French-formatted number by three with a
+// narrow no-break space ("1 234 567,50"). The web pages use it too.
+func FrGroup(s string) string {
 	sign := ""
 	if strings.HasPrefix(s, "-") {
 		sign, s = "-", s[1:]
