@@ -23,6 +23,7 @@ import (
 	"github.com/passnumerique/passledger/internal/ledgerdb"
 	"github.com/passnumerique/passledger/migrations"
 	"github.com/passnumerique/passledger/projections"
+	"github.com/passnumerique/passledger/projections/core"
 	"github.com/passnumerique/passledger/projections/equity"
 	"github.com/passnumerique/passledger/projections/internal/history"
 )
@@ -207,7 +208,7 @@ func BenchmarkRebuild(b *testing.B) {
 	pool, appended := benchHistory(b, n)
 	store := eventstore.New(pool)
 	ctx := context.Background()
-	run := func(b *testing.B, ps func() []projections.Projection) {
+	run := func(b *testing.B, ps func() []core.Projection) {
 		var wall, self, pg time.Duration
 		for i := 0; i < b.N; i++ {
 			m := startCPU(ctx, pool)
@@ -232,9 +233,9 @@ func BenchmarkRebuild(b *testing.B) {
 	b.Run("all", func(b *testing.B) { run(b, projections.All) })
 	for _, name := range projections.Names() {
 		b.Run(name, func(b *testing.B) {
-			run(b, func() []projections.Projection {
+			run(b, func() []core.Projection {
 				p, _ := projections.ByName(name)
-				return []projections.Projection{p}
+				return []core.Projection{p}
 			})
 		})
 	}
@@ -250,7 +251,7 @@ func BenchmarkEquityReport(b *testing.B) {
 	}
 	if cp.Position == 0 {
 		p, _ := projections.ByName(equity.Name)
-		if err := projections.Rebuild(ctx, pool, eventstore.New(pool), []projections.Projection{p}, nil); err != nil {
+		if err := projections.Rebuild(ctx, pool, eventstore.New(pool), []core.Projection{p}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,7 +3,7 @@
 //
 // # The contract
 //
-// A Projection (balances, cheques, equity, audit, places, prescribers, treasury:
+// A core.Projection (balances, cheques, equity, audit, places, prescribers, treasury:
 // one package each under projections/, listed by All) owns some tables and an Apply
 // that writes the effect of a batch of events into them inside a transaction. The
 // Runner calls Apply and moves the projection's checkpoint (projection_checkpoints:

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"github.com/passnumerique/passledger/projections/core"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -18,6 +19,6 @@ func WithTestHooks(c Config, before func(ctx context.Context, name string, last 
 }
 
 // RebuildWithPageSize is Rebuild with another page size.
-func RebuildWithPageSize(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, ps []Projection, pageSize int, progress func(done, total int64)) error {
+func RebuildWithPageSize(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, ps []core.Projection, pageSize int, progress func(done, total int64)) error {
 	return rebuild(ctx, pool, store, ps, pageSize, progress)
 }

@@ -14,11 +14,12 @@ import (
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/pgtest"
 	"github.com/passnumerique/passledger/projections"
+	"github.com/passnumerique/passledger/projections/core"
 )
 
 // dump returns every projection table (and the checkpoints' cursors) as sorted text
 // rows, for a row-for-row comparison.
-func dump(t testing.TB, ctx context.Context, pool *pgxpool.Pool, ps []projections.Projection) map[string][]string {
+func dump(t testing.TB, ctx context.Context, pool *pgxpool.Pool, ps []core.Projection) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for _, p := range ps {
@@ -99,7 +100,7 @@ func waitVisible(t testing.TB, ctx context.Context, store *eventstore.Store) eve
 }
 
 // waitHead waits until every projection's checkpoint reached the last event stored.
-func waitHead(t testing.TB, ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, ps []projections.Projection, timeout time.Duration) {
+func waitHead(t testing.TB, ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, ps []core.Projection, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	head := waitVisible(t, ctx, store)
@@ -137,7 +138,7 @@ func startService(t testing.TB, ctx context.Context, cfg projections.Config) *pr
 	return svc
 }
 
-func names(ps []projections.Projection) []string {
+func names(ps []core.Projection) []string {
 	var out []string
 	for _, p := range ps {
 		out = append(out, p.Name())

@@ -10,6 +10,7 @@ import (
 
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/projections"
+	"github.com/passnumerique/passledger/projections/core"
 	"github.com/passnumerique/passledger/projections/internal/history"
 )
 
@@ -49,7 +50,7 @@ func BenchmarkNATSCatchUp(b *testing.B) {
 				svcs = append(svcs, startService(b, ctx, projections.Config{Pool: d.Pool, Store: store, Projections: projections.All(),
 					Transport: natsTransport(b, ncfg), DisableHandlers: true, Logger: quiet}))
 				for _, names := range splits[workers] {
-					var ps []projections.Projection
+					var ps []core.Projection
 					for _, n := range names {
 						p, _ := projections.ByName(n)
 						ps = append(ps, p)

@@ -21,6 +21,7 @@ import (
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/projections"
+	"github.com/passnumerique/passledger/projections/core"
 	"github.com/passnumerique/passledger/projections/internal/history"
 )
 
@@ -274,8 +275,8 @@ func TestNATSWorkers(t *testing.T) {
 			Transport: natsTransport(t, ncfg), DisableHandlers: true, Logger: quiet})
 	}
 	groups := [][]string{{"balances", "cheques", "equity"}, {"audit", "places"}, {"prescribers", "treasury"}}
-	byName := func(names []string) []projections.Projection {
-		var ps []projections.Projection
+	byName := func(names []string) []core.Projection {
+		var ps []core.Projection
 		for _, n := range names {
 			p, err := projections.ByName(n)
 			if err != nil {

@@ -42,11 +42,11 @@ const RebuildPageSize = 10000
 // A rebuild allocates a lot of short-lived memory (decoded events); a process that
 // runs it alone may raise the garbage collector's target (replay sets GOGC to 400),
 // which saves about a fifth of its Go CPU.
-func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, ps []Projection, progress func(done, total int64)) error {
+func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, ps []core.Projection, progress func(done, total int64)) error {
 	return rebuild(ctx, pool, store, ps, RebuildPageSize, progress)
 }
 
-func rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, ps []Projection, pageSize int, progress func(done, total int64)) error {
+func rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, ps []core.Projection, pageSize int, progress func(done, total int64)) error {
 	if len(ps) == 0 {
 		return nil
 	}
@@ -192,12 +192,12 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, p
 
 // decodeParallel decodes a page on every core (decoding is most of the CPU a
 // rebuild spends outside PostgreSQL).
-func decodeParallel(recs []eventstore.RecordedEvent) ([]Event, error) {
+func decodeParallel(recs []eventstore.RecordedEvent) ([]core.Event, error) {
 	n := runtime.GOMAXPROCS(0)
 	if n < 2 || len(recs) < 256 {
 		return core.Decode(recs)
 	}
-	out := make([]Event, len(recs))
+	out := make([]core.Event, len(recs))
 	errs := make([]error, n)
 	chunk := (len(recs) + n - 1) / n
 	var wg sync.WaitGroup
@@ -227,7 +227,7 @@ func decodeParallel(recs []eventstore.RecordedEvent) ([]Event, error) {
 // Reset truncates the tables of ps and sets their checkpoints back to the start of
 // the log, in one transaction: either every one of them is empty at position zero,
 // or nothing changed.
-func Reset(ctx context.Context, pool *pgxpool.Pool, ps []Projection) error {
+func Reset(ctx context.Context, pool *pgxpool.Pool, ps []core.Projection) error {
 	var tables, names []string
 	for _, p := range ps {
 		for _, t := range p.Tables() {

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"github.com/passnumerique/passledger/projections/core"
 	"strings"
 
 	"github.com/passnumerique/passledger/projections/audit"
@@ -15,8 +16,8 @@ import (
 
 // All returns a new instance of every projection, always in this order: balances,
 // cheques, equity, audit, places, prescribers, treasury.
-func All() []Projection {
-	return []Projection{
+func All() []core.Projection {
+	return []core.Projection{
 		balances.New(),
 		cheques.New(),
 		equity.New(),
@@ -38,7 +39,7 @@ func Names() []string {
 
 // ByName returns a new instance of the projection called name, or an error listing
 // the known names.
-func ByName(name string) (Projection, error) {
+func ByName(name string) (core.Projection, error) {
 	for _, p := range All() {
 		if p.Name() == name {
 			return p, nil

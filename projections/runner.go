@@ -19,7 +19,7 @@ import (
 // transport did to the messages: lost, repeated or reordered.
 type Batch struct {
 	After  eventstore.Cursor
-	Events []Event
+	Events []core.Event
 }
 
 // Last returns the cursor of the batch's last event (After when it is empty).
@@ -83,7 +83,7 @@ func NewRunner(pool *pgxpool.Pool, store *eventstore.Store) *Runner {
 // log prefix up to its checkpoint. Transactions run with synchronous_commit off:
 // a transaction lost in a server crash loses its rows and its checkpoint together,
 // and is replayed.
-func (r *Runner) ApplyBatch(ctx context.Context, p Projection, b Batch) (Result, error) {
+func (r *Runner) ApplyBatch(ctx context.Context, p core.Projection, b Batch) (Result, error) {
 	var res Result
 	for i := 1; i < len(b.Events); i++ {
 		if !b.Events[i-1].Cursor().Less(b.Events[i].Cursor()) {
@@ -107,7 +107,7 @@ func (r *Runner) ApplyBatch(ctx context.Context, p Projection, b Batch) (Result,
 const asyncCommitSQL = `SET LOCAL synchronous_commit TO off`
 
 // step runs one transaction; done is false when it only filled (part of) a gap.
-func (r *Runner) step(ctx context.Context, p Projection, b Batch, res *Result) (done bool, err error) {
+func (r *Runner) step(ctx context.Context, p core.Projection, b Batch, res *Result) (done bool, err error) {
 	tx, err := r.pool.Begin(ctx)
 	if err != nil {
 		return false, err
@@ -126,7 +126,7 @@ func (r *Runner) step(ctx context.Context, p Projection, b Batch, res *Result) (
 		return false, err
 	}
 	res.Checkpoint = cp
-	var evs []Event
+	var evs []core.Event
 	filling := false
 	if cp.Less(b.After) {
 		recs, err := r.store.ReadFrom(ctx, cp, r.gapChunk())
@@ -212,12 +212,12 @@ func lockCheckpoint(ctx context.Context, tx pgx.Tx, name string) (eventstore.Cur
 
 // Checkpoint returns the cursor of the last event projection name applied (the zero
 // Cursor when it applied nothing yet).
-func Checkpoint(ctx context.Context, q Querier, name string) (eventstore.Cursor, error) {
+func Checkpoint(ctx context.Context, q core.Querier, name string) (eventstore.Cursor, error) {
 	return core.CheckpointOf(ctx, q, name)
 }
 
 // Checkpoints returns every projection's checkpoint, by name.
-func Checkpoints(ctx context.Context, q Querier) (map[string]eventstore.Cursor, error) {
+func Checkpoints(ctx context.Context, q core.Querier) (map[string]eventstore.Cursor, error) {
 	rows, err := q.Query(ctx, `SELECT name, transaction_id, position FROM projection_checkpoints`)
 	if err != nil {
 		return nil, fmt.Errorf("projections: checkpoints: %w", err)

@@ -24,7 +24,7 @@ type probe struct{}
 
 func (probe) Name() string     { return "probe" }
 func (probe) Tables() []string { return []string{"probe_applied"} }
-func (probe) Apply(ctx context.Context, tx pgx.Tx, events []projections.Event) error {
+func (probe) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) error {
 	rows := make([][]any, len(events))
 	for i, e := range events {
 		rows[i] = []any{e.Position}
@@ -35,7 +35,7 @@ func (probe) Apply(ctx context.Context, tx pgx.Tx, events []projections.Event) e
 
 // appendFunders appends the small events from..n-1 in appends of 10 and returns
 // every event of the store decoded, in reading order.
-func appendFunders(t *testing.T, ctx context.Context, store *eventstore.Store, from, n int) []projections.Event {
+func appendFunders(t *testing.T, ctx context.Context, store *eventstore.Store, from, n int) []core.Event {
 	t.Helper()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := from; i < n; i += 10 {
@@ -69,7 +69,7 @@ func appendFunders(t *testing.T, ctx context.Context, store *eventstore.Store, f
 	return evs
 }
 
-func batchOf(evs []projections.Event, from, to int) projections.Batch {
+func batchOf(evs []core.Event, from, to int) projections.Batch {
 	b := projections.Batch{Events: evs[from:to]}
 	if from > 0 {
 		b.After = evs[from-1].Cursor()
@@ -77,7 +77,7 @@ func batchOf(evs []projections.Event, from, to int) projections.Batch {
 	return b
 }
 
-func applied(t *testing.T, ctx context.Context, q projections.Querier) []int64 {
+func applied(t *testing.T, ctx context.Context, q core.Querier) []int64 {
 	t.Helper()
 	rows, err := q.Query(ctx, `SELECT position FROM probe_applied ORDER BY position`)
 	if err != nil {
@@ -90,7 +90,7 @@ func applied(t *testing.T, ctx context.Context, q projections.Querier) []int64 {
 	return ps
 }
 
-func positions(evs []projections.Event) []int64 {
+func positions(evs []core.Event) []int64 {
 	out := make([]int64, len(evs))
 	for i, e := range evs {
 		out[i] = e.Position
@@ -134,7 +134,7 @@ func TestApplyBatch(t *testing.T) {
 		t.Fatalf("applied %d positions, want the first 250 once each", len(got))
 	}
 	// A batch out of reading order is refused.
-	bad := projections.Batch{After: evs[249].Cursor(), Events: []projections.Event{evs[251], evs[250]}}
+	bad := projections.Batch{After: evs[249].Cursor(), Events: []core.Event{evs[251], evs[250]}}
 	if _, err := r.ApplyBatch(ctx, p, bad); err == nil {
 		t.Fatal("an unordered batch was accepted")
 	}
@@ -201,14 +201,14 @@ func TestApplyBatch(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("WaitFor did not return once the position was applied")
 	}
-	if err := projections.WaitFor(ctx, d.Pool, store, "probe", 1<<40); !errors.Is(err, projections.ErrUnknownPosition) {
+	if err := projections.WaitFor(ctx, d.Pool, store, "probe", 1<<40); !errors.Is(err, core.ErrUnknownPosition) {
 		t.Fatalf("unknown position: %v", err)
 	}
 }
 
 type failingProbe struct{ probe }
 
-func (failingProbe) Apply(ctx context.Context, tx pgx.Tx, events []projections.Event) error {
+func (failingProbe) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) error {
 	if err := (probe{}).Apply(ctx, tx, events); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/passnumerique/passledger/projections/core"
 	"log/slog"
 	"sync"
 	"time"
@@ -33,7 +34,7 @@ type Config struct {
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Projections to run; nil means All().
-	Projections []Projection
+	Projections []core.Projection
 	// Transport carries the pages; the zero value means the in-process GoChannel.
 	Transport Transport
 	// PageSize is the most events per message (default 1000).
@@ -72,7 +73,7 @@ type Service struct {
 	runner *Runner
 	router *message.Router
 	cache  *pageCache
-	byName map[string]Projection
+	byName map[string]core.Projection
 	cancel context.CancelFunc
 	// stopAfter unregisters the close on the Start context's end.
 	stopAfter func() bool
@@ -125,7 +126,7 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, pool: cfg.Pool, store: cfg.Store, logger: cfg.Logger,
 		runner: NewRunner(cfg.Pool, cfg.Store), cache: newPageCache(32),
-		byName: map[string]Projection{}, committed: make(chan struct{}),
+		byName: map[string]core.Projection{}, committed: make(chan struct{}),
 	}
 	s.runner.beforeCommit = cfg.beforeCommit
 	if err := s.registerMetrics(reg); err != nil {
@@ -226,7 +227,7 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	return s, nil
 }
 
-func (s *Service) handler(p Projection) message.NoPublishHandlerFunc {
+func (s *Service) handler(p core.Projection) message.NoPublishHandlerFunc {
 	name := p.Name()
 	return func(msg *message.Message) error {
 		b, err := s.cache.batch(msg)
@@ -434,7 +435,7 @@ func (s *Service) WaitForAll(ctx context.Context, position int64) error {
 }
 
 // Projections returns the projections the service runs.
-func (s *Service) Projections() []Projection { return s.cfg.Projections }
+func (s *Service) Projections() []core.Projection { return s.cfg.Projections }
 
 // Err returns the first error that stopped the router or the relay, if any.
 func (s *Service) Err() error {

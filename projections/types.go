@@ -8,35 +8,16 @@ import (
 	"github.com/passnumerique/passledger/projections/core"
 )
 
-// Event is a stored event with its payload decoded once; see core.Event.
-type Event = core.Event
-
-// Projection is one read model; see core.Projection for the contract Apply keeps.
-type Projection = core.Projection
-
-// Querier is what query functions take: a pool, a connection or a transaction.
-type Querier = core.Querier
-
-// Errors shared by the query functions of every projection package.
-var (
-	// ErrNotFound: nothing for the key asked (serial, place, funder, …).
-	ErrNotFound = core.ErrNotFound
-	// ErrNotReached: the projection has not applied the position asked yet.
-	ErrNotReached = core.ErrNotReached
-	// ErrUnknownPosition: no event holds the position asked.
-	ErrUnknownPosition = core.ErrUnknownPosition
-)
-
 // WaitFor waits until projection name has applied the event at position: its
 // checkpoint is at or after that event's cursor in the gap-free reading order. It
 // is how a reader sees its own write: the API passes the position an append returned
 // (eventstore.AppendResult.LastPosition) as min_position. It polls the checkpoint
 // (every 2 ms at first, backing off to 25 ms) until it is reached or ctx ends
 // (ctx.Err()). Position 0 returns at once; a position that holds no event gives
-// ErrUnknownPosition. Any process connected to the database may wait: the
+// core.ErrUnknownPosition. Any process connected to the database may wait: the
 // checkpoint is in the database (read through q), not in memory; the position's
 // cursor comes from store.
-func WaitFor(ctx context.Context, q Querier, store *eventstore.Store, name string, position int64) error {
+func WaitFor(ctx context.Context, q core.Querier, store *eventstore.Store, name string, position int64) error {
 	return waitFor(ctx, q, store, name, position, func(attempt int) (<-chan struct{}, time.Duration) {
 		return nil, min(2*time.Millisecond<<attempt, 25*time.Millisecond)
 	})
@@ -47,7 +28,7 @@ func WaitFor(ctx context.Context, q Querier, store *eventstore.Store, name strin
 // read, wake gives a channel that fires when a re-read is worth it (nil: none)
 // and the longest wait before re-reading anyway; taking the channel before the
 // read means a commit between the read and the wait is never missed.
-func waitFor(ctx context.Context, q Querier, store *eventstore.Store, name string, position int64,
+func waitFor(ctx context.Context, q core.Querier, store *eventstore.Store, name string, position int64,
 	wake func(attempt int) (<-chan struct{}, time.Duration)) error {
 	if position <= 0 {
 		return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/ledgerdb"
 	"github.com/passnumerique/passledger/projections"
+	"github.com/passnumerique/passledger/projections/core"
 )
 
 // ReplayCmd rebuilds projections from position zero.
@@ -116,11 +117,11 @@ func (c *ReplayCmd) Run(cli *CLI, logger *slog.Logger) error {
 	return nil
 }
 
-func (c *ReplayCmd) projections() ([]projections.Projection, error) {
+func (c *ReplayCmd) projections() ([]core.Projection, error) {
 	if len(c.Projection) == 0 {
 		return projections.All(), nil
 	}
-	var ps []projections.Projection
+	var ps []core.Projection
 	seen := map[string]bool{}
 	for _, n := range c.Projection {
 		for _, name := range strings.Split(n, ",") {

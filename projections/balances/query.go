@@ -34,7 +34,7 @@ WHERE effective_date <= $1 GROUP BY account ORDER BY account`, core.PgDate(*asOf
 // BalancesAtPosition returns every account's balance right after the event at
 // position, in the gap-free reading order of the log (so it includes exactly the
 // events a reader had seen when that event became visible). It returns
-// core.ErrNotReached (projections.ErrNotReached) if the projection has not applied
+// core.ErrNotReached (core.ErrNotReached) if the projection has not applied
 // that event yet, and ErrUnknownPosition for a position without event. It scans
 // ledger_postings: an audit query, not a hot path. The position's cursor comes
 // from store.

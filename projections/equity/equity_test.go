@@ -14,6 +14,7 @@ import (
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/pgtest"
 	"github.com/passnumerique/passledger/projections"
+	"github.com/passnumerique/passledger/projections/core"
 	"github.com/passnumerique/passledger/projections/equity"
 )
 
@@ -186,7 +187,7 @@ func TestReportFromEvents(t *testing.T) {
 		}
 	}
 	p, _ := projections.ByName(equity.Name)
-	if err := projections.Rebuild(ctx, d.Pool, store, []projections.Projection{p}, nil); err != nil {
+	if err := projections.Rebuild(ctx, d.Pool, store, []core.Projection{p}, nil); err != nil {
 		t.Fatal(err)
 	}
 	f, err := equity.Report(ctx, d.Pool, "F1", nil)
