@@ -125,7 +125,8 @@ func (m *Memory) AppendMulti(_ context.Context, md Metadata, appends ...StreamAp
 	return res, nil
 }
 
-// validateAppends applies the checks Store.AppendMulti makes before it writes.
+// validateAppends is the one check of an append, for Store (prepare) and Memory
+// alike: an append either store refuses, the other refuses too.
 func validateAppends(appends []StreamAppend) error {
 	if len(appends) == 0 {
 		return fmt.Errorf("%w: no streams", ErrInvalidAppend)

@@ -27,8 +27,9 @@ type Store struct {
 	pool    *pgxpool.Pool
 	metrics *Metrics
 	now     func() time.Time
-	// txDelay, set only by tests, runs each append in an explicit transaction that
-	// sleeps this long after writing and before committing.
+	// txDelay, set only by tests, makes each group sleep this long after its
+	// INSERT and before its commit: the late commits a gap-free reader must not
+	// skip.
 	txDelay func() time.Duration
 
 	groupOpts  GroupOptions
@@ -124,10 +125,11 @@ func (s *Store) appendMulti(ctx context.Context, md Metadata, appends []StreamAp
 	return out.res, nil
 }
 
-// prepare checks an append and computes what the group needs to write it.
+// prepare checks an append (validateAppends, the same rules as Memory) and
+// computes what the group needs to write it.
 func (s *Store) prepare(md Metadata, appends []StreamAppend) (*member, error) {
-	if len(appends) == 0 {
-		return nil, fmt.Errorf("%w: no streams", ErrInvalidAppend)
+	if err := validateAppends(appends); err != nil {
+		return nil, err
 	}
 	metadata, err := json.Marshal(md)
 	if err != nil {
@@ -143,43 +145,18 @@ func (s *Store) prepare(md Metadata, appends []StreamAppend) (*member, error) {
 		callerIndex[a.Stream] = offset
 		offset += len(a.Events)
 	}
-	seen := make(map[string]bool, len(appends))
 	for _, a := range sorted {
-		if !ValidStreamID(a.Stream) {
-			return nil, fmt.Errorf("%w: stream id %q", ErrInvalidAppend, a.Stream)
-		}
-		if seen[a.Stream] {
-			return nil, fmt.Errorf("%w: stream %s named twice", ErrInvalidAppend, a.Stream)
-		}
-		seen[a.Stream] = true
-		if a.Expected < Any {
-			return nil, fmt.Errorf("%w: expected version %d", ErrInvalidAppend, a.Expected)
-		}
-		if len(a.Events) == 0 && a.Expected == Any {
-			return nil, fmt.Errorf("%w: read-set check of stream %s without an expected version", ErrInvalidAppend, a.Stream)
-		}
 		ps := preparedStream{stream: a.Stream, expected: a.Expected}
 		for j, e := range a.Events {
-			if e.Type == "" {
-				return nil, fmt.Errorf("%w: event without type", ErrInvalidAppend)
-			}
-			if !json.Valid(e.Payload) {
-				return nil, fmt.Errorf("%w: payload of %s is not JSON", ErrInvalidAppend, e.Type)
-			}
 			id := e.ID
 			if id == "" {
 				id = uuid.NewString()
-			} else if _, err := uuid.Parse(id); err != nil {
-				return nil, fmt.Errorf("%w: event id %q: %v", ErrInvalidAppend, id, err)
 			}
 			ps.events = append(ps.events, preparedEvent{id: id, typ: e.Type, payload: e.Payload,
 				contentHash: ContentHash(id, a.Stream, e.Type, m.recordedAt, e.Payload, metadata), order: callerIndex[a.Stream] + j})
 			m.nEvents++
 		}
 		m.streams = append(m.streams, ps)
-	}
-	if m.nEvents == 0 {
-		return nil, fmt.Errorf("%w: no events", ErrInvalidAppend)
 	}
 	return m, nil
 }
