@@ -38,6 +38,7 @@ var rules = []struct {
 	{"internal/camt", []string{"domain"}, "ISO 20022 camt.053 reader"},
 	{"internal/sepa", []string{"domain", "projections/places"}, "ISO 20022 pain.001 writer"},
 	{"internal/spreadsheet", []string{"domain"}, "XLSX writer"},
+	{"internal/xsdtest", nil, "tests only: validation against the official ISO 20022 schemas"},
 	{"internal/simulate", []string{"app", "domain", "eventstore", "internal/reference"}, "the one world generator"},
 	{"internal/layers", nil, "this test"},
 	{"api/client", nil, "generated client"},

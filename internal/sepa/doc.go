@@ -8,9 +8,10 @@
 //
 // The XML is written from typed structs with encoding/xml (moov-io/iso20022 has no
 // pain.001.001.09 nor .03 types). Amounts are domain.Money, never floats; every
-// text is reduced to the SEPA character set. The package's tests check that what it
-// writes is well-formed (xmllint) and re-count the sums with a parser of their own;
-// the official XSD is not available here (README).
+// text is reduced to the SEPA character set. The package's tests validate what it
+// writes in pain.001.001.03 against the official ISO 20022 schema (internal/xsdtest)
+// and check pain.001.001.09 for well-formedness only (its official XSD cannot be
+// had here: README), and re-count the sums with a parser of their own.
 //
 // It does no I/O beyond the io.Writer it is given and reads no clock: the
 // creation time and execution date are passed in.

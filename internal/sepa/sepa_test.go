@@ -16,6 +16,7 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/internal/sepa"
+	"github.com/passnumerique/passledger/internal/xsdtest"
 	"github.com/passnumerique/passledger/projections/places"
 )
 
@@ -30,9 +31,11 @@ func batch() places.Batch {
 }
 
 // WellFormed checks an XML file with xmllint (installed by `make test` when
-// missing). The official ISO 20022 schemas are not checked against here: no copy
-// of pain.001.001.09.xsd can be had from this workplace's package registries (see
-// the README's note); the structure and sums are checked by the test's own parser.
+// missing). pain.001.001.09 files cannot be checked against their official schema
+// here: no copy of pain.001.001.09.xsd can be had from this workplace's package
+// registries (see the README's note); their structure and sums are checked by the
+// test's own parser. pain.001.001.03 files are validated against the official
+// schema (xsdtest.Pain00100103).
 func WellFormed(t *testing.T, doc []byte) {
 	t.Helper()
 	if _, err := exec.LookPath("xmllint"); err != nil {
@@ -114,6 +117,7 @@ func TestPain00100103(t *testing.T) {
 	if err := sepa.Write(&b, p); err != nil {
 		t.Fatal(err)
 	}
+	xsdtest.Validate(t, b.Bytes(), xsdtest.Pain00100103)
 	hn, hs, n, s := sums(t, b.Bytes())
 	if hn != 3 || n != 3 || !s.Equal(hs) || !hs.Equal(decimal.RequireFromString("130.30")) {
 		t.Fatalf("header %d %s, lines %d %s", hn, hs, n, s)
