@@ -54,3 +54,32 @@ func TestDocumentDescribesEveryEventAndClosedSet(t *testing.T) {
 		}
 	}
 }
+
+// A route that takes a file declares it: POST /v1/bank-statements documents its
+// CSV and camt.053 bodies, so that a generated client can send them.
+func TestDocumentDeclaresFileBodies(t *testing.T) {
+	raw, err := Document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RequestBody *struct {
+				Required bool                      `json:"required"`
+				Content  map[string]map[string]any `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	body := doc.Paths["/v1/bank-statements"]["post"].RequestBody
+	if body == nil || !body.Required {
+		t.Fatal("POST /v1/bank-statements declares no required request body")
+	}
+	for _, ct := range []string{"text/csv", "text/plain", "application/xml", "text/xml"} {
+		if body.Content[ct] == nil {
+			t.Errorf("request body lacks %s (has %v)", ct, body.Content)
+		}
+	}
+}

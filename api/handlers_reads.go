@@ -129,9 +129,9 @@ func (s *Server) getEquity(r *http.Request, _ Principal) (int, any, error) {
 			return 0, nil, err
 		}
 		return http.StatusOK, rawBody{contentType: "text/csv; charset=utf-8", body: b.Bytes()}, nil
-	case strings.Contains(accept, "text/html"):
+	case strings.Contains(accept, "text/html") && s.equityPage != nil:
 		var b bytes.Buffer
-		if err := equity.WriteHTML(&b, rep); err != nil {
+		if err := s.equityPage(&b, rep); err != nil {
 			return 0, nil, err
 		}
 		return http.StatusOK, rawBody{contentType: "text/html; charset=utf-8", body: b.Bytes()}, nil

@@ -64,6 +64,13 @@ func OpenAPI(routes []Route) ([]byte, error) {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.Request), true)}}}
 		}
+		if len(rt.Consumes) > 0 {
+			files := map[string]any{}
+			for ct, about := range rt.Consumes {
+				files[ct] = map[string]any{"schema": map[string]any{"type": "string", "description": about}}
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": files}
+		}
 		content := map[string]any{}
 		if rt.Response != nil {
 			content["application/json"] = map[string]any{"schema": g.schema(reflect.TypeOf(rt.Response), false)}

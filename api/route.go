@@ -30,8 +30,12 @@ type Route struct {
 	// organisation (a place reads its own statement only). Organisation checks on
 	// body fields are in the handler (own).
 	Owner map[Role]string
-	// Request is a zero value of the JSON body type (nil: no body).
+	// Request is a zero value of the JSON body type (nil: no JSON body).
 	Request any
+	// Consumes lists the media types of a request body that is a file rather than
+	// JSON (a bank statement: text/csv, application/xml), each with its
+	// description; the handler reads the body itself.
+	Consumes map[string]string
 	// Response is a zero value of the success body type.
 	Response any
 	// Status is the success status.

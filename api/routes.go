@@ -83,6 +83,12 @@ func (s *Server) buildRoutes() []Route {
 		{Method: "POST", Path: "/v1/advances/{id}/repayments", Summary: "Record a repayment of an advance", Roles: financeStaff,
 			Request: RepaymentRequest{}, Response: CreatedResponse{}, Status: http.StatusCreated, handle: s.postRepayment},
 		{Method: "POST", Path: "/v1/bank-statements", Summary: "Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)", Roles: financeStaff,
+			Consumes: map[string]string{
+				"text/csv":        "One line per bank line: date;amount;reference;label (a header line is allowed; UTF-8 or Windows-1252; a decimal comma or point; at most 4 MiB).",
+				"text/plain":      "The same CSV as text/csv.",
+				"application/xml": "An ISO 20022 camt.053.001.02 or camt.053.001.08 statement (at most 4 MiB); booked entries only are imported.",
+				"text/xml":        "The same camt.053 as application/xml.",
+			},
 			Response: BankStatementResponse{}, Status: http.StatusCreated, handle: s.postBankStatement},
 		{Method: "POST", Path: "/v1/bank-lines/{id}/match", Summary: "Match a bank line to one expected movement by hand", Roles: financeStaff,
 			Request: MatchRequest{}, Response: WriteResponse{}, Status: http.StatusOK, handle: s.postMatch},
@@ -106,9 +112,9 @@ func (s *Server) buildRoutes() []Route {
 			Projection: treasury.Name, Response: AdvancesResponse{}, Status: http.StatusOK, handle: s.getAdvances},
 		{Method: "GET", Path: "/v1/reconciliation", Summary: "Bank lines and expected movements, matched or not", Roles: financeReads,
 			Projection: treasury.Name, Response: treasury.BankReconciliation{}, Status: http.StatusOK, handle: s.getReconciliation},
-		{Method: "GET", Path: "/v1/reports/equity", Summary: "Territorial equity report (JSON; CSV with Accept: text/csv; HTML with Accept: text/html)", Roles: reportReaders,
+		{Method: "GET", Path: "/v1/reports/equity", Summary: "Territorial equity report (JSON; CSV with Accept: text/csv; XLSX with ?format=xlsx; the report page, map and charts, with Accept: text/html)", Roles: reportReaders,
 			Query:      map[string]string{"fund_id": "restrict allocations to one fund", "as_of": "last effective date counted (absent: everything recorded)", "format": "json (default) or xlsx"},
-			Projection: equity.Name, Response: equity.Figures{}, Produces: []string{"text/csv", "text/html", spreadsheet.ContentType}, Status: http.StatusOK, handle: s.getEquity},
+			Projection: equity.Name, Response: equity.Figures{}, Produces: s.equityMediaTypes(), Status: http.StatusOK, handle: s.getEquity},
 		{Method: "GET", Path: "/v1/funders/{id}/audit", Summary: "Where each of a funder's euros is, at a date; its leverage", Roles: reportReaders,
 			Owner: map[Role]string{RoleFunder: "id"}, Query: map[string]string{"as_of": "last effective date counted (absent: everything recorded)", "format": "json (default) or xlsx"},
 			Projection: audit.Name, Response: audit.Trail{}, Produces: []string{spreadsheet.ContentType}, Status: http.StatusOK, handle: s.getAudit},
@@ -128,4 +134,13 @@ func (s *Server) buildRoutes() []Route {
 
 func (s *Server) getTerritories(*http.Request, Principal) (int, any, error) {
 	return http.StatusOK, reference.Departements(), nil
+}
+
+// equityMediaTypes lists what GET /v1/reports/equity offers besides JSON:
+// text/html only when the server was given the page (Config.EquityPage).
+func (s *Server) equityMediaTypes() []string {
+	if s.equityPage != nil {
+		return []string{"text/csv", "text/html", spreadsheet.ContentType}
+	}
+	return []string{"text/csv", spreadsheet.ContentType}
 }

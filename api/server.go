@@ -2,7 +2,7 @@ package api
 
 import (
 	"context"
-	"github.com/passnumerique/passledger/internal/credentials"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -13,7 +13,9 @@ import (
 
 	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/internal/credentials"
 	"github.com/passnumerique/passledger/internal/sepa"
+	"github.com/passnumerique/passledger/projections/equity"
 )
 
 // Waiter waits until a projection has applied the event at a global position
@@ -39,6 +41,7 @@ type Server struct {
 	minPositionWait time.Duration
 	openapi         []byte
 	debtor          sepa.Debtor
+	equityPage      func(io.Writer, equity.Figures) error
 }
 
 // Config holds what the HTTP port needs.
@@ -56,12 +59,18 @@ type Config struct {
 	// operator's): the debtor of the SEPA credit transfer files. Without it,
 	// GET /v1/reimbursement-batches/{id}/sepa answers 409 sepa-debtor-not-configured.
 	Debtor sepa.Debtor
+	// EquityPage, if set, renders the equity report for people: GET
+	// /v1/reports/equity with Accept: text/html answers with it (passledger serve
+	// gives the web package's page, the one GET /reports/equity serves). Without
+	// it, the route does not offer text/html and such a request gets JSON.
+	EquityPage func(w io.Writer, rep equity.Figures) error
 }
 
 // NewServer builds the HTTP port and its routes.
 func NewServer(cfg Config) (*Server, error) {
 	s := &Server{pool: cfg.Pool, store: cfg.Store, app: cfg.App, secrets: cfg.Secrets, waiter: cfg.Waiter, gatherer: cfg.Gatherer,
-		logger: cfg.Logger, mux: http.NewServeMux(), asMux: http.NewServeMux(), minPositionWait: cfg.MinPositionWait, debtor: cfg.Debtor}
+		logger: cfg.Logger, mux: http.NewServeMux(), asMux: http.NewServeMux(), minPositionWait: cfg.MinPositionWait, debtor: cfg.Debtor,
+		equityPage: cfg.EquityPage}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}

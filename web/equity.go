@@ -27,6 +27,13 @@ type EquityPageOptions struct {
 	Form bool
 }
 
+// APIEquityPage is the page GET /v1/reports/equity answers with Accept: text/html
+// (api.Config.EquityPage): the same page as GET /reports/equity, with its download
+// links and without the selector form.
+func APIEquityPage(w io.Writer, rep equity.Figures) error {
+	return WriteEquityPage(w, rep, EquityPageOptions{Links: true})
+}
+
 // equityView is the equity page.
 type equityView struct {
 	Layout

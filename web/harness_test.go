@@ -66,7 +66,8 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cancel(); _ = live.Close() })
-	s, err := api.NewServer(api.Config{Pool: d.Pool, Store: store, App: ledger, Secrets: secrets, Waiter: live, Logger: logger})
+	s, err := api.NewServer(api.Config{Pool: d.Pool, Store: store, App: ledger, Secrets: secrets, Waiter: live, Logger: logger,
+		EquityPage: web.APIEquityPage})
 	if err != nil {
 		t.Fatal(err)
 	}

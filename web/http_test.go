@@ -166,6 +166,35 @@ func TestEquityCSVDownload(t *testing.T) {
 	}
 }
 
+// The API answers Accept: text/html with the same page (map, chart), to a bearer
+// token; JSON stays the default.
+func TestAPIEquityAsHTML(t *testing.T) {
+	e := newEnv(t)
+	equityWorld(e)
+	get := func(accept string) (*http.Response, string) {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/v1/reports/equity", nil)
+		req.Header.Set("Authorization", "Bearer "+e.token(api.RoleAuditor, ""))
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	res, page := get("text/html,application/xhtml+xml")
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") ||
+		strings.Count(page, `class="tile"`) != 101 || !strings.Contains(page, `id="carte"`) || !strings.Contains(page, "<svg") {
+		t.Fatalf("html: %d %s %.200q", res.StatusCode, res.Header.Get("Content-Type"), page)
+	}
+	if res, body := get(""); res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || !strings.HasPrefix(body, "{") {
+		t.Fatalf("json: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+}
+
 // WriteEquityPage (passledger report equity --format html) writes the same page:
 // 101 tiles, the chart, and no session navigation; links only with a base URL.
 func TestWriteEquityPageStandalone(t *testing.T) {

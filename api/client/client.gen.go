@@ -3421,6 +3421,9 @@ type PostBankLinesIdMatchParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// PostBankStatementsTextBody defines parameters for PostBankStatements.
+type PostBankStatementsTextBody = string
+
 // PostBankStatementsParams defines parameters for PostBankStatements.
 type PostBankStatementsParams struct {
 	// IdempotencyKey Same key and body: the first response is replayed. Same key, other body: 422.
@@ -3633,6 +3636,9 @@ type PostAdvancesIdRepaymentsJSONRequestBody = RepaymentRequest
 
 // PostBankLinesIdMatchJSONRequestBody defines body for PostBankLinesIdMatch for application/json ContentType.
 type PostBankLinesIdMatchJSONRequestBody = MatchRequest
+
+// PostBankStatementsTextRequestBody defines body for PostBankStatements for text/plain ContentType.
+type PostBankStatementsTextRequestBody = PostBankStatementsTextBody
 
 // PostCarnetsIdCancelJSONRequestBody defines body for PostCarnetsIdCancel for application/json ContentType.
 type PostCarnetsIdCancelJSONRequestBody = CancelRequest
@@ -5105,12 +5111,23 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/bank-lines/{id}/match (the `PostBankLinesIdMatch` operationId).
 	PostBankLinesIdMatch(ctx context.Context, id string, params *PostBankLinesIdMatchParams, body PostBankLinesIdMatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PostBankStatements Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
+	// PostBankStatementsWithBody Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
 	//
 	// Roles: finance, admin.
 	//
+	// Takes any type of body and a specified content type.
+	//
 	// Corresponds with POST /v1/bank-statements (the `PostBankStatements` operationId).
-	PostBankStatements(ctx context.Context, params *PostBankStatementsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PostBankStatementsWithBody(ctx context.Context, params *PostBankStatementsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostBankStatementsWithTextBody Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
+	//
+	// Roles: finance, admin.
+	//
+	// Takes a body of the `text/plain` content type.
+	//
+	// Corresponds with POST /v1/bank-statements (the `PostBankStatements` operationId).
+	PostBankStatementsWithTextBody(ctx context.Context, params *PostBankStatementsParams, body PostBankStatementsTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostCarnetsIdCancelWithBody Cancel a lost or stolen carnet
 	//
@@ -5497,7 +5514,7 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/reimbursement-batches/{id}/sepa (the `GetReimbursementBatchesIdSepa` operationId).
 	GetReimbursementBatchesIdSepa(ctx context.Context, id string, params *GetReimbursementBatchesIdSepaParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetReportsEquity Territorial equity report (JSON; CSV with Accept: text/csv; HTML with Accept: text/html)
+	// GetReportsEquity Territorial equity report (JSON; CSV with Accept: text/csv; XLSX with ?format=xlsx; the report page, map and charts, with Accept: text/html)
 	//
 	// Roles: funder, finance, auditor, admin.
 	//
@@ -5710,13 +5727,34 @@ func (c *Client) PostBankLinesIdMatch(ctx context.Context, id string, params *Po
 	return c.Client.Do(req)
 }
 
-// PostBankStatements Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
+// PostBankStatementsWithBody Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
 //
 // Roles: finance, admin.
 //
+// Takes any type of body and a specified content type.
+//
 // Corresponds with POST /v1/bank-statements (the `PostBankStatements` operationId).
-func (c *Client) PostBankStatements(ctx context.Context, params *PostBankStatementsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostBankStatementsRequest(c.Server, params)
+func (c *Client) PostBankStatementsWithBody(ctx context.Context, params *PostBankStatementsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostBankStatementsRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostBankStatementsWithTextBody Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
+//
+// Roles: finance, admin.
+//
+// Takes a body of the `text/plain` content type.
+//
+// Corresponds with POST /v1/bank-statements (the `PostBankStatements` operationId).
+func (c *Client) PostBankStatementsWithTextBody(ctx context.Context, params *PostBankStatementsParams, body PostBankStatementsTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostBankStatementsRequestWithTextBody(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6562,7 +6600,7 @@ func (c *Client) GetReimbursementBatchesIdSepa(ctx context.Context, id string, p
 	return c.Client.Do(req)
 }
 
-// GetReportsEquity Territorial equity report (JSON; CSV with Accept: text/csv; HTML with Accept: text/html)
+// GetReportsEquity Territorial equity report (JSON; CSV with Accept: text/csv; XLSX with ?format=xlsx; the report page, map and charts, with Accept: text/html)
 //
 // Roles: funder, finance, auditor, admin.
 //
@@ -7029,8 +7067,19 @@ func NewPostBankLinesIdMatchRequestWithBody(server string, id string, params *Po
 	return req, nil
 }
 
-// NewPostBankStatementsRequest constructs an http.Request for the PostBankStatements method
-func NewPostBankStatementsRequest(server string, params *PostBankStatementsParams) (*http.Request, error) {
+// NewPostBankStatementsRequestWithTextBody calls the generic PostBankStatements builder with text/plain body
+func NewPostBankStatementsRequestWithTextBody(server string, params *PostBankStatementsParams, body PostBankStatementsTextRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	if stringer, ok := interface{}(body).(fmt.Stringer); ok {
+		bodyReader = strings.NewReader(stringer.String())
+	} else {
+		bodyReader = strings.NewReader(fmt.Sprint(body))
+	}
+	return NewPostBankStatementsRequestWithBody(server, params, "text/plain", bodyReader)
+}
+
+// NewPostBankStatementsRequestWithBody constructs an http.Request for the PostBankStatements method, with any body, and a specified content type
+func NewPostBankStatementsRequestWithBody(server string, params *PostBankStatementsParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -7048,10 +7097,12 @@ func NewPostBankStatementsRequest(server string, params *PostBankStatementsParam
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	if params != nil {
 
@@ -9117,14 +9168,23 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/bank-lines/{id}/match (the `PostBankLinesIdMatch` operationId).
 	PostBankLinesIdMatchWithResponse(ctx context.Context, id string, params *PostBankLinesIdMatchParams, body PostBankLinesIdMatchJSONRequestBody, reqEditors ...RequestEditorFn) (*PostBankLinesIdMatchResponse, error)
 
-	// PostBankStatementsWithResponse Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
+	// PostBankStatementsWithBodyWithResponse Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
 	//
 	// Roles: finance, admin.
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/bank-statements (the `PostBankStatements` operationId).
-	PostBankStatementsWithResponse(ctx context.Context, params *PostBankStatementsParams, reqEditors ...RequestEditorFn) (*PostBankStatementsResponse, error)
+	PostBankStatementsWithBodyWithResponse(ctx context.Context, params *PostBankStatementsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostBankStatementsResponse, error)
+
+	// PostBankStatementsWithTextBodyWithResponse Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
+	//
+	// Roles: finance, admin.
+	//
+	// Takes a body of the `text/plain` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/bank-statements (the `PostBankStatements` operationId).
+	PostBankStatementsWithTextBodyWithResponse(ctx context.Context, params *PostBankStatementsParams, body PostBankStatementsTextRequestBody, reqEditors ...RequestEditorFn) (*PostBankStatementsResponse, error)
 
 	// PostCarnetsIdCancelWithBodyWithResponse Cancel a lost or stolen carnet
 	//
@@ -9529,7 +9589,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/reimbursement-batches/{id}/sepa (the `GetReimbursementBatchesIdSepa` operationId).
 	GetReimbursementBatchesIdSepaWithResponse(ctx context.Context, id string, params *GetReimbursementBatchesIdSepaParams, reqEditors ...RequestEditorFn) (*GetReimbursementBatchesIdSepaResponse, error)
 
-	// GetReportsEquityWithResponse Territorial equity report (JSON; CSV with Accept: text/csv; HTML with Accept: text/html)
+	// GetReportsEquityWithResponse Territorial equity report (JSON; CSV with Accept: text/csv; XLSX with ?format=xlsx; the report page, map and charts, with Accept: text/html)
 	//
 	// Roles: funder, finance, auditor, admin.
 	//
@@ -11594,15 +11654,30 @@ func (c *ClientWithResponses) PostBankLinesIdMatchWithResponse(ctx context.Conte
 	return ParsePostBankLinesIdMatchResponse(rsp)
 }
 
-// PostBankStatementsWithResponse Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
+// PostBankStatementsWithBodyWithResponse Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
 //
 // Roles: finance, admin.
 //
-// Returns a wrapper object for the known response body format(s).
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/bank-statements (the `PostBankStatements` operationId).
-func (c *ClientWithResponses) PostBankStatementsWithResponse(ctx context.Context, params *PostBankStatementsParams, reqEditors ...RequestEditorFn) (*PostBankStatementsResponse, error) {
-	rsp, err := c.PostBankStatements(ctx, params, reqEditors...)
+func (c *ClientWithResponses) PostBankStatementsWithBodyWithResponse(ctx context.Context, params *PostBankStatementsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostBankStatementsResponse, error) {
+	rsp, err := c.PostBankStatementsWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostBankStatementsResponse(rsp)
+}
+
+// PostBankStatementsWithTextBodyWithResponse Import a bank statement (text/csv date;amount;reference;label, or application/xml camt.053.001.02/.08) and match its lines; a statement already imported is refused (409 statement-already-imported)
+//
+// Roles: finance, admin.
+//
+// Takes a body of the `text/plain` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/bank-statements (the `PostBankStatements` operationId).
+func (c *ClientWithResponses) PostBankStatementsWithTextBodyWithResponse(ctx context.Context, params *PostBankStatementsParams, body PostBankStatementsTextRequestBody, reqEditors ...RequestEditorFn) (*PostBankStatementsResponse, error) {
+	rsp, err := c.PostBankStatementsWithTextBody(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12282,7 +12357,7 @@ func (c *ClientWithResponses) GetReimbursementBatchesIdSepaWithResponse(ctx cont
 	return ParseGetReimbursementBatchesIdSepaResponse(rsp)
 }
 
-// GetReportsEquityWithResponse Territorial equity report (JSON; CSV with Accept: text/csv; HTML with Accept: text/html)
+// GetReportsEquityWithResponse Territorial equity report (JSON; CSV with Accept: text/csv; XLSX with ?format=xlsx; the report page, map and charts, with Accept: text/html)
 //
 // Roles: funder, finance, auditor, admin.
 //
@@ -13529,7 +13604,7 @@ func ParseGetReportsEquityResponse(rsp *http.Response) (*GetReportsEquityRespons
 		response.ApplicationproblemJSONDefault = &dest
 
 	case rsp.StatusCode == 200:
-		// Content-type (text/html) unsupported
+		// Content-type (text/csv) unsupported
 
 	}
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/passnumerique/passledger/internal/credentials"
 	"log/slog"
 	"net/http"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/internal/credentials"
 	"github.com/passnumerique/passledger/internal/ledgerdb"
 	"github.com/passnumerique/passledger/internal/sepa"
 	"github.com/passnumerique/passledger/projections"
@@ -85,7 +85,8 @@ func (c *ServeCmd) Run(cli *CLI, logger *slog.Logger) error {
 		return fmt.Errorf("--debtor-iban %q is not a valid IBAN", c.DebtorIBAN)
 	}
 	srv, err := api.NewServer(api.Config{Pool: db.Pool, Store: store, App: ledger, Secrets: secrets, Waiter: live, Gatherer: reg, Logger: logger,
-		Debtor: sepa.Debtor{Name: c.DebtorName, IBAN: c.DebtorIBAN, BIC: c.DebtorBIC}})
+		Debtor: sepa.Debtor{Name: c.DebtorName, IBAN: c.DebtorIBAN, BIC: c.DebtorBIC},
+		EquityPage: web.APIEquityPage})
 	if err != nil {
 		return err
 	}
