@@ -85,7 +85,7 @@ func (c *ServeCmd) Run(cli *CLI, logger *slog.Logger) error {
 		return fmt.Errorf("--debtor-iban %q is not a valid IBAN", c.DebtorIBAN)
 	}
 	srv, err := api.NewServer(api.Config{Pool: db.Pool, Store: store, App: ledger, Secrets: secrets, Waiter: live, Gatherer: reg, Logger: logger,
-		Debtor: sepa.Debtor{Name: c.DebtorName, IBAN: c.DebtorIBAN, BIC: c.DebtorBIC},
+		Debtor:     sepa.Debtor{Name: c.DebtorName, IBAN: c.DebtorIBAN, BIC: c.DebtorBIC},
 		EquityPage: web.APIEquityPage})
 	if err != nil {
 		return err
