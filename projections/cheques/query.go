@@ -164,35 +164,18 @@ func history(ctx context.Context, q core.Querier, store *eventstore.Store, seria
 	sort.Slice(recs, func(i, j int) bool { return recs[i].Cursor().Less(recs[j].Cursor()) })
 	out := []HistoryEntry{}
 	for _, r := range recs {
-		h := HistoryEntry{Position: r.Position, Event: r.Type}
 		ev, err := domain.DecodeEvent(r.Type, r.Payload)
 		if err != nil {
-			return nil, fmt.Errorf("cheques: history at position %d: %w", h.Position, err)
+			return nil, fmt.Errorf("cheques: history at position %d: %w", r.Position, err)
 		}
-		money := func(m domain.Money) *domain.Money { return &m }
-		switch e := ev.(type) {
-		case domain.CarnetMinted:
-			h.At, h.Detail = e.MintedAt, "prescriber "+e.PrescriberID
-		case domain.CarnetIssued:
-			h.At, h.Detail = e.IssuedAt, "need level "+string(e.NeedLevel)
-		case domain.CarnetCancelled:
-			h.At, h.Detail = e.CancelledAt, "reason "+string(e.Reason)
-		case domain.ChequeRedeemed:
-			h.At, h.RedemptionID, h.PlaceID, h.Amount = e.RedeemedAt, e.RedemptionID, e.PlaceID, money(e.Amount)
-			h.Detail = "session " + e.SessionDate.String()
-		case domain.RedemptionReversed:
-			h.At, h.RedemptionID, h.PlaceID, h.Amount, h.Detail = e.ReversedAt, e.RedemptionID, e.PlaceID, money(e.Amount), e.Reason
-		case domain.ChequeReimbursementClaimed:
-			h.At, h.RedemptionID, h.PlaceID, h.BatchID, h.Amount = e.ClaimedAt, e.RedemptionID, e.PlaceID, e.BatchID, money(e.Amount)
-		case domain.ChequeExpired:
-			h.At, h.Amount, h.Detail = e.ExpiredAt, money(e.Amount), "expired on "+e.ExpiredOn.String()
-		case domain.ChequeBlocked:
-			h.At, h.Amount, h.Detail = e.BlockedAt, money(e.Amount), "reason "+string(e.Reason)
-		default:
-			continue
+		h := historyEntry{HistoryEntry: HistoryEntry{Position: r.Position, Event: r.Type}}
+		if err := historyHandlers.Handle(&h, core.Event{RecordedEvent: r, Data: ev}); err != nil {
+			return nil, err
 		}
-		h.At = h.At.UTC()
-		out = append(out, h)
+		if h.kept {
+			h.At = h.At.UTC()
+			out = append(out, h.HistoryEntry)
+		}
 	}
 	return out, nil
 }
@@ -226,3 +209,53 @@ func CountByStatus(ctx context.Context, q core.Querier) (map[string]int64, error
 	}
 	return out, nil
 }
+
+// historyEntry is one entry of a cheque's history being filled; kept says its
+// event belongs in the history (it has a handler in historyHandlers).
+type historyEntry struct {
+	HistoryEntry
+	kept bool
+}
+
+// historyHandlers fill a history entry from each event of a cheque's or its
+// carnet's life that the history shows.
+var historyHandlers = func() *core.Handlers[*historyEntry] {
+	money := func(m domain.Money) *domain.Money { return &m }
+	h := core.NewHandlers[*historyEntry]()
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.CarnetMinted) error {
+		h.At, h.Detail, h.kept = e.MintedAt, "prescriber "+e.PrescriberID, true
+		return nil
+	})
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.CarnetIssued) error {
+		h.At, h.Detail, h.kept = e.IssuedAt, "need level "+string(e.NeedLevel), true
+		return nil
+	})
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.CarnetCancelled) error {
+		h.At, h.Detail, h.kept = e.CancelledAt, "reason "+string(e.Reason), true
+		return nil
+	})
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.ChequeRedeemed) error {
+		h.At, h.RedemptionID, h.PlaceID, h.Amount = e.RedeemedAt, e.RedemptionID, e.PlaceID, money(e.Amount)
+		h.Detail, h.kept = "session "+e.SessionDate.String(), true
+		return nil
+	})
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.RedemptionReversed) error {
+		h.At, h.RedemptionID, h.PlaceID, h.Amount, h.Detail = e.ReversedAt, e.RedemptionID, e.PlaceID, money(e.Amount), e.Reason
+		h.kept = true
+		return nil
+	})
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.ChequeReimbursementClaimed) error {
+		h.At, h.RedemptionID, h.PlaceID, h.BatchID, h.Amount = e.ClaimedAt, e.RedemptionID, e.PlaceID, e.BatchID, money(e.Amount)
+		h.kept = true
+		return nil
+	})
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.ChequeExpired) error {
+		h.At, h.Amount, h.Detail, h.kept = e.ExpiredAt, money(e.Amount), "expired on "+e.ExpiredOn.String(), true
+		return nil
+	})
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.ChequeBlocked) error {
+		h.At, h.Amount, h.Detail, h.kept = e.BlockedAt, money(e.Amount), "reason "+string(e.Reason), true
+		return nil
+	})
+	return h
+}()

@@ -83,7 +83,7 @@ WHERE l.place_id = @place ORDER BY b.created_at, b.batch_id;
 
 -- Batch is one reimbursement batch.
 -- name: Batch :one
-SELECT cut_off, created_at, paid_on, bank_reference FROM place_batches WHERE batch_id = @batch;
+SELECT cut_off, created_at, paid_on, bank_reference FROM place_batches WHERE batch_id = @batch_id;
 
 -- BatchLines lists a batch's lines by place, with each place's name and current
 -- bank account.
@@ -92,7 +92,7 @@ SELECT l.place_id, coalesce(i.name, '')::text AS name, coalesce(i.siret, '')::te
        coalesce(i.territory, '')::text AS territory, coalesce(i.iban, '')::text AS iban,
        coalesce(i.bic, '')::text AS bic, coalesce(i.bank_holder, '')::text AS bank_holder, l.amount, l.count
 FROM place_batch_lines l LEFT JOIN place_info i ON i.place_id = l.place_id
-WHERE l.batch_id = @batch ORDER BY l.place_id;
+WHERE l.batch_id = @batch_id ORDER BY l.place_id;
 
 -- BatchList lists the reimbursement batches, the latest first, with the sums of
 -- their lines.

@@ -23,8 +23,8 @@ type BatchRow struct {
 }
 
 // Batch is one reimbursement batch.
-func (q *Queries) Batch(ctx context.Context, db DBTX, batch string) (BatchRow, error) {
-	row := db.QueryRow(ctx, batch, batch)
+func (q *Queries) Batch(ctx context.Context, db DBTX, batchID string) (BatchRow, error) {
+	row := db.QueryRow(ctx, batch, batchID)
 	var i BatchRow
 	err := row.Scan(
 		&i.CutOff,
@@ -57,8 +57,8 @@ type BatchLinesRow struct {
 
 // BatchLines lists a batch's lines by place, with each place's name and current
 // bank account.
-func (q *Queries) BatchLines(ctx context.Context, db DBTX, batch string) ([]BatchLinesRow, error) {
-	rows, err := db.Query(ctx, batchLines, batch)
+func (q *Queries) BatchLines(ctx context.Context, db DBTX, batchID string) ([]BatchLinesRow, error) {
+	rows, err := db.Query(ctx, batchLines, batchID)
 	if err != nil {
 		return nil, err
 	}
