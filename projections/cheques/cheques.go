@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/projections/cheques/internal/dbsqlc"
 	"github.com/passnumerique/passledger/projections/core"
 )
 
@@ -106,337 +107,413 @@ type batchRow struct {
 	bankRef   string
 }
 
+// queries are the projection's SQL statements, compiled by sqlc
+// (internal/dbsqlc/cheques.sql).
+var queries = dbsqlc.New()
+
+// keys collects the carnets, cheques and batches whose stored rows a batch of
+// events may change: Apply loads them (one query each) before it folds the events.
+type keys struct{ carnets, serials, batches map[string]bool }
+
+var keyHandlers = func() *core.Handlers[*keys] {
+	h := core.NewHandlers[*keys]()
+	core.On(h, func(k *keys, _ core.Event, e domain.CarnetIssued) error {
+		k.carnets[e.CarnetID] = true
+		return nil
+	})
+	core.On(h, func(k *keys, _ core.Event, e domain.CarnetCancelled) error {
+		k.carnets[e.CarnetID] = true
+		return nil
+	})
+	core.On(h, func(k *keys, _ core.Event, e domain.ChequeRedeemed) error {
+		k.serials[e.Serial] = true
+		return nil
+	})
+	core.On(h, func(k *keys, _ core.Event, e domain.RedemptionReversed) error {
+		k.serials[e.Serial] = true
+		return nil
+	})
+	core.On(h, func(k *keys, _ core.Event, e domain.ChequeExpired) error {
+		k.serials[e.Serial] = true
+		return nil
+	})
+	core.On(h, func(k *keys, _ core.Event, e domain.ChequeBlocked) error {
+		k.serials[e.Serial] = true
+		return nil
+	})
+	core.On(h, func(k *keys, _ core.Event, e domain.ReimbursementBatchPaid) error {
+		k.batches[e.BatchID] = true
+		return nil
+	})
+	return h
+}()
+
+// fold is what Apply folds a batch of events onto: the rows loaded or created,
+// those changed (in order, with repeats), the programmes opened or closed and the
+// claims to copy.
+type fold struct {
+	carnets                                  map[string]*carnetRow
+	cheques                                  map[string]*chequeRow
+	batches                                  map[string]*batchRow
+	dirtyCarnets, dirtyCheques, dirtyBatches []string
+	programmes                               []dbsqlc.UpsertProgrammeParams
+	claims                                   *core.CopyWriter
+}
+
+var foldHandlers = func() *core.Handlers[*fold] {
+	h := core.NewHandlers[*fold]()
+	core.On(h, (*fold).carnetMinted)
+	core.On(h, (*fold).carnetIssued)
+	core.On(h, (*fold).carnetCancelled)
+	core.On(h, (*fold).chequeRedeemed)
+	core.On(h, (*fold).redemptionReversed)
+	core.On(h, (*fold).chequeExpired)
+	core.On(h, (*fold).chequeBlocked)
+	core.On(h, (*fold).chequeReimbursementClaimed)
+	core.On(h, (*fold).programmeCreated)
+	core.On(h, (*fold).programmeClosed)
+	core.On(h, (*fold).reimbursementBatchCreated)
+	core.On(h, (*fold).reimbursementBatchPaid)
+	return h
+}()
+
+// carnet returns the row of carnetID, which an earlier event minted, and marks it
+// changed.
+func (f *fold) carnet(ev core.Event, carnetID string) (*carnetRow, error) {
+	c := f.carnets[carnetID]
+	if c == nil {
+		return nil, fmt.Errorf("cheques: %s at position %d for unknown carnet %s", ev.Type, ev.Position, carnetID)
+	}
+	f.dirtyCarnets = append(f.dirtyCarnets, carnetID)
+	return c, nil
+}
+
+// cheque returns the row of serial, a new one in carnet and programme if it has
+// none (an error if carnet is empty: the event needs an existing row), moved to
+// ev's position and marked changed.
+func (f *fold) cheque(ev core.Event, serial, carnet, programme string) (*chequeRow, error) {
+	c := f.cheques[serial]
+	if c == nil {
+		if carnet == "" {
+			return nil, fmt.Errorf("cheques: %s at position %d for unknown cheque %s", ev.Type, ev.Position, serial)
+		}
+		c = &chequeRow{serial: serial, carnet: carnet, programme: programme}
+		f.cheques[serial] = c
+	}
+	c.lastPosition = ev.Position
+	f.dirtyCheques = append(f.dirtyCheques, serial)
+	return c, nil
+}
+
+func (f *fold) carnetMinted(_ core.Event, e domain.CarnetMinted) error {
+	f.carnets[e.CarnetID] = &carnetRow{id: e.CarnetID, programme: e.ProgrammeID, prescriber: e.PrescriberID,
+		ordinal: e.Ordinal, count: len(e.Serials), value: core.CentsOf(e.ChequeValue), status: CarnetInStock, mintedAt: e.MintedAt}
+	f.dirtyCarnets = append(f.dirtyCarnets, e.CarnetID)
+	return nil
+}
+
+func (f *fold) carnetIssued(ev core.Event, e domain.CarnetIssued) error {
+	c, err := f.carnet(ev, e.CarnetID)
+	if err != nil {
+		return err
+	}
+	c.status, c.wasIssued, c.territory, c.need, c.jobSeeker, c.issuedAt = CarnetIssued, true, e.Territory, string(e.NeedLevel), e.JobSeeker, e.IssuedAt
+	return nil
+}
+
+func (f *fold) carnetCancelled(ev core.Event, e domain.CarnetCancelled) error {
+	c, err := f.carnet(ev, e.CarnetID)
+	if err != nil {
+		return err
+	}
+	c.status, c.cancelledAt, c.reason = CarnetCancelled, e.CancelledAt, string(e.Reason)
+	return nil
+}
+
+func (f *fold) chequeRedeemed(ev core.Event, e domain.ChequeRedeemed) error {
+	c, err := f.cheque(ev, e.Serial, e.CarnetID, e.ProgrammeID)
+	if err != nil {
+		return err
+	}
+	c.status, c.redemption, c.place, c.placeTerritory = StatusRedeemed, e.RedemptionID, e.PlaceID, e.PlaceTerritory
+	c.session, c.redeemedAt, c.amount, c.hasAmount = e.SessionDate, e.RedeemedAt, core.CentsOf(e.Amount), true
+	return nil
+}
+
+func (f *fold) redemptionReversed(ev core.Event, e domain.RedemptionReversed) error {
+	c, err := f.cheque(ev, e.Serial, e.CarnetID, e.ProgrammeID)
+	if err != nil {
+		return err
+	}
+	*c = chequeRow{serial: c.serial, carnet: c.carnet, programme: c.programme, status: StatusReversed,
+		reversals: c.reversals + 1, lastPosition: c.lastPosition, stored: c.stored}
+	return nil
+}
+
+// chequeExpired writes nothing for a cheque never redeemed: its programme's close
+// says it (ProgrammeClosed).
+func (f *fold) chequeExpired(ev core.Event, e domain.ChequeExpired) error {
+	if f.cheques[e.Serial] == nil {
+		return nil
+	}
+	c, err := f.cheque(ev, e.Serial, e.CarnetID, e.ProgrammeID)
+	if err != nil {
+		return err
+	}
+	c.status, c.closedOn = StatusExpired, e.ExpiredOn
+	return nil
+}
+
+// chequeBlocked writes nothing for a cheque never redeemed: its carnet's
+// cancellation says it.
+func (f *fold) chequeBlocked(ev core.Event, e domain.ChequeBlocked) error {
+	if f.cheques[e.Serial] == nil {
+		return nil
+	}
+	c, err := f.cheque(ev, e.Serial, e.CarnetID, e.ProgrammeID)
+	if err != nil {
+		return err
+	}
+	c.status, c.closedOn = StatusBlocked, domain.DateOf(e.BlockedAt.UTC())
+	return nil
+}
+
+func (f *fold) chequeReimbursementClaimed(_ core.Event, e domain.ChequeReimbursementClaimed) error {
+	f.claims.Row()
+	f.claims.Text(e.RedemptionID)
+	f.claims.Text(e.Serial)
+	f.claims.Text(e.BatchID)
+	f.claims.Time(e.ClaimedAt)
+	return nil
+}
+
+func (f *fold) programmeCreated(_ core.Event, e domain.ProgrammeCreated) error {
+	f.programmes = append(f.programmes, dbsqlc.UpsertProgrammeParams{ProgrammeID: e.ProgrammeID, ClosedOn: core.PgDate(domain.Date{})})
+	return nil
+}
+
+func (f *fold) programmeClosed(_ core.Event, e domain.ProgrammeClosed) error {
+	f.programmes = append(f.programmes, dbsqlc.UpsertProgrammeParams{ProgrammeID: e.ProgrammeID, ClosedOn: core.PgDate(e.ClosedOn)})
+	return nil
+}
+
+func (f *fold) reimbursementBatchCreated(_ core.Event, e domain.ReimbursementBatchCreated) error {
+	f.batches[e.BatchID] = &batchRow{id: e.BatchID, cutOff: e.CutOff, createdAt: e.CreatedAt}
+	f.dirtyBatches = append(f.dirtyBatches, e.BatchID)
+	return nil
+}
+
+func (f *fold) reimbursementBatchPaid(ev core.Event, e domain.ReimbursementBatchPaid) error {
+	b := f.batches[e.BatchID]
+	if b == nil {
+		return fmt.Errorf("cheques: ReimbursementBatchPaid at position %d for unknown batch %s", ev.Position, e.BatchID)
+	}
+	b.paidOn, b.bankRef = e.PaidOn, e.BankReference
+	f.dirtyBatches = append(f.dirtyBatches, e.BatchID)
+	return nil
+}
+
 // Apply folds the batch's events onto the rows they touch: it loads the existing
-// rows of the carnets, cheques and batches named in the batch (one query each),
-// applies the events in order in memory, then writes the rows back: new rows with a
-// binary COPY, rows that were read with one upsert per table; claims are appended
-// with COPY. The ChequeExpired and ChequeBlocked of a cheque without a row write
+// rows of the carnets, cheques and batches named in the batch (keyHandlers; one
+// query each), applies the events in order in memory (foldHandlers), then writes
+// the rows back: new rows with a binary COPY, rows that were read with one upsert
+// per table (in one round trip with the programmes); claims are appended with
+// COPY. The ChequeExpired and ChequeBlocked of a cheque without a row write
 // nothing: its programme's close or its carnet's cancellation implies them.
 func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) error {
-	carnetIDs, serials, batchIDs := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, ev := range events {
-		switch e := ev.Data.(type) {
-		case domain.CarnetIssued:
-			carnetIDs[e.CarnetID] = true
-		case domain.CarnetCancelled:
-			carnetIDs[e.CarnetID] = true
-		case domain.ChequeRedeemed:
-			serials[e.Serial] = true
-		case domain.RedemptionReversed:
-			serials[e.Serial] = true
-		case domain.ChequeExpired:
-			serials[e.Serial] = true
-		case domain.ChequeBlocked:
-			serials[e.Serial] = true
-		case domain.ReimbursementBatchPaid:
-			batchIDs[e.BatchID] = true
-		}
-	}
-	carnets, err := loadCarnets(ctx, tx, slices.Collect(maps.Keys(carnetIDs)))
-	if err != nil {
+	k := keys{carnets: map[string]bool{}, serials: map[string]bool{}, batches: map[string]bool{}}
+	if err := keyHandlers.HandleAll(&k, events); err != nil {
 		return err
 	}
-	cheques, err := loadCheques(ctx, tx, slices.Collect(maps.Keys(serials)))
-	if err != nil {
+	f := &fold{claims: core.NewCopyWriter(len(copyClaimsColumns))}
+	var err error
+	if f.carnets, err = loadCarnets(ctx, tx, slices.Collect(maps.Keys(k.carnets))); err != nil {
 		return err
 	}
-	batches, err := loadBatches(ctx, tx, slices.Collect(maps.Keys(batchIDs)))
-	if err != nil {
+	if f.cheques, err = loadCheques(ctx, tx, slices.Collect(maps.Keys(k.serials))); err != nil {
 		return err
 	}
-	var dirtyCarnets, dirtyCheques, dirtyBatches []string
-	touchCarnet := func(id string) { dirtyCarnets = append(dirtyCarnets, id) }
-	touchCheque := func(id string) { dirtyCheques = append(dirtyCheques, id) }
-	claims := core.NewCopyWriter(4)
-	cheque := func(ev core.Event, serial, carnet, programme string) (*chequeRow, error) {
-		c := cheques[serial]
-		if c == nil {
-			if carnet == "" {
-				return nil, fmt.Errorf("cheques: %s at position %d for unknown cheque %s", ev.Type, ev.Position, serial)
-			}
-			c = &chequeRow{serial: serial, carnet: carnet, programme: programme}
-			cheques[serial] = c
-		}
-		c.lastPosition = ev.Position
-		touchCheque(serial)
-		return c, nil
+	if f.batches, err = loadBatches(ctx, tx, slices.Collect(maps.Keys(k.batches))); err != nil {
+		return err
 	}
-	var closed [][]any
-	for _, ev := range events {
-		switch e := ev.Data.(type) {
-		case domain.CarnetMinted:
-			carnets[e.CarnetID] = &carnetRow{id: e.CarnetID, programme: e.ProgrammeID, prescriber: e.PrescriberID,
-				ordinal: e.Ordinal, count: len(e.Serials), value: core.CentsOf(e.ChequeValue), status: CarnetInStock, mintedAt: e.MintedAt}
-			touchCarnet(e.CarnetID)
-		case domain.CarnetIssued:
-			c := carnets[e.CarnetID]
-			if c == nil {
-				return fmt.Errorf("cheques: CarnetIssued at position %d for unknown carnet %s", ev.Position, e.CarnetID)
-			}
-			c.status, c.wasIssued, c.territory, c.need, c.jobSeeker, c.issuedAt = CarnetIssued, true, e.Territory, string(e.NeedLevel), e.JobSeeker, e.IssuedAt
-			touchCarnet(e.CarnetID)
-		case domain.CarnetCancelled:
-			c := carnets[e.CarnetID]
-			if c == nil {
-				return fmt.Errorf("cheques: CarnetCancelled at position %d for unknown carnet %s", ev.Position, e.CarnetID)
-			}
-			c.status, c.cancelledAt, c.reason = CarnetCancelled, e.CancelledAt, string(e.Reason)
-			touchCarnet(e.CarnetID)
-		case domain.ChequeRedeemed:
-			c, err := cheque(ev, e.Serial, e.CarnetID, e.ProgrammeID)
-			if err != nil {
-				return err
-			}
-			c.status, c.redemption, c.place, c.placeTerritory = StatusRedeemed, e.RedemptionID, e.PlaceID, e.PlaceTerritory
-			c.session, c.redeemedAt, c.amount, c.hasAmount = e.SessionDate, e.RedeemedAt, core.CentsOf(e.Amount), true
-		case domain.RedemptionReversed:
-			c, err := cheque(ev, e.Serial, e.CarnetID, e.ProgrammeID)
-			if err != nil {
-				return err
-			}
-			*c = chequeRow{serial: c.serial, carnet: c.carnet, programme: c.programme, status: StatusReversed,
-				reversals: c.reversals + 1, lastPosition: c.lastPosition, stored: c.stored}
-		case domain.ChequeExpired:
-			if cheques[e.Serial] == nil {
-				continue // never redeemed: its programme's close says it (ProgrammeClosed)
-			}
-			c, err := cheque(ev, e.Serial, e.CarnetID, e.ProgrammeID)
-			if err != nil {
-				return err
-			}
-			c.status, c.closedOn = StatusExpired, e.ExpiredOn
-		case domain.ChequeBlocked:
-			if cheques[e.Serial] == nil {
-				continue // never redeemed: its carnet's cancellation says it
-			}
-			c, err := cheque(ev, e.Serial, e.CarnetID, e.ProgrammeID)
-			if err != nil {
-				return err
-			}
-			c.status, c.closedOn = StatusBlocked, domain.DateOf(e.BlockedAt.UTC())
-		case domain.ChequeReimbursementClaimed:
-			claims.Row()
-			claims.Text(e.RedemptionID)
-			claims.Text(e.Serial)
-			claims.Text(e.BatchID)
-			claims.Time(e.ClaimedAt)
-		case domain.ProgrammeCreated:
-			closed = append(closed, []any{e.ProgrammeID, core.PgDate(domain.Date{})})
-		case domain.ProgrammeClosed:
-			closed = append(closed, []any{e.ProgrammeID, core.PgDate(e.ClosedOn)})
-		case domain.ReimbursementBatchCreated:
-			batches[e.BatchID] = &batchRow{id: e.BatchID, cutOff: e.CutOff, createdAt: e.CreatedAt}
-			dirtyBatches = append(dirtyBatches, e.BatchID)
-		case domain.ReimbursementBatchPaid:
-			b := batches[e.BatchID]
-			if b == nil {
-				return fmt.Errorf("cheques: ReimbursementBatchPaid at position %d for unknown batch %s", ev.Position, e.BatchID)
-			}
-			b.paidOn, b.bankRef = e.PaidOn, e.BankReference
-			dirtyBatches = append(dirtyBatches, e.BatchID)
-		}
-	}
-	b := &pgx.Batch{}
-	for _, r := range closed {
-		b.Queue(`INSERT INTO cheque_programmes (programme_id, closed_on) VALUES ($1, $2)
-ON CONFLICT (programme_id) DO UPDATE SET closed_on = EXCLUDED.closed_on`, r...)
+	if err := foldHandlers.HandleAll(f, events); err != nil {
+		return err
 	}
 	// Rows read from the table are upserted; new rows, most of them, are copied.
 	var newCarnets, oldCarnets, newCheques, oldCheques []string
-	for _, id := range core.Unique(dirtyCarnets) {
-		if carnets[id].stored {
+	for _, id := range core.Unique(f.dirtyCarnets) {
+		if f.carnets[id].stored {
 			oldCarnets = append(oldCarnets, id)
 		} else {
 			newCarnets = append(newCarnets, id)
 		}
 	}
-	for _, id := range core.Unique(dirtyCheques) {
-		if cheques[id].stored {
+	for _, id := range core.Unique(f.dirtyCheques) {
+		if f.cheques[id].stored {
 			oldCheques = append(oldCheques, id)
 		} else {
 			newCheques = append(newCheques, id)
 		}
 	}
-	queueCarnets(b, carnets, oldCarnets)
-	queueCheques(b, cheques, oldCheques)
-	queueBatches(b, batches, core.Unique(dirtyBatches))
+	b := &pgx.Batch{}
+	q := dbsqlc.Queue(b)
+	for _, p := range f.programmes {
+		if err := queries.UpsertProgramme(ctx, q, p); err != nil {
+			return fmt.Errorf("cheques: %w", err)
+		}
+	}
+	if len(oldCarnets) > 0 {
+		if err := queries.UpsertCarnets(ctx, q, carnetParams(f.carnets, oldCarnets)); err != nil {
+			return fmt.Errorf("cheques: %w", err)
+		}
+	}
+	if len(oldCheques) > 0 {
+		if err := queries.UpsertCheques(ctx, q, chequeParams(f.cheques, oldCheques)); err != nil {
+			return fmt.Errorf("cheques: %w", err)
+		}
+	}
+	if ids := core.Unique(f.dirtyBatches); len(ids) > 0 {
+		if err := queries.UpsertBatches(ctx, q, batchParams(f.batches, ids)); err != nil {
+			return fmt.Errorf("cheques: %w", err)
+		}
+	}
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("cheques: %w", err)
 	}
-	if err := copyCarnets(ctx, tx, carnets, newCarnets); err != nil {
+	if err := copyCarnets(ctx, tx, f.carnets, newCarnets); err != nil {
 		return err
 	}
-	if err := copyCheques(ctx, tx, cheques, newCheques); err != nil {
+	if err := copyCheques(ctx, tx, f.cheques, newCheques); err != nil {
 		return err
 	}
-	return claims.Send(ctx, tx, "cheque_claims", []string{"redemption_id", "serial", "batch_id", "claimed_at"})
+	return f.claims.Send(ctx, tx, "cheque_claims", copyClaimsColumns)
 }
 
+// loadCarnets reads the stored rows of the carnets ids names.
 func loadCarnets(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*carnetRow, error) {
 	out := map[string]*carnetRow{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT carnet_id, programme_id, prescriber_id, ordinal, cheque_count, cheque_value, status,
-was_issued, territory, need_level, job_seeker, minted_at, issued_at, cancelled_at, cancel_reason
-FROM unnest($1::text[]) AS k(id) JOIN cheque_carnets ON carnet_id = k.id`, ids)
+	rows, err := queries.LoadCarnets(ctx, tx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("cheques: load carnets: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var c carnetRow
-		var value domain.Money
-		var issued, cancelled pgtype.Timestamptz
-		if err := rows.Scan(&c.id, &c.programme, &c.prescriber, &c.ordinal, &c.count, core.ScanMoney(&value), &c.status,
-			&c.wasIssued, &c.territory, &c.need, &c.jobSeeker, &c.mintedAt, &issued, &cancelled, &c.reason); err != nil {
-			return nil, fmt.Errorf("cheques: load carnets: %w", err)
-		}
-		c.value, c.issuedAt, c.cancelledAt = core.CentsOf(value), core.TimeOf(issued), core.TimeOf(cancelled)
-		c.stored = true
-		out[c.id] = &c
+	for _, r := range rows {
+		out[r.CarnetID] = &carnetRow{id: r.CarnetID, programme: r.ProgrammeID, prescriber: r.PrescriberID,
+			ordinal: int(r.Ordinal), count: int(r.ChequeCount), value: r.ValueCents, status: r.Status,
+			wasIssued: r.WasIssued, territory: r.Territory, need: r.NeedLevel, jobSeeker: r.JobSeeker,
+			mintedAt: core.TimeOf(r.MintedAt), issuedAt: core.TimeOf(r.IssuedAt), cancelledAt: core.TimeOf(r.CancelledAt),
+			reason: r.CancelReason, stored: true}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
+// loadCheques reads the stored rows of the cheques serials names.
 func loadCheques(ctx context.Context, tx pgx.Tx, serials []string) (map[string]*chequeRow, error) {
 	out := map[string]*chequeRow{}
 	if len(serials) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT serial, carnet_id, programme_id, status, redemption_id, place_id, place_territory,
-session_date, redeemed_at, amount, reversals, closed_on, last_position
-FROM unnest($1::text[]) AS k(id) JOIN cheques ON serial = k.id`, serials)
+	rows, err := queries.LoadCheques(ctx, tx, serials)
 	if err != nil {
 		return nil, fmt.Errorf("cheques: load cheques: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var c chequeRow
-		var redeemedAt pgtype.Timestamptz
-		var amount pgtype.Numeric
-		if err := rows.Scan(&c.serial, &c.carnet, &c.programme, &c.status, &c.redemption, &c.place, &c.placeTerritory,
-			core.ScanDate(&c.session), &redeemedAt, &amount, &c.reversals, core.ScanDate(&c.closedOn), &c.lastPosition); err != nil {
-			return nil, fmt.Errorf("cheques: load cheques: %w", err)
-		}
-		c.redeemedAt, c.stored = core.TimeOf(redeemedAt), true
-		if amount.Valid {
-			m, err := core.MoneyOf(amount)
-			if err != nil {
-				return nil, err
-			}
-			c.amount, c.hasAmount = core.CentsOf(m), true
-		}
-		out[c.serial] = &c
+	for _, r := range rows {
+		out[r.Serial] = &chequeRow{serial: r.Serial, carnet: r.CarnetID, programme: r.ProgrammeID, status: r.Status,
+			redemption: r.RedemptionID, place: r.PlaceID, placeTerritory: r.PlaceTerritory,
+			session: core.DateOf(r.SessionDate), redeemedAt: core.TimeOf(r.RedeemedAt),
+			amount: r.AmountCents, hasAmount: r.HasAmount, reversals: int(r.Reversals),
+			closedOn: core.DateOf(r.ClosedOn), lastPosition: r.LastPosition, stored: true}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
+// loadBatches reads the stored rows of the batches ids names.
 func loadBatches(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*batchRow, error) {
 	out := map[string]*batchRow{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT batch_id, cut_off, created_at, paid_on, bank_reference
-FROM unnest($1::text[]) AS k(id) JOIN cheque_batches ON batch_id = k.id`, ids)
+	rows, err := queries.LoadBatches(ctx, tx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("cheques: load batches: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var b batchRow
-		if err := rows.Scan(&b.id, core.ScanDate(&b.cutOff), &b.createdAt, core.ScanDate(&b.paidOn), &b.bankRef); err != nil {
-			return nil, fmt.Errorf("cheques: load batches: %w", err)
-		}
-		out[b.id] = &b
+	for _, r := range rows {
+		out[r.BatchID] = &batchRow{id: r.BatchID, cutOff: core.DateOf(r.CutOff), createdAt: core.TimeOf(r.CreatedAt),
+			paidOn: core.DateOf(r.PaidOn), bankRef: r.BankReference}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
-func queueCarnets(b *pgx.Batch, carnets map[string]*carnetRow, ids []string) {
+func carnetParams(carnets map[string]*carnetRow, ids []string) dbsqlc.UpsertCarnetsParams {
 	n := len(ids)
-	var (
-		id, programme, prescriber, status, territory, need, reason = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		ordinal, count                                             = make([]int32, n), make([]int32, n)
-		value                                                      = make([]int64, n)
-		wasIssued, jobSeeker                                       = make([]bool, n), make([]bool, n)
-		minted, issued, cancelled                                  = make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
-	)
+	p := dbsqlc.UpsertCarnetsParams{
+		Ids: make([]string, n), ProgrammeIds: make([]string, n), PrescriberIds: make([]string, n),
+		Ordinals: make([]int32, n), ChequeCounts: make([]int32, n), ValueCents: make([]int64, n),
+		Statuses: make([]string, n), WasIssued: make([]bool, n), Territories: make([]string, n),
+		NeedLevels: make([]string, n), JobSeekers: make([]bool, n), MintedAt: make([]pgtype.Timestamptz, n),
+		IssuedAt: make([]pgtype.Timestamptz, n), CancelledAt: make([]pgtype.Timestamptz, n), CancelReasons: make([]string, n),
+	}
 	for i, k := range ids {
 		c := carnets[k]
-		id[i], programme[i], prescriber[i], status[i], territory[i], need[i], reason[i] = c.id, c.programme, c.prescriber, c.status, c.territory, c.need, c.reason
-		ordinal[i], count[i], value[i], wasIssued[i], jobSeeker[i] = int32(c.ordinal), int32(c.count), c.value, c.wasIssued, c.jobSeeker
-		minted[i], issued[i], cancelled[i] = core.PgTime(c.mintedAt), core.PgTime(c.issuedAt), core.PgTime(c.cancelledAt)
+		p.Ids[i], p.ProgrammeIds[i], p.PrescriberIds[i], p.Statuses[i] = c.id, c.programme, c.prescriber, c.status
+		p.Territories[i], p.NeedLevels[i], p.CancelReasons[i] = c.territory, c.need, c.reason
+		p.Ordinals[i], p.ChequeCounts[i], p.ValueCents[i], p.WasIssued[i], p.JobSeekers[i] = int32(c.ordinal), int32(c.count), c.value, c.wasIssued, c.jobSeeker
+		p.MintedAt[i], p.IssuedAt[i], p.CancelledAt[i] = core.PgTime(c.mintedAt), core.PgTime(c.issuedAt), core.PgTime(c.cancelledAt)
 	}
-	if n == 0 {
-		return
-	}
-	b.Queue(`INSERT INTO cheque_carnets (carnet_id, programme_id, prescriber_id, ordinal, cheque_count, cheque_value, status,
-was_issued, territory, need_level, job_seeker, minted_at, issued_at, cancelled_at, cancel_reason)
-SELECT id, p, pr, o, c, v::numeric / 100, s, wi, t, nl, js, m, i, ca, r
-FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::bigint[], $7::text[], $8::bool[], $9::text[],
-            $10::text[], $11::bool[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[], $15::text[])
-     AS u(id, p, pr, o, c, v, s, wi, t, nl, js, m, i, ca, r)
-ON CONFLICT (carnet_id) DO UPDATE SET status = EXCLUDED.status, was_issued = EXCLUDED.was_issued,
-  territory = EXCLUDED.territory, need_level = EXCLUDED.need_level, job_seeker = EXCLUDED.job_seeker,
-  issued_at = EXCLUDED.issued_at, cancelled_at = EXCLUDED.cancelled_at, cancel_reason = EXCLUDED.cancel_reason`,
-		id, programme, prescriber, ordinal, count, value, status, wasIssued, territory, need, jobSeeker, minted, issued, cancelled, reason)
+	return p
 }
 
-func queueCheques(b *pgx.Batch, cheques map[string]*chequeRow, serials []string) {
+func chequeParams(cheques map[string]*chequeRow, serials []string) dbsqlc.UpsertChequesParams {
 	n := len(serials)
-	if n == 0 {
-		return
+	p := dbsqlc.UpsertChequesParams{
+		Serials: make([]string, n), CarnetIds: make([]string, n), ProgrammeIds: make([]string, n),
+		Statuses: make([]string, n), RedemptionIds: make([]string, n), PlaceIds: make([]string, n),
+		PlaceTerritories: make([]string, n), SessionDates: make([]pgtype.Date, n), RedeemedAt: make([]pgtype.Timestamptz, n),
+		AmountCents: make([]int64, n), HasAmount: make([]bool, n), Reversals: make([]int32, n),
+		ClosedOn: make([]pgtype.Date, n), LastPositions: make([]int64, n),
 	}
-	var (
-		serial, carnet, programme, status, redemption, place, placeT = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		session, closed                                              = make([]pgtype.Date, n), make([]pgtype.Date, n)
-		redeemedAt                                                   = make([]pgtype.Timestamptz, n)
-		amount                                                       = make([]pgtype.Int8, n)
-		reversals                                                    = make([]int32, n)
-		lastPos                                                      = make([]int64, n)
-	)
 	for i, k := range serials {
 		c := cheques[k]
-		serial[i], carnet[i], programme[i], status[i], redemption[i], place[i], placeT[i] = c.serial, c.carnet, c.programme, c.status, c.redemption, c.place, c.placeTerritory
-		session[i], closed[i] = core.PgDate(c.session), core.PgDate(c.closedOn)
-		redeemedAt[i] = core.PgTime(c.redeemedAt)
-		amount[i] = pgtype.Int8{Int64: c.amount, Valid: c.hasAmount}
-		reversals[i], lastPos[i] = int32(c.reversals), c.lastPosition
+		p.Serials[i], p.CarnetIds[i], p.ProgrammeIds[i], p.Statuses[i] = c.serial, c.carnet, c.programme, c.status
+		p.RedemptionIds[i], p.PlaceIds[i], p.PlaceTerritories[i] = c.redemption, c.place, c.placeTerritory
+		p.SessionDates[i], p.ClosedOn[i], p.RedeemedAt[i] = core.PgDate(c.session), core.PgDate(c.closedOn), core.PgTime(c.redeemedAt)
+		p.AmountCents[i], p.HasAmount[i] = c.amount, c.hasAmount
+		p.Reversals[i], p.LastPositions[i] = int32(c.reversals), c.lastPosition
 	}
-	b.Queue(`INSERT INTO cheques (serial, carnet_id, programme_id, status, redemption_id, place_id, place_territory,
-session_date, redeemed_at, amount, reversals, closed_on, last_position)
-SELECT s, c, p, st, r, pl, pt, sd, ra, a::numeric / 100, rv, co, lp
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[],
-            $9::timestamptz[], $10::bigint[], $11::int[], $12::date[], $13::bigint[])
-     AS u(s, c, p, st, r, pl, pt, sd, ra, a, rv, co, lp)
-ON CONFLICT (serial) DO UPDATE SET status = EXCLUDED.status, redemption_id = EXCLUDED.redemption_id,
-  place_id = EXCLUDED.place_id, place_territory = EXCLUDED.place_territory, session_date = EXCLUDED.session_date,
-  redeemed_at = EXCLUDED.redeemed_at, amount = EXCLUDED.amount, reversals = EXCLUDED.reversals,
-  closed_on = EXCLUDED.closed_on, last_position = EXCLUDED.last_position`,
-		serial, carnet, programme, status, redemption, place, placeT, session, redeemedAt, amount, reversals, closed, lastPos)
+	return p
 }
 
-func queueBatches(b *pgx.Batch, batches map[string]*batchRow, ids []string) {
+func batchParams(batches map[string]*batchRow, ids []string) dbsqlc.UpsertBatchesParams {
 	n := len(ids)
-	if n == 0 {
-		return
+	p := dbsqlc.UpsertBatchesParams{
+		Ids: make([]string, n), CutOffs: make([]pgtype.Date, n), CreatedAt: make([]pgtype.Timestamptz, n),
+		PaidOn: make([]pgtype.Date, n), BankReferences: make([]string, n),
 	}
-	id, ref := make([]string, n), make([]string, n)
-	cut, paid := make([]pgtype.Date, n), make([]pgtype.Date, n)
-	created := make([]pgtype.Timestamptz, n)
 	for i, k := range ids {
 		r := batches[k]
-		id[i], ref[i], cut[i], paid[i], created[i] = r.id, r.bankRef, core.PgDate(r.cutOff), core.PgDate(r.paidOn), core.PgTime(r.createdAt)
+		p.Ids[i], p.BankReferences[i] = r.id, r.bankRef
+		p.CutOffs[i], p.CreatedAt[i], p.PaidOn[i] = core.PgDate(r.cutOff), core.PgTime(r.createdAt), core.PgDate(r.paidOn)
 	}
-	b.Queue(`INSERT INTO cheque_batches (batch_id, cut_off, created_at, paid_on, bank_reference)
-SELECT * FROM unnest($1::text[], $2::date[], $3::timestamptz[], $4::date[], $5::text[])
-ON CONFLICT (batch_id) DO UPDATE SET paid_on = EXCLUDED.paid_on, bank_reference = EXCLUDED.bank_reference`,
-		id, cut, created, paid, ref)
+	return p
 }
 
+// COPY targets: the columns Apply copies claims, new carnets and new cheques into
+// (not sqlc, see doc.go).
+var (
+	copyClaimsColumns  = []string{"redemption_id", "serial", "batch_id", "claimed_at"}
+	copyCarnetsColumns = []string{"carnet_id", "programme_id", "prescriber_id", "ordinal", "cheque_count",
+		"cheque_value", "status", "was_issued", "territory", "need_level", "job_seeker", "minted_at", "issued_at",
+		"cancelled_at", "cancel_reason"}
+	copyChequesColumns = []string{"serial", "carnet_id", "programme_id", "status", "redemption_id", "place_id",
+		"place_territory", "session_date", "redeemed_at", "amount", "reversals", "closed_on", "last_position"}
+)
+
+// copyCarnets appends the carnets ids names, which have no row yet, with a binary
+// COPY.
 func copyCarnets(ctx context.Context, tx pgx.Tx, carnets map[string]*carnetRow, ids []string) error {
-	w := core.NewCopyWriter(15)
+	w := core.NewCopyWriter(len(copyCarnetsColumns))
 	for _, id := range ids {
 		c := carnets[id]
 		w.Row()
@@ -456,13 +533,13 @@ func copyCarnets(ctx context.Context, tx pgx.Tx, carnets map[string]*carnetRow, 
 		w.Time(c.cancelledAt)
 		w.Text(c.reason)
 	}
-	return w.Send(ctx, tx, "cheque_carnets", []string{"carnet_id", "programme_id", "prescriber_id", "ordinal",
-		"cheque_count", "cheque_value", "status", "was_issued", "territory", "need_level", "job_seeker", "minted_at", "issued_at",
-		"cancelled_at", "cancel_reason"})
+	return w.Send(ctx, tx, "cheque_carnets", copyCarnetsColumns)
 }
 
+// copyCheques appends the cheques serials names, which have no row yet, with a
+// binary COPY.
 func copyCheques(ctx context.Context, tx pgx.Tx, cheques map[string]*chequeRow, serials []string) error {
-	w := core.NewCopyWriter(13)
+	w := core.NewCopyWriter(len(copyChequesColumns))
 	for _, serial := range serials {
 		c := cheques[serial]
 		w.Row()
@@ -484,6 +561,5 @@ func copyCheques(ctx context.Context, tx pgx.Tx, cheques map[string]*chequeRow, 
 		w.Date(c.closedOn)
 		w.Int8(c.lastPosition)
 	}
-	return w.Send(ctx, tx, "cheques", []string{"serial", "carnet_id", "programme_id", "status", "redemption_id",
-		"place_id", "place_territory", "session_date", "redeemed_at", "amount", "reversals", "closed_on", "last_position"})
+	return w.Send(ctx, tx, "cheques", copyChequesColumns)
 }

@@ -27,7 +27,23 @@
 // Queries: Cheque (status and history by serial), UnclaimedRedemptions (the
 // candidates of a reimbursement batch), CountByStatus.
 //
+// Apply routes each event to one small handler per event type (core.Handlers):
+// keyHandlers name the rows a batch touches, loaded in one query per table, and
+// foldHandlers fold the events onto them in memory before they are written back.
+//
 // What it must not do: decide anything (a redemption's validity is the write side's
 // rule; Redeemable is informative), read another projection's tables, or keep any
 // personal data (a carnet's beneficiary is not even stored as its hash).
+//
+// # SQL
+//
+// The package's SQL is in internal/dbsqlc/cheques.sql, compiled by sqlc (sqlc.yaml
+// at the repository root; `make sqlc` regenerates, `make test` fails when the
+// generated code is not what the .sql file gives) against the migrations. Apply
+// queues the generated upserts in one pgx.Batch (dbsqlc.Queue). Hand-written,
+// because sqlc cannot express COPY: the three binary COPYs of Apply, through
+// core.CopyWriter, whose statement is built from a table and the columns named
+// beside the one caller (copyClaimsColumns into cheque_claims, copyCarnetsColumns
+// into cheque_carnets in copyCarnets, copyChequesColumns into cheques in
+// copyCheques).
 package cheques

@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/projections/cheques/internal/dbsqlc"
 	"github.com/passnumerique/passledger/projections/core"
 )
 
@@ -81,25 +81,24 @@ func Cheque(ctx context.Context, q core.Querier, store *eventstore.Store, serial
 		return State{}, fmt.Errorf("%w: cheque %q", core.ErrNotFound, serial)
 	}
 	c := State{Serial: serial, CarnetID: carnetID}
-	var issuedAt, cancelledAt pgtype.Timestamptz
-	var count int
-	var programmeClosed domain.Date
-	err = q.QueryRow(ctx, `SELECT k.programme_id, k.prescriber_id, k.cheque_count, k.cheque_value, k.status, k.territory, k.need_level,
-k.issued_at, k.cancelled_at, p.closed_on
-FROM cheque_carnets k LEFT JOIN cheque_programmes p USING (programme_id) WHERE k.carnet_id = $1`, carnetID).Scan(
-		&c.ProgrammeID, &c.PrescriberID, &count, core.ScanMoney(&c.FaceValue), &c.CarnetStatus, &c.Territory, &c.NeedLevel,
-		&issuedAt, &cancelledAt, core.ScanDate(&programmeClosed))
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && index > count) {
+	db := dbsqlc.ReadOnly(q)
+	k, err := queries.Carnet(ctx, db, carnetID)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && index > int(k.ChequeCount)) {
 		return State{}, fmt.Errorf("%w: cheque %s", core.ErrNotFound, serial)
 	}
 	if err != nil {
 		return State{}, fmt.Errorf("cheques: %w", err)
 	}
+	c.ProgrammeID, c.PrescriberID, c.CarnetStatus, c.Territory, c.NeedLevel = k.ProgrammeID, k.PrescriberID, k.Status, k.Territory, k.NeedLevel
+	if c.FaceValue, err = core.MoneyOf(k.ChequeValue); err != nil {
+		return State{}, fmt.Errorf("cheques: %w", err)
+	}
+	programmeClosed := core.DateOf(k.ClosedOn)
 	// A cheque never redeemed: its carnet and programme say where it stands.
 	switch {
 	case c.CarnetStatus == CarnetCancelled:
 		c.Status = StatusBlocked
-		if d := domain.DateOf(core.TimeOf(cancelledAt)); cancelledAt.Valid {
+		if d := domain.DateOf(core.TimeOf(k.CancelledAt)); k.CancelledAt.Valid {
 			c.ClosedOn = &d
 		}
 	case !programmeClosed.IsZero():
@@ -109,37 +108,29 @@ FROM cheque_carnets k LEFT JOIN cheque_programmes p USING (programme_id) WHERE k
 	default:
 		c.Status = StatusInStock
 	}
-	var (
-		status, redemption, place, placeT, batch string
-		session, closed, paidOn                  domain.Date
-		redeemedAt                               pgtype.Timestamptz
-		amount                                   domain.Money
-	)
-	err = q.QueryRow(ctx, `SELECT c.status, c.redemption_id, c.place_id, c.place_territory, c.session_date, c.redeemed_at,
-c.amount, coalesce(k.batch_id, ''), c.reversals, c.closed_on, b.paid_on
-FROM cheques c
-LEFT JOIN cheque_claims k ON k.redemption_id = c.redemption_id AND c.status = 'redeemed'
-LEFT JOIN cheque_batches b ON b.batch_id = k.batch_id
-WHERE c.serial = $1`, serial).Scan(&status, &redemption, &place, &placeT, core.ScanDate(&session), &redeemedAt,
-		core.ScanMoney(&amount), &batch, &c.Reversals, core.ScanDate(&closed), core.ScanDate(&paidOn))
+	r, err := queries.Cheque(ctx, db, serial)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 	case err != nil:
 		return State{}, fmt.Errorf("cheques: %w", err)
 	default:
-		c.Status = status
-		if status == StatusRedeemed {
-			c.Redemption = &Redemption{RedemptionID: redemption, PlaceID: place, PlaceTerritory: placeT,
-				SessionDate: session, RedeemedAt: core.TimeOf(redeemedAt), Amount: amount}
-			if batch != "" {
-				c.BatchID, c.Reimbursement = batch, ReimbursementClaimed
-				if !paidOn.IsZero() {
+		amount, err := core.MoneyOf(r.Amount)
+		if err != nil {
+			return State{}, fmt.Errorf("cheques: %w", err)
+		}
+		c.Status, c.Reversals = r.Status, int(r.Reversals)
+		if r.Status == StatusRedeemed {
+			c.Redemption = &Redemption{RedemptionID: r.RedemptionID, PlaceID: r.PlaceID, PlaceTerritory: r.PlaceTerritory,
+				SessionDate: core.DateOf(r.SessionDate), RedeemedAt: core.TimeOf(r.RedeemedAt), Amount: amount}
+			if r.BatchID != "" {
+				c.BatchID, c.Reimbursement = r.BatchID, ReimbursementClaimed
+				if paidOn := core.DateOf(r.PaidOn); !paidOn.IsZero() {
 					c.Reimbursement, c.PaidOn = ReimbursementPaid, &paidOn
 				}
 			}
 		}
 		c.ClosedOn = nil
-		if !closed.IsZero() {
+		if closed := core.DateOf(r.ClosedOn); !closed.IsZero() {
 			c.ClosedOn = &closed
 		}
 	}
@@ -173,35 +164,18 @@ func history(ctx context.Context, q core.Querier, store *eventstore.Store, seria
 	sort.Slice(recs, func(i, j int) bool { return recs[i].Cursor().Less(recs[j].Cursor()) })
 	out := []HistoryEntry{}
 	for _, r := range recs {
-		h := HistoryEntry{Position: r.Position, Event: r.Type}
 		ev, err := domain.DecodeEvent(r.Type, r.Payload)
 		if err != nil {
-			return nil, fmt.Errorf("cheques: history at position %d: %w", h.Position, err)
+			return nil, fmt.Errorf("cheques: history at position %d: %w", r.Position, err)
 		}
-		money := func(m domain.Money) *domain.Money { return &m }
-		switch e := ev.(type) {
-		case domain.CarnetMinted:
-			h.At, h.Detail = e.MintedAt, "prescriber "+e.PrescriberID
-		case domain.CarnetIssued:
-			h.At, h.Detail = e.IssuedAt, "need level "+string(e.NeedLevel)
-		case domain.CarnetCancelled:
-			h.At, h.Detail = e.CancelledAt, "reason "+string(e.Reason)
-		case domain.ChequeRedeemed:
-			h.At, h.RedemptionID, h.PlaceID, h.Amount = e.RedeemedAt, e.RedemptionID, e.PlaceID, money(e.Amount)
-			h.Detail = "session " + e.SessionDate.String()
-		case domain.RedemptionReversed:
-			h.At, h.RedemptionID, h.PlaceID, h.Amount, h.Detail = e.ReversedAt, e.RedemptionID, e.PlaceID, money(e.Amount), e.Reason
-		case domain.ChequeReimbursementClaimed:
-			h.At, h.RedemptionID, h.PlaceID, h.BatchID, h.Amount = e.ClaimedAt, e.RedemptionID, e.PlaceID, e.BatchID, money(e.Amount)
-		case domain.ChequeExpired:
-			h.At, h.Amount, h.Detail = e.ExpiredAt, money(e.Amount), "expired on "+e.ExpiredOn.String()
-		case domain.ChequeBlocked:
-			h.At, h.Amount, h.Detail = e.BlockedAt, money(e.Amount), "reason "+string(e.Reason)
-		default:
-			continue
+		h := historyEntry{HistoryEntry: HistoryEntry{Position: r.Position, Event: r.Type}}
+		if err := historyHandlers.Handle(&h, core.Event{RecordedEvent: r, Data: ev}); err != nil {
+			return nil, err
 		}
-		h.At = h.At.UTC()
-		out = append(out, h)
+		if h.kept {
+			h.At = h.At.UTC()
+			out = append(out, h.HistoryEntry)
+		}
 	}
 	return out, nil
 }
@@ -212,43 +186,76 @@ func history(ctx context.Context, q core.Querier, store *eventstore.Store, seria
 // counts it): the candidates of a reimbursement batch. The caller loads their
 // streams (for the expected versions) and lets the domain decide.
 func UnclaimedRedemptions(ctx context.Context, q core.Querier, cutOff domain.Date) ([]string, error) {
-	rows, err := q.Query(ctx, `SELECT c.serial FROM cheques c
-WHERE c.status = 'redeemed' AND c.redeemed_at < $1
-  AND NOT EXISTS (SELECT 1 FROM cheque_claims k WHERE k.redemption_id = c.redemption_id)
-ORDER BY c.serial`, cutOff.AddDays(1).Time())
+	serials, err := queries.UnclaimedRedemptions(ctx, dbsqlc.ReadOnly(q), core.PgTime(cutOff.AddDays(1).Time()))
 	if err != nil {
 		return nil, fmt.Errorf("cheques: unclaimed: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	return serials, nil
 }
 
 // CountByStatus returns how many cheques have each status (statuses with none are
 // left out), over the carnets this projection knows (untouched cheques counted from
 // their carnet's status).
 func CountByStatus(ctx context.Context, q core.Querier) (map[string]int64, error) {
-	rows, err := q.Query(ctx, `
-SELECT status, count(*) FROM cheques GROUP BY status
-UNION ALL
-SELECT CASE WHEN k.status = 'cancelled' THEN 'blocked' WHEN p.closed_on IS NOT NULL THEN 'expired' ELSE k.status END,
-       sum(k.cheque_count - coalesce(t.n, 0))
-FROM cheque_carnets k
-LEFT JOIN cheque_programmes p USING (programme_id)
-LEFT JOIN (SELECT carnet_id, count(*) AS n FROM cheques GROUP BY carnet_id) t USING (carnet_id)
-GROUP BY 1`)
+	rows, err := queries.CountByStatus(ctx, dbsqlc.ReadOnly(q))
 	if err != nil {
 		return nil, fmt.Errorf("cheques: count: %w", err)
 	}
-	defer rows.Close()
 	out := map[string]int64{}
-	for rows.Next() {
-		var s string
-		var n int64
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			out[s] += n
+	for _, r := range rows {
+		if r.Cheques > 0 {
+			out[r.Status] += r.Cheques
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
+
+// historyEntry is one entry of a cheque's history being filled; kept says its
+// event belongs in the history (it has a handler in historyHandlers).
+type historyEntry struct {
+	HistoryEntry
+	kept bool
+}
+
+// historyHandlers fill a history entry from each event of a cheque's or its
+// carnet's life that the history shows.
+var historyHandlers = func() *core.Handlers[*historyEntry] {
+	money := func(m domain.Money) *domain.Money { return &m }
+	h := core.NewHandlers[*historyEntry]()
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.CarnetMinted) error {
+		h.At, h.Detail, h.kept = e.MintedAt, "prescriber "+e.PrescriberID, true
+		return nil
+	})
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.CarnetIssued) error {
+		h.At, h.Detail, h.kept = e.IssuedAt, "need level "+string(e.NeedLevel), true
+		return nil
+	})
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.CarnetCancelled) error {
+		h.At, h.Detail, h.kept = e.CancelledAt, "reason "+string(e.Reason), true
+		return nil
+	})
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.ChequeRedeemed) error {
+		h.At, h.RedemptionID, h.PlaceID, h.Amount = e.RedeemedAt, e.RedemptionID, e.PlaceID, money(e.Amount)
+		h.Detail, h.kept = "session "+e.SessionDate.String(), true
+		return nil
+	})
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.RedemptionReversed) error {
+		h.At, h.RedemptionID, h.PlaceID, h.Amount, h.Detail = e.ReversedAt, e.RedemptionID, e.PlaceID, money(e.Amount), e.Reason
+		h.kept = true
+		return nil
+	})
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.ChequeReimbursementClaimed) error {
+		h.At, h.RedemptionID, h.PlaceID, h.BatchID, h.Amount = e.ClaimedAt, e.RedemptionID, e.PlaceID, e.BatchID, money(e.Amount)
+		h.kept = true
+		return nil
+	})
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.ChequeExpired) error {
+		h.At, h.Amount, h.Detail, h.kept = e.ExpiredAt, money(e.Amount), "expired on "+e.ExpiredOn.String(), true
+		return nil
+	})
+	core.On(h, func(h *historyEntry, _ core.Event, e domain.ChequeBlocked) error {
+		h.At, h.Amount, h.Detail, h.kept = e.BlockedAt, money(e.Amount), "reason "+string(e.Reason), true
+		return nil
+	})
+	return h
+}()

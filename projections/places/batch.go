@@ -10,6 +10,7 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/projections/core"
+	"github.com/passnumerique/passledger/projections/places/internal/dbsqlc"
 )
 
 // Batch is a reimbursement batch as the places projection knows it: its dates,
@@ -43,36 +44,32 @@ type BatchPlace struct {
 // BatchOf returns the batch batchID (core.ErrNotFound if the projection never
 // saw it).
 func BatchOf(ctx context.Context, q core.Querier, batchID string) (Batch, error) {
-	b := Batch{BatchID: batchID, Lines: []BatchPlace{}}
-	var paid domain.Date
-	err := q.QueryRow(ctx, `SELECT cut_off, created_at, paid_on, bank_reference FROM place_batches WHERE batch_id = $1`, batchID).
-		Scan(core.ScanDate(&b.CutOff), &b.CreatedAt, core.ScanDate(&paid), &b.BankReference)
+	db := dbsqlc.ReadOnly(q)
+	row, err := queries.Batch(ctx, db, batchID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Batch{}, fmt.Errorf("%w: batch %s", core.ErrNotFound, batchID)
 	}
 	if err != nil {
 		return Batch{}, fmt.Errorf("places: %w", err)
 	}
-	b.CreatedAt = b.CreatedAt.UTC()
-	if !paid.IsZero() {
+	b := Batch{BatchID: batchID, CutOff: core.DateOf(row.CutOff), CreatedAt: core.TimeOf(row.CreatedAt),
+		BankReference: row.BankReference, Lines: []BatchPlace{}}
+	if paid := core.DateOf(row.PaidOn); !paid.IsZero() {
 		b.PaidOn = &paid
 	}
-	rows, err := q.Query(ctx, `SELECT l.place_id, coalesce(i.name, ''), coalesce(i.siret, ''), coalesce(i.territory, ''),
-coalesce(i.iban, ''), coalesce(i.bic, ''), coalesce(i.bank_holder, ''), l.amount, l.count
-FROM place_batch_lines l LEFT JOIN place_info i USING (place_id)
-WHERE l.batch_id = $1 ORDER BY l.place_id`, batchID)
+	lines, err := queries.BatchLines(ctx, db, batchID)
 	if err != nil {
 		return Batch{}, fmt.Errorf("places: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var l BatchPlace
-		if err := rows.Scan(&l.PlaceID, &l.Name, &l.SIRET, &l.Territory, &l.IBAN, &l.BIC, &l.Holder, core.ScanMoney(&l.Amount), &l.Count); err != nil {
+	for _, r := range lines {
+		l := BatchPlace{PlaceID: r.PlaceID, Name: r.Name, SIRET: r.Siret, Territory: r.Territory, IBAN: r.Iban,
+			BIC: r.Bic, Holder: r.BankHolder, Count: int(r.Count)}
+		if l.Amount, err = core.MoneyOf(r.Amount); err != nil {
 			return Batch{}, fmt.Errorf("places: %w", err)
 		}
 		b.Total = b.Total.Add(l.Amount)
 		b.Count += l.Count
 		b.Lines = append(b.Lines, l)
 	}
-	return b, rows.Err()
+	return b, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/projections/core"
+	"github.com/passnumerique/passledger/projections/places/internal/dbsqlc"
 )
 
 // BatchSummary is one reimbursement batch, as BatchList lists it.
@@ -24,27 +25,21 @@ type BatchSummary struct {
 // BatchList lists the reimbursement batches, the latest first, with their totals
 // (sums of their lines, one per place) and payment.
 func BatchList(ctx context.Context, q core.Querier) ([]BatchSummary, error) {
-	rows, err := q.Query(ctx, `SELECT b.batch_id, b.cut_off, b.created_at, count(l.place_id), coalesce(sum(l.count), 0),
-coalesce(sum(l.amount), 0), b.paid_on, b.bank_reference
-FROM place_batches b LEFT JOIN place_batch_lines l USING (batch_id)
-GROUP BY b.batch_id ORDER BY b.created_at DESC, b.batch_id`)
+	rows, err := queries.BatchList(ctx, dbsqlc.ReadOnly(q))
 	if err != nil {
 		return nil, fmt.Errorf("places: batches: %w", err)
 	}
-	defer rows.Close()
 	out := []BatchSummary{}
-	for rows.Next() {
-		var b BatchSummary
-		var paid domain.Date
-		if err := rows.Scan(&b.BatchID, core.ScanDate(&b.CutOff), &b.CreatedAt, &b.Places, &b.Redemptions, core.ScanMoney(&b.Total),
-			core.ScanDate(&paid), &b.BankReference); err != nil {
+	for _, r := range rows {
+		b := BatchSummary{BatchID: r.BatchID, CutOff: core.DateOf(r.CutOff), CreatedAt: core.TimeOf(r.CreatedAt),
+			Places: int(r.Places), Redemptions: int(r.Redemptions), BankReference: r.BankReference}
+		if b.Total, err = core.MoneyOf(r.Total); err != nil {
 			return nil, fmt.Errorf("places: batches: %w", err)
 		}
-		b.CreatedAt = b.CreatedAt.UTC()
-		if !paid.IsZero() {
+		if paid := core.DateOf(r.PaidOn); !paid.IsZero() {
 			b.PaidOn = &paid
 		}
 		out = append(out, b)
 	}
-	return out, rows.Err()
+	return out, nil
 }

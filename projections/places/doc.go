@@ -12,8 +12,23 @@
 // Owed equals minus the balance of place:L:payable and Batched minus that of
 // place:L:batched in the balances projection; the tests check it.
 //
+// Apply routes each event to one small handler per event type (core.Handlers):
+// keyHandlers name the rows a batch touches, loaded in one query per table, and
+// foldHandlers fold the events onto them in memory before they are written back.
+//
 // What it must not do: decide what is owed (batch lines and amounts come from the
 // events), read another projection's tables, or show one place's figures to
 // another (the API filters by the caller's organisation; this package answers for
 // the place it is asked about).
+//
+// # SQL
+//
+// The package's SQL is in internal/dbsqlc/places.sql, compiled by sqlc (sqlc.yaml
+// at the repository root; `make sqlc` regenerates, `make test` fails when the
+// generated code is not what the .sql file gives) against the migrations. Apply
+// queues the generated upserts in one pgx.Batch (dbsqlc.Queue). Hand-written,
+// because sqlc cannot express COPY: the two binary COPYs of Apply, through
+// core.CopyWriter, whose statement is built from a table and the columns named
+// beside the one caller (copyClaimsColumns into place_claims in Apply,
+// copyRedemptionsColumns into place_redemptions in copyRedemptions).
 package places

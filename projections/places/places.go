@@ -12,6 +12,7 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/projections/core"
+	"github.com/passnumerique/passledger/projections/places/internal/dbsqlc"
 )
 
 // Name is the projection's name.
@@ -55,168 +56,214 @@ type batchRow struct {
 	bankRef   string
 }
 
-// Apply loads the places, redemptions and batches the events touch, folds the
-// events onto them in order, and writes them back (new redemptions with a binary
-// COPY, the others with one upsert per table); claims are appended with COPY, and
-// batch lines inserted once, from ReimbursementBatchCreated.
+// queries are the projection's SQL statements, compiled by sqlc
+// (internal/dbsqlc/places.sql).
+var queries = dbsqlc.New()
+
+// keys collects the places, redemptions and batches whose stored rows a batch of
+// events changes: Apply loads them (one query each) before it folds the events.
+type keys struct{ places, redemptions, batches map[string]bool }
+
+var keyHandlers = func() *core.Handlers[*keys] {
+	h := core.NewHandlers[*keys]()
+	core.On(h, func(k *keys, _ core.Event, e domain.PlaceLabelChanged) error {
+		k.places[e.PlaceID] = true
+		return nil
+	})
+	core.On(h, func(k *keys, _ core.Event, e domain.PlaceBankAccountSet) error {
+		k.places[e.PlaceID] = true
+		return nil
+	})
+	core.On(h, func(k *keys, _ core.Event, e domain.RedemptionReversed) error {
+		k.redemptions[e.RedemptionID] = true
+		return nil
+	})
+	core.On(h, func(k *keys, _ core.Event, e domain.ReimbursementBatchPaid) error {
+		k.batches[e.BatchID] = true
+		return nil
+	})
+	return h
+}()
+
+// fold is what Apply folds a batch of events onto: the rows loaded or created,
+// those changed (in order, with repeats), the batch lines to insert and the
+// claims to copy.
+type fold struct {
+	places                               map[string]*placeRow
+	reds                                 map[string]*redemptionRow
+	batches                              map[string]*batchRow
+	dirtyPlaces, dirtyReds, dirtyBatches []string
+	lines                                dbsqlc.InsertBatchLinesParams
+	claims                               *core.CopyWriter
+}
+
+var foldHandlers = func() *core.Handlers[*fold] {
+	h := core.NewHandlers[*fold]()
+	core.On(h, (*fold).placeRegistered)
+	core.On(h, (*fold).placeLabelChanged)
+	core.On(h, (*fold).placeBankAccountSet)
+	core.On(h, (*fold).chequeRedeemed)
+	core.On(h, (*fold).redemptionReversed)
+	core.On(h, (*fold).chequeReimbursementClaimed)
+	core.On(h, (*fold).reimbursementBatchCreated)
+	core.On(h, (*fold).reimbursementBatchPaid)
+	return h
+}()
+
+// place returns the row of placeID, a new one (with label status label) if there
+// is none yet, and marks it changed.
+func (f *fold) place(placeID, label string) *placeRow {
+	p := f.places[placeID]
+	if p == nil {
+		p = &placeRow{id: placeID, label: label}
+		f.places[placeID] = p
+	}
+	f.dirtyPlaces = append(f.dirtyPlaces, placeID)
+	return p
+}
+
+func (f *fold) placeRegistered(_ core.Event, e domain.PlaceRegistered) error {
+	p := f.place(e.PlaceID, string(domain.LabelNone))
+	p.name, p.siret, p.territory = e.Name, e.SIRET, e.Territory
+	return nil
+}
+
+func (f *fold) placeLabelChanged(_ core.Event, e domain.PlaceLabelChanged) error {
+	p := f.place(e.PlaceID, "")
+	p.label, p.labelOn = labelStatus(e.Action), e.EffectiveOn
+	return nil
+}
+
+func (f *fold) placeBankAccountSet(_ core.Event, e domain.PlaceBankAccountSet) error {
+	p := f.place(e.PlaceID, string(domain.LabelNone))
+	p.iban, p.bic, p.holder = e.IBAN, e.BIC, e.Holder
+	return nil
+}
+
+func (f *fold) chequeRedeemed(ev core.Event, e domain.ChequeRedeemed) error {
+	f.reds[e.RedemptionID] = &redemptionRow{id: e.RedemptionID, place: e.PlaceID, serial: e.Serial,
+		programme: e.ProgrammeID, session: e.SessionDate, redeemedAt: e.RedeemedAt, amount: core.CentsOf(e.Amount), position: ev.Position}
+	f.dirtyReds = append(f.dirtyReds, e.RedemptionID)
+	return nil
+}
+
+func (f *fold) redemptionReversed(ev core.Event, e domain.RedemptionReversed) error {
+	r := f.reds[e.RedemptionID]
+	if r == nil {
+		return fmt.Errorf("places: reversal at position %d of unknown redemption %s", ev.Position, e.RedemptionID)
+	}
+	r.reversedAt = e.ReversedAt
+	f.dirtyReds = append(f.dirtyReds, e.RedemptionID)
+	return nil
+}
+
+func (f *fold) chequeReimbursementClaimed(_ core.Event, e domain.ChequeReimbursementClaimed) error {
+	f.claims.Row()
+	f.claims.Text(e.RedemptionID)
+	f.claims.Text(e.BatchID)
+	f.claims.Time(e.ClaimedAt)
+	return nil
+}
+
+func (f *fold) reimbursementBatchCreated(_ core.Event, e domain.ReimbursementBatchCreated) error {
+	f.batches[e.BatchID] = &batchRow{id: e.BatchID, cutOff: e.CutOff, createdAt: e.CreatedAt}
+	f.dirtyBatches = append(f.dirtyBatches, e.BatchID)
+	for _, l := range e.Lines {
+		f.lines.BatchIds = append(f.lines.BatchIds, e.BatchID)
+		f.lines.PlaceIds = append(f.lines.PlaceIds, l.PlaceID)
+		f.lines.AmountCents = append(f.lines.AmountCents, core.CentsOf(l.Amount))
+		f.lines.Counts = append(f.lines.Counts, int32(l.Count))
+	}
+	return nil
+}
+
+func (f *fold) reimbursementBatchPaid(ev core.Event, e domain.ReimbursementBatchPaid) error {
+	b := f.batches[e.BatchID]
+	if b == nil {
+		return fmt.Errorf("places: payment at position %d of unknown batch %s", ev.Position, e.BatchID)
+	}
+	b.paidOn, b.bankRef = e.PaidOn, e.BankReference
+	f.dirtyBatches = append(f.dirtyBatches, e.BatchID)
+	return nil
+}
+
+// Apply loads the places, redemptions and batches the events touch (keyHandlers),
+// folds the events onto them in order (foldHandlers), and writes them back: new
+// redemptions with a binary COPY, the other rows with one upsert per table, all
+// in one round trip; claims are appended with COPY, and batch lines inserted once,
+// from ReimbursementBatchCreated.
 func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) error {
-	placeIDs, redemptionIDs, batchIDs := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, ev := range events {
-		switch e := ev.Data.(type) {
-		case domain.PlaceLabelChanged:
-			placeIDs[e.PlaceID] = true
-		case domain.PlaceBankAccountSet:
-			placeIDs[e.PlaceID] = true
-		case domain.RedemptionReversed:
-			redemptionIDs[e.RedemptionID] = true
-		case domain.ReimbursementBatchPaid:
-			batchIDs[e.BatchID] = true
-		}
-	}
-	places, err := loadPlaces(ctx, tx, slices.Collect(maps.Keys(placeIDs)))
-	if err != nil {
+	k := keys{places: map[string]bool{}, redemptions: map[string]bool{}, batches: map[string]bool{}}
+	if err := keyHandlers.HandleAll(&k, events); err != nil {
 		return err
 	}
-	reds, err := loadRedemptions(ctx, tx, slices.Collect(maps.Keys(redemptionIDs)))
-	if err != nil {
+	f := &fold{claims: core.NewCopyWriter(len(copyClaimsColumns))}
+	var err error
+	if f.places, err = loadPlaces(ctx, tx, slices.Collect(maps.Keys(k.places))); err != nil {
 		return err
 	}
-	batches, err := loadBatches(ctx, tx, slices.Collect(maps.Keys(batchIDs)))
-	if err != nil {
+	if f.reds, err = loadRedemptions(ctx, tx, slices.Collect(maps.Keys(k.redemptions))); err != nil {
 		return err
 	}
-	var dirtyPlaces, dirtyReds, dirtyBatches []string
-	var lines [][]any
-	claims := core.NewCopyWriter(3)
-	for _, ev := range events {
-		switch e := ev.Data.(type) {
-		case domain.PlaceRegistered:
-			p := places[e.PlaceID]
-			if p == nil {
-				p = &placeRow{id: e.PlaceID, label: string(domain.LabelNone)}
-				places[e.PlaceID] = p
-			}
-			p.name, p.siret, p.territory = e.Name, e.SIRET, e.Territory
-			dirtyPlaces = append(dirtyPlaces, e.PlaceID)
-		case domain.PlaceLabelChanged:
-			p := places[e.PlaceID]
-			if p == nil {
-				p = &placeRow{id: e.PlaceID}
-				places[e.PlaceID] = p
-			}
-			p.label, p.labelOn = labelStatus(e.Action), e.EffectiveOn
-			dirtyPlaces = append(dirtyPlaces, e.PlaceID)
-		case domain.PlaceBankAccountSet:
-			p := places[e.PlaceID]
-			if p == nil {
-				p = &placeRow{id: e.PlaceID, label: string(domain.LabelNone)}
-				places[e.PlaceID] = p
-			}
-			p.iban, p.bic, p.holder = e.IBAN, e.BIC, e.Holder
-			dirtyPlaces = append(dirtyPlaces, e.PlaceID)
-		case domain.ChequeRedeemed:
-			reds[e.RedemptionID] = &redemptionRow{id: e.RedemptionID, place: e.PlaceID, serial: e.Serial,
-				programme: e.ProgrammeID, session: e.SessionDate, redeemedAt: e.RedeemedAt, amount: core.CentsOf(e.Amount), position: ev.Position}
-			dirtyReds = append(dirtyReds, e.RedemptionID)
-		case domain.RedemptionReversed:
-			r := reds[e.RedemptionID]
-			if r == nil {
-				return fmt.Errorf("places: reversal at position %d of unknown redemption %s", ev.Position, e.RedemptionID)
-			}
-			r.reversedAt = e.ReversedAt
-			dirtyReds = append(dirtyReds, e.RedemptionID)
-		case domain.ChequeReimbursementClaimed:
-			claims.Row()
-			claims.Text(e.RedemptionID)
-			claims.Text(e.BatchID)
-			claims.Time(e.ClaimedAt)
-		case domain.ReimbursementBatchCreated:
-			batches[e.BatchID] = &batchRow{id: e.BatchID, cutOff: e.CutOff, createdAt: e.CreatedAt}
-			dirtyBatches = append(dirtyBatches, e.BatchID)
-			for _, l := range e.Lines {
-				lines = append(lines, []any{e.BatchID, l.PlaceID, core.CentsOf(l.Amount), int32(l.Count)})
-			}
-		case domain.ReimbursementBatchPaid:
-			b := batches[e.BatchID]
-			if b == nil {
-				return fmt.Errorf("places: payment at position %d of unknown batch %s", ev.Position, e.BatchID)
-			}
-			b.paidOn, b.bankRef = e.PaidOn, e.BankReference
-			dirtyBatches = append(dirtyBatches, e.BatchID)
-		}
+	if f.batches, err = loadBatches(ctx, tx, slices.Collect(maps.Keys(k.batches))); err != nil {
+		return err
 	}
-	b := &pgx.Batch{}
-	if ids := core.Unique(dirtyPlaces); len(ids) > 0 {
-		n := len(ids)
-		id, name, siret, territory, label := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		iban, bic, holder := make([]string, n), make([]string, n), make([]string, n)
-		on := make([]pgtype.Date, n)
-		for i, k := range ids {
-			p := places[k]
-			id[i], name[i], siret[i], territory[i], label[i], on[i] = p.id, p.name, p.siret, p.territory, p.label, core.PgDate(p.labelOn)
-			iban[i], bic[i], holder[i] = p.iban, p.bic, p.holder
-		}
-		b.Queue(`INSERT INTO place_info (place_id, name, siret, territory, label_status, label_effective_on, iban, bic, bank_holder)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[])
-ON CONFLICT (place_id) DO UPDATE SET name = EXCLUDED.name, siret = EXCLUDED.siret, territory = EXCLUDED.territory,
-  label_status = EXCLUDED.label_status, label_effective_on = EXCLUDED.label_effective_on,
-  iban = EXCLUDED.iban, bic = EXCLUDED.bic, bank_holder = EXCLUDED.bank_holder`, id, name, siret, territory, label, on, iban, bic, holder)
+	if err := foldHandlers.HandleAll(f, events); err != nil {
+		return err
 	}
 	var newReds, oldReds []string
-	for _, id := range core.Unique(dirtyReds) {
-		if reds[id].stored {
+	for _, id := range core.Unique(f.dirtyReds) {
+		if f.reds[id].stored {
 			oldReds = append(oldReds, id)
 		} else {
 			newReds = append(newReds, id)
 		}
 	}
-	if ids := oldReds; len(ids) > 0 {
-		n := len(ids)
-		id, place, serial, programme := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		session := make([]pgtype.Date, n)
-		redeemed, reversed := make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
-		amount, position := make([]int64, n), make([]int64, n)
-		for i, k := range ids {
-			r := reds[k]
-			id[i], place[i], serial[i], programme[i] = r.id, r.place, r.serial, r.programme
-			session[i], redeemed[i], reversed[i] = core.PgDate(r.session), core.PgTime(r.redeemedAt), core.PgTime(r.reversedAt)
-			amount[i], position[i] = r.amount, r.position
+	b := &pgx.Batch{}
+	q := dbsqlc.Queue(b)
+	if ids := core.Unique(f.dirtyPlaces); len(ids) > 0 {
+		if err := queries.UpsertPlaces(ctx, q, placeParams(f.places, ids)); err != nil {
+			return fmt.Errorf("places: %w", err)
 		}
-		b.Queue(`INSERT INTO place_redemptions (redemption_id, place_id, serial, programme_id, session_date, redeemed_at, amount,
-reversed_at, position)
-SELECT id, pl, s, p, sd, ra, a::numeric / 100, rv, pos
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::timestamptz[], $7::bigint[],
-            $8::timestamptz[], $9::bigint[]) AS u(id, pl, s, p, sd, ra, a, rv, pos)
-ON CONFLICT (redemption_id) DO UPDATE SET reversed_at = EXCLUDED.reversed_at`,
-			id, place, serial, programme, session, redeemed, amount, reversed, position)
 	}
-	if ids := core.Unique(dirtyBatches); len(ids) > 0 {
-		n := len(ids)
-		id, ref := make([]string, n), make([]string, n)
-		cut, paid := make([]pgtype.Date, n), make([]pgtype.Date, n)
-		created := make([]pgtype.Timestamptz, n)
-		for i, k := range ids {
-			r := batches[k]
-			id[i], ref[i], cut[i], paid[i], created[i] = r.id, r.bankRef, core.PgDate(r.cutOff), core.PgDate(r.paidOn), core.PgTime(r.createdAt)
+	if len(oldReds) > 0 {
+		if err := queries.UpsertRedemptions(ctx, q, redemptionParams(f.reds, oldReds)); err != nil {
+			return fmt.Errorf("places: %w", err)
 		}
-		b.Queue(`INSERT INTO place_batches (batch_id, cut_off, created_at, paid_on, bank_reference)
-SELECT * FROM unnest($1::text[], $2::date[], $3::timestamptz[], $4::date[], $5::text[])
-ON CONFLICT (batch_id) DO UPDATE SET paid_on = EXCLUDED.paid_on, bank_reference = EXCLUDED.bank_reference`, id, cut, created, paid, ref)
 	}
-	if n := len(lines); n > 0 {
-		bs, ps, as, cs := make([]string, n), make([]string, n), make([]int64, n), make([]int32, n)
-		for i, l := range lines {
-			bs[i], ps[i], as[i], cs[i] = l[0].(string), l[1].(string), l[2].(int64), l[3].(int32)
+	if ids := core.Unique(f.dirtyBatches); len(ids) > 0 {
+		if err := queries.UpsertBatches(ctx, q, batchParams(f.batches, ids)); err != nil {
+			return fmt.Errorf("places: %w", err)
 		}
-		b.Queue(`INSERT INTO place_batch_lines (batch_id, place_id, amount, count)
-SELECT b, p, a::numeric / 100, c FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[]) AS u(b, p, a, c)
-ON CONFLICT DO NOTHING`, bs, ps, as, cs)
+	}
+	if len(f.lines.BatchIds) > 0 {
+		if err := queries.InsertBatchLines(ctx, q, f.lines); err != nil {
+			return fmt.Errorf("places: %w", err)
+		}
 	}
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("places: %w", err)
 	}
-	w := core.NewCopyWriter(9)
-	for _, id := range newReds {
+	if err := copyRedemptions(ctx, tx, f.reds, newReds); err != nil {
+		return fmt.Errorf("places: %w", err)
+	}
+	return f.claims.Send(ctx, tx, "place_claims", copyClaimsColumns)
+}
+
+// copyClaimsColumns are the columns Apply copies the claims into place_claims
+// with (COPY: not sqlc, see doc.go).
+var copyClaimsColumns = []string{"redemption_id", "batch_id", "claimed_at"}
+
+// copyRedemptionsColumns are the columns copyRedemptions writes into
+// place_redemptions (COPY: not sqlc, see doc.go).
+var copyRedemptionsColumns = []string{"redemption_id", "place_id", "serial", "programme_id", "session_date",
+	"redeemed_at", "amount", "reversed_at", "position"}
+
+// copyRedemptions appends the redemptions ids names, which have no row yet, with
+// a binary COPY.
+func copyRedemptions(ctx context.Context, tx pgx.Tx, reds map[string]*redemptionRow, ids []string) error {
+	w := core.NewCopyWriter(len(copyRedemptionsColumns))
+	for _, id := range ids {
 		r := reds[id]
 		w.Row()
 		w.Text(r.id)
@@ -229,11 +276,53 @@ ON CONFLICT DO NOTHING`, bs, ps, as, cs)
 		w.Time(r.reversedAt)
 		w.Int8(r.position)
 	}
-	if err := w.Send(ctx, tx, "place_redemptions", []string{"redemption_id", "place_id", "serial",
-		"programme_id", "session_date", "redeemed_at", "amount", "reversed_at", "position"}); err != nil {
-		return fmt.Errorf("places: %w", err)
+	return w.Send(ctx, tx, "place_redemptions", copyRedemptionsColumns)
+}
+
+func placeParams(places map[string]*placeRow, ids []string) dbsqlc.UpsertPlacesParams {
+	n := len(ids)
+	p := dbsqlc.UpsertPlacesParams{
+		Ids: make([]string, n), Names: make([]string, n), Sirets: make([]string, n), Territories: make([]string, n),
+		LabelStatuses: make([]string, n), LabelEffectiveOn: make([]pgtype.Date, n),
+		Ibans: make([]string, n), Bics: make([]string, n), Holders: make([]string, n),
 	}
-	return claims.Send(ctx, tx, "place_claims", []string{"redemption_id", "batch_id", "claimed_at"})
+	for i, k := range ids {
+		r := places[k]
+		p.Ids[i], p.Names[i], p.Sirets[i], p.Territories[i] = r.id, r.name, r.siret, r.territory
+		p.LabelStatuses[i], p.LabelEffectiveOn[i] = r.label, core.PgDate(r.labelOn)
+		p.Ibans[i], p.Bics[i], p.Holders[i] = r.iban, r.bic, r.holder
+	}
+	return p
+}
+
+func redemptionParams(reds map[string]*redemptionRow, ids []string) dbsqlc.UpsertRedemptionsParams {
+	n := len(ids)
+	p := dbsqlc.UpsertRedemptionsParams{
+		Ids: make([]string, n), PlaceIds: make([]string, n), Serials: make([]string, n), ProgrammeIds: make([]string, n),
+		SessionDates: make([]pgtype.Date, n), RedeemedAt: make([]pgtype.Timestamptz, n), AmountCents: make([]int64, n),
+		ReversedAt: make([]pgtype.Timestamptz, n), Positions: make([]int64, n),
+	}
+	for i, k := range ids {
+		r := reds[k]
+		p.Ids[i], p.PlaceIds[i], p.Serials[i], p.ProgrammeIds[i] = r.id, r.place, r.serial, r.programme
+		p.SessionDates[i], p.RedeemedAt[i], p.ReversedAt[i] = core.PgDate(r.session), core.PgTime(r.redeemedAt), core.PgTime(r.reversedAt)
+		p.AmountCents[i], p.Positions[i] = r.amount, r.position
+	}
+	return p
+}
+
+func batchParams(batches map[string]*batchRow, ids []string) dbsqlc.UpsertBatchesParams {
+	n := len(ids)
+	p := dbsqlc.UpsertBatchesParams{
+		Ids: make([]string, n), CutOffs: make([]pgtype.Date, n), CreatedAt: make([]pgtype.Timestamptz, n),
+		PaidOn: make([]pgtype.Date, n), BankReferences: make([]string, n),
+	}
+	for i, k := range ids {
+		r := batches[k]
+		p.Ids[i], p.BankReferences[i] = r.id, r.bankRef
+		p.CutOffs[i], p.CreatedAt[i], p.PaidOn[i] = core.PgDate(r.cutOff), core.PgTime(r.createdAt), core.PgDate(r.paidOn)
+	}
+	return p
 }
 
 func labelStatus(a domain.LabelAction) string {
@@ -248,69 +337,54 @@ func labelStatus(a domain.LabelAction) string {
 	return string(domain.LabelNone)
 }
 
+// loadPlaces reads the stored rows of the places ids names.
 func loadPlaces(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*placeRow, error) {
 	out := map[string]*placeRow{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT place_id, name, siret, territory, label_status, label_effective_on, iban, bic, bank_holder
-FROM unnest($1::text[]) AS k(id) JOIN place_info ON place_id = k.id`, ids)
+	rows, err := queries.LoadPlaces(ctx, tx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("places: load: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var p placeRow
-		if err := rows.Scan(&p.id, &p.name, &p.siret, &p.territory, &p.label, core.ScanDate(&p.labelOn), &p.iban, &p.bic, &p.holder); err != nil {
-			return nil, err
-		}
-		out[p.id] = &p
+	for _, r := range rows {
+		out[r.PlaceID] = &placeRow{id: r.PlaceID, name: r.Name, siret: r.Siret, territory: r.Territory,
+			label: r.LabelStatus, labelOn: core.DateOf(r.LabelEffectiveOn), iban: r.Iban, bic: r.Bic, holder: r.BankHolder}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
+// loadRedemptions reads the stored rows of the redemptions ids names.
 func loadRedemptions(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*redemptionRow, error) {
 	out := map[string]*redemptionRow{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT redemption_id, place_id, serial, programme_id, session_date, redeemed_at, amount,
-reversed_at, position FROM unnest($1::text[]) AS k(id) JOIN place_redemptions ON redemption_id = k.id`, ids)
+	rows, err := queries.LoadRedemptions(ctx, tx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("places: load: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r redemptionRow
-		var amount domain.Money
-		var reversed pgtype.Timestamptz
-		if err := rows.Scan(&r.id, &r.place, &r.serial, &r.programme, core.ScanDate(&r.session), &r.redeemedAt,
-			core.ScanMoney(&amount), &reversed, &r.position); err != nil {
-			return nil, err
-		}
-		r.amount, r.reversedAt, r.stored = core.CentsOf(amount), core.TimeOf(reversed), true
-		out[r.id] = &r
+	for _, r := range rows {
+		out[r.RedemptionID] = &redemptionRow{id: r.RedemptionID, place: r.PlaceID, serial: r.Serial, programme: r.ProgrammeID,
+			session: core.DateOf(r.SessionDate), redeemedAt: core.TimeOf(r.RedeemedAt), amount: r.AmountCents,
+			reversedAt: core.TimeOf(r.ReversedAt), position: r.Position, stored: true}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
+// loadBatches reads the stored rows of the batches ids names.
 func loadBatches(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*batchRow, error) {
 	out := map[string]*batchRow{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT batch_id, cut_off, created_at, paid_on, bank_reference
-FROM unnest($1::text[]) AS k(id) JOIN place_batches ON batch_id = k.id`, ids)
+	rows, err := queries.LoadBatches(ctx, tx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("places: load: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var b batchRow
-		if err := rows.Scan(&b.id, core.ScanDate(&b.cutOff), &b.createdAt, core.ScanDate(&b.paidOn), &b.bankRef); err != nil {
-			return nil, err
-		}
-		out[b.id] = &b
+	for _, r := range rows {
+		out[r.BatchID] = &batchRow{id: r.BatchID, cutOff: core.DateOf(r.CutOff), createdAt: core.TimeOf(r.CreatedAt),
+			paidOn: core.DateOf(r.PaidOn), bankRef: r.BankReference}
 	}
-	return out, rows.Err()
+	return out, nil
 }

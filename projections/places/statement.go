@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/projections/core"
+	"github.com/passnumerique/passledger/projections/places/internal/dbsqlc"
 )
 
 // Redemption statuses on a statement.
@@ -86,34 +86,27 @@ type BatchLine struct {
 // (neither registered nor redeeming) gives core.ErrNotFound.
 func Statement(ctx context.Context, q core.Querier, placeID string) (Report, error) {
 	s := Report{PlaceID: placeID, Redemptions: []Redemption{}, Batches: []BatchLine{}}
-	err := q.QueryRow(ctx, `SELECT name, siret, territory, label_status FROM place_info WHERE place_id = $1`, placeID).
-		Scan(&s.Name, &s.SIRET, &s.Territory, &s.LabelStatus)
+	db := dbsqlc.ReadOnly(q)
+	info, err := queries.Info(ctx, db, placeID)
 	known := err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return Report{}, fmt.Errorf("places: %w", err)
 	}
-	rows, err := q.Query(ctx, `SELECT r.redemption_id, r.serial, r.programme_id, r.session_date, r.redeemed_at, r.amount,
-coalesce(k.batch_id, ''), r.reversed_at, b.paid_on
-FROM place_redemptions r
-LEFT JOIN place_claims k ON k.redemption_id = r.redemption_id
-LEFT JOIN place_batches b ON b.batch_id = k.batch_id
-WHERE r.place_id = $1 ORDER BY r.redeemed_at, r.redemption_id`, placeID)
+	s.Name, s.SIRET, s.Territory, s.LabelStatus = info.Name, info.Siret, info.Territory, info.LabelStatus
+	reds, err := queries.StatementRedemptions(ctx, db, placeID)
 	if err != nil {
 		return Report{}, fmt.Errorf("places: %w", err)
 	}
-	for rows.Next() {
-		var r Redemption
-		var reversed pgtype.Timestamptz
-		var paid domain.Date
-		if err := rows.Scan(&r.RedemptionID, &r.Serial, &r.ProgrammeID, core.ScanDate(&r.SessionDate), &r.RedeemedAt,
-			core.ScanMoney(&r.Amount), &r.BatchID, &reversed, core.ScanDate(&paid)); err != nil {
-			rows.Close()
+	for _, row := range reds {
+		r := Redemption{RedemptionID: row.RedemptionID, Serial: row.Serial, ProgrammeID: row.ProgrammeID,
+			SessionDate: core.DateOf(row.SessionDate), RedeemedAt: core.TimeOf(row.RedeemedAt), BatchID: row.BatchID}
+		if r.Amount, err = core.MoneyOf(row.Amount); err != nil {
 			return Report{}, fmt.Errorf("places: %w", err)
 		}
-		r.RedeemedAt = r.RedeemedAt.UTC()
+		paid := core.DateOf(row.PaidOn)
 		switch {
-		case reversed.Valid:
-			t := reversed.Time.UTC()
+		case row.ReversedAt.Valid:
+			t := core.TimeOf(row.ReversedAt)
 			r.Status, r.ReversedAt = StatusReversed, &t
 			s.Reversed = s.Reversed.Add(r.Amount)
 			s.Counts.Reversed++
@@ -132,31 +125,23 @@ WHERE r.place_id = $1 ORDER BY r.redeemed_at, r.redemption_id`, placeID)
 		}
 		s.Redemptions = append(s.Redemptions, r)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Report{}, fmt.Errorf("places: %w", err)
-	}
 	if !known && len(s.Redemptions) == 0 {
 		return Report{}, fmt.Errorf("%w: place %s", core.ErrNotFound, placeID)
 	}
-	brows, err := q.Query(ctx, `SELECT b.batch_id, b.cut_off, b.created_at, l.amount, l.count, b.paid_on, b.bank_reference
-FROM place_batch_lines l JOIN place_batches b USING (batch_id)
-WHERE l.place_id = $1 ORDER BY b.created_at, b.batch_id`, placeID)
+	lines, err := queries.StatementBatches(ctx, db, placeID)
 	if err != nil {
 		return Report{}, fmt.Errorf("places: %w", err)
 	}
-	defer brows.Close()
-	for brows.Next() {
-		var l BatchLine
-		var paid domain.Date
-		if err := brows.Scan(&l.BatchID, core.ScanDate(&l.CutOff), &l.CreatedAt, core.ScanMoney(&l.Amount), &l.Count, core.ScanDate(&paid), &l.BankReference); err != nil {
+	for _, row := range lines {
+		l := BatchLine{BatchID: row.BatchID, CutOff: core.DateOf(row.CutOff), CreatedAt: core.TimeOf(row.CreatedAt),
+			Count: int(row.Count), BankReference: row.BankReference}
+		if l.Amount, err = core.MoneyOf(row.Amount); err != nil {
 			return Report{}, fmt.Errorf("places: %w", err)
 		}
-		l.CreatedAt = l.CreatedAt.UTC()
-		if !paid.IsZero() {
+		if paid := core.DateOf(row.PaidOn); !paid.IsZero() {
 			l.PaidOn = &paid
 		}
 		s.Batches = append(s.Batches, l)
 	}
-	return s, brows.Err()
+	return s, nil
 }

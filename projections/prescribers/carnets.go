@@ -9,6 +9,7 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/projections/core"
+	"github.com/passnumerique/passledger/projections/prescribers/internal/dbsqlc"
 )
 
 // Carnet is one carnet of a prescriber, as Carnets lists it.
@@ -32,31 +33,24 @@ type Carnet struct {
 // first, the order they should be handed out), then those issued or cancelled,
 // the latest first; at most limit of each kind (0: no limit).
 func Carnets(ctx context.Context, q core.Querier, prescriberID string, limit int) (inStock, issued []Carnet, err error) {
-	lim := pgtype.Int8{Int64: int64(limit), Valid: limit > 0}
-	rows, err := q.Query(ctx, `(SELECT carnet_id, programme_id, cheque_count, value, status, need_level, job_seeker, minted_at, issued_at, cancelled_at
-  FROM prescriber_carnets WHERE prescriber_id = $1 AND status = 'in_stock' ORDER BY minted_at, carnet_id LIMIT $2)
-UNION ALL
-(SELECT carnet_id, programme_id, cheque_count, value, status, need_level, job_seeker, minted_at, issued_at, cancelled_at
-  FROM prescriber_carnets WHERE prescriber_id = $1 AND was_issued ORDER BY issued_at DESC, carnet_id LIMIT $2)`, prescriberID, lim)
+	rows, err := queries.Carnets(ctx, dbsqlc.ReadOnly(q), dbsqlc.CarnetsParams{
+		Prescriber: prescriberID, Lim: pgtype.Int8{Int64: int64(limit), Valid: limit > 0}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("prescribers: carnets: %w", err)
 	}
-	defer rows.Close()
 	inStock, issued = []Carnet{}, []Carnet{}
-	for rows.Next() {
-		var c Carnet
-		var issuedAt, cancelledAt pgtype.Timestamptz
-		if err := rows.Scan(&c.CarnetID, &c.ProgrammeID, &c.Cheques, core.ScanMoney(&c.Value), &c.Status, &c.NeedLevel, &c.JobSeeker,
-			&c.MintedAt, &issuedAt, &cancelledAt); err != nil {
+	for _, r := range rows {
+		c := Carnet{CarnetID: r.CarnetID, ProgrammeID: r.ProgrammeID, Cheques: int(r.ChequeCount), Status: r.Status,
+			NeedLevel: r.NeedLevel, JobSeeker: r.JobSeeker, MintedAt: core.TimeOf(r.MintedAt)}
+		if c.Value, err = core.MoneyOf(r.Value); err != nil {
 			return nil, nil, fmt.Errorf("prescribers: carnets: %w", err)
 		}
-		c.MintedAt = c.MintedAt.UTC()
-		if issuedAt.Valid {
-			t := issuedAt.Time.UTC()
+		if r.IssuedAt.Valid {
+			t := core.TimeOf(r.IssuedAt)
 			c.IssuedAt = &t
 		}
-		if cancelledAt.Valid {
-			t := cancelledAt.Time.UTC()
+		if r.CancelledAt.Valid {
+			t := core.TimeOf(r.CancelledAt)
 			c.CancelledAt = &t
 		}
 		if c.Status == CarnetInStock {
@@ -65,5 +59,5 @@ UNION ALL
 			issued = append(issued, c)
 		}
 	}
-	return inStock, issued, rows.Err()
+	return inStock, issued, nil
 }

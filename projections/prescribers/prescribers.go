@@ -11,6 +11,7 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/projections/core"
+	"github.com/passnumerique/passledger/projections/prescribers/internal/dbsqlc"
 )
 
 // Name is the projection's name.
@@ -48,99 +49,153 @@ type carnetRow struct {
 	stored                    bool // read from the table (else new: COPY)
 }
 
-// Apply records prescribers and folds carnet events (minted into a prescriber's
-// stock, issued, cancelled) onto one row per carnet (new carnets with a binary COPY,
-// carnets read back with an upsert).
-func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) error {
-	var ids []string
-	for _, ev := range events {
-		switch e := ev.Data.(type) {
-		case domain.CarnetIssued:
-			ids = append(ids, e.CarnetID)
-		case domain.CarnetCancelled:
-			ids = append(ids, e.CarnetID)
-		}
+// queries are the projection's SQL statements, compiled by sqlc
+// (internal/dbsqlc/prescribers.sql).
+var queries = dbsqlc.New()
+
+// carnetKeys collects the carnets whose stored rows a batch changes: Apply loads
+// them (one query) before it folds the batch.
+type carnetKeys struct{ ids []string }
+
+var keyHandlers = func() *core.Handlers[*carnetKeys] {
+	h := core.NewHandlers[*carnetKeys]()
+	core.On(h, func(k *carnetKeys, _ core.Event, e domain.CarnetIssued) error {
+		k.ids = append(k.ids, e.CarnetID)
+		return nil
+	})
+	core.On(h, func(k *carnetKeys, _ core.Event, e domain.CarnetCancelled) error {
+		k.ids = append(k.ids, e.CarnetID)
+		return nil
+	})
+	return h
+}()
+
+// fold is what Apply folds a batch onto: the carnets it loaded or minted, the
+// carnets changed (in order, with repeats), the prescribers registered.
+type fold struct {
+	carnets map[string]*carnetRow
+	dirty   []string
+	info    dbsqlc.UpsertInfoParams
+}
+
+var foldHandlers = func() *core.Handlers[*fold] {
+	h := core.NewHandlers[*fold]()
+	core.On(h, (*fold).prescriberRegistered)
+	core.On(h, (*fold).carnetMinted)
+	core.On(h, (*fold).carnetIssued)
+	core.On(h, (*fold).carnetCancelled)
+	return h
+}()
+
+func (f *fold) prescriberRegistered(_ core.Event, e domain.PrescriberRegistered) error {
+	f.info.Ids = append(f.info.Ids, e.PrescriberID)
+	f.info.Names = append(f.info.Names, e.Name)
+	f.info.Kinds = append(f.info.Kinds, string(e.Kind))
+	f.info.Territories = append(f.info.Territories, e.Territory)
+	return nil
+}
+
+func (f *fold) carnetMinted(_ core.Event, e domain.CarnetMinted) error {
+	f.carnets[e.CarnetID] = &carnetRow{id: e.CarnetID, prescriber: e.PrescriberID, programme: e.ProgrammeID,
+		count: len(e.Serials), value: core.CentsOf(e.ChequeValue) * int64(len(e.Serials)), status: CarnetInStock, mintedAt: e.MintedAt}
+	f.dirty = append(f.dirty, e.CarnetID)
+	return nil
+}
+
+func (f *fold) carnetIssued(ev core.Event, e domain.CarnetIssued) error {
+	c := f.carnets[e.CarnetID]
+	if c == nil {
+		return fmt.Errorf("prescribers: CarnetIssued at position %d for unknown carnet %s", ev.Position, e.CarnetID)
 	}
-	carnets, err := load(ctx, tx, ids)
+	c.status, c.wasIssued, c.need, c.jobSeeker, c.issuedAt = CarnetIssued, true, string(e.NeedLevel), e.JobSeeker, e.IssuedAt
+	f.dirty = append(f.dirty, e.CarnetID)
+	return nil
+}
+
+func (f *fold) carnetCancelled(ev core.Event, e domain.CarnetCancelled) error {
+	c := f.carnets[e.CarnetID]
+	if c == nil {
+		return fmt.Errorf("prescribers: CarnetCancelled at position %d for unknown carnet %s", ev.Position, e.CarnetID)
+	}
+	c.status, c.cancelledAt = CarnetCancelled, e.CancelledAt
+	f.dirty = append(f.dirty, e.CarnetID)
+	return nil
+}
+
+// Apply records prescribers and folds carnet events (minted into a prescriber's
+// stock, issued, cancelled) onto one row per carnet: it loads the stored rows of
+// the carnets the batch issues or cancels (keyHandlers), folds the events onto
+// them in order (foldHandlers), then writes them back, new carnets with a binary
+// COPY and carnets read back with one upsert, in one round trip with the
+// registrations.
+func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) error {
+	var keys carnetKeys
+	if err := keyHandlers.HandleAll(&keys, events); err != nil {
+		return err
+	}
+	carnets, err := load(ctx, tx, keys.ids)
 	if err != nil {
 		return err
 	}
-	var dirty []string
-	var info [][4]string
-	for _, ev := range events {
-		switch e := ev.Data.(type) {
-		case domain.PrescriberRegistered:
-			info = append(info, [4]string{e.PrescriberID, e.Name, string(e.Kind), e.Territory})
-		case domain.CarnetMinted:
-			carnets[e.CarnetID] = &carnetRow{id: e.CarnetID, prescriber: e.PrescriberID, programme: e.ProgrammeID,
-				count: len(e.Serials), value: core.CentsOf(e.ChequeValue) * int64(len(e.Serials)), status: CarnetInStock, mintedAt: e.MintedAt}
-			dirty = append(dirty, e.CarnetID)
-		case domain.CarnetIssued:
-			c := carnets[e.CarnetID]
-			if c == nil {
-				return fmt.Errorf("prescribers: CarnetIssued at position %d for unknown carnet %s", ev.Position, e.CarnetID)
-			}
-			c.status, c.wasIssued, c.need, c.jobSeeker, c.issuedAt = CarnetIssued, true, string(e.NeedLevel), e.JobSeeker, e.IssuedAt
-			dirty = append(dirty, e.CarnetID)
-		case domain.CarnetCancelled:
-			c := carnets[e.CarnetID]
-			if c == nil {
-				return fmt.Errorf("prescribers: CarnetCancelled at position %d for unknown carnet %s", ev.Position, e.CarnetID)
-			}
-			c.status, c.cancelledAt = CarnetCancelled, e.CancelledAt
-			dirty = append(dirty, e.CarnetID)
+	f := &fold{carnets: carnets}
+	if err := foldHandlers.HandleAll(f, events); err != nil {
+		return err
+	}
+	var stored, fresh []string
+	for _, id := range core.Unique(f.dirty) {
+		if carnets[id].stored {
+			stored = append(stored, id)
+		} else {
+			fresh = append(fresh, id)
 		}
 	}
 	b := &pgx.Batch{}
-	if n := len(info); n > 0 {
-		id, name, kind, territory := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		for i, r := range info {
-			id[i], name[i], kind[i], territory[i] = r[0], r[1], r[2], r[3]
-		}
-		b.Queue(`INSERT INTO prescriber_info (prescriber_id, name, kind, territory)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-ON CONFLICT (prescriber_id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, territory = EXCLUDED.territory`, id, name, kind, territory)
-	}
-	seen := map[string]bool{}
-	var keys, fresh []string
-	for _, id := range dirty {
-		if !seen[id] {
-			seen[id] = true
-			if carnets[id].stored {
-				keys = append(keys, id)
-			} else {
-				fresh = append(fresh, id)
-			}
+	if len(f.info.Ids) > 0 {
+		if err := queries.UpsertInfo(ctx, dbsqlc.Queue(b), f.info); err != nil {
+			return fmt.Errorf("prescribers: %w", err)
 		}
 	}
-	if n := len(keys); n > 0 {
-		id, pr, pg, status, need := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		count, value := make([]int32, n), make([]int64, n)
-		was, js := make([]bool, n), make([]bool, n)
-		minted, issued, cancelled := make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
-		for i, k := range keys {
-			c := carnets[k]
-			id[i], pr[i], pg[i], status[i], need[i] = c.id, c.prescriber, c.programme, c.status, c.need
-			count[i], value[i], was[i], js[i] = int32(c.count), c.value, c.wasIssued, c.jobSeeker
-			minted[i], issued[i], cancelled[i] = core.PgTime(c.mintedAt), core.PgTime(c.issuedAt), core.PgTime(c.cancelledAt)
+	if len(stored) > 0 {
+		if err := queries.UpsertCarnets(ctx, dbsqlc.Queue(b), upsertParams(carnets, stored)); err != nil {
+			return fmt.Errorf("prescribers: %w", err)
 		}
-		b.Queue(`INSERT INTO prescriber_carnets (carnet_id, prescriber_id, programme_id, cheque_count, value, status, was_issued,
-need_level, job_seeker, minted_at, issued_at, cancelled_at)
-SELECT id, pr, pg, c, v::numeric / 100, s, w, nl, js, m, i, ca
-FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[], $7::bool[], $8::text[], $9::bool[],
-            $10::timestamptz[], $11::timestamptz[], $12::timestamptz[]) AS u(id, pr, pg, c, v, s, w, nl, js, m, i, ca)
-ON CONFLICT (carnet_id) DO UPDATE SET status = EXCLUDED.status, was_issued = EXCLUDED.was_issued,
-  need_level = EXCLUDED.need_level, job_seeker = EXCLUDED.job_seeker, issued_at = EXCLUDED.issued_at,
-  cancelled_at = EXCLUDED.cancelled_at`, id, pr, pg, count, value, status, was, need, js, minted, issued, cancelled)
 	}
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("prescribers: %w", err)
 	}
-	if len(fresh) == 0 {
-		return nil
+	if err := copyCarnets(ctx, tx, carnets, fresh); err != nil {
+		return fmt.Errorf("prescribers: %w", err)
 	}
-	w := core.NewCopyWriter(12)
-	for _, id := range fresh {
+	return nil
+}
+
+func upsertParams(carnets map[string]*carnetRow, ids []string) dbsqlc.UpsertCarnetsParams {
+	n := len(ids)
+	p := dbsqlc.UpsertCarnetsParams{
+		Ids: make([]string, n), PrescriberIds: make([]string, n), ProgrammeIds: make([]string, n),
+		ChequeCounts: make([]int32, n), ValueCents: make([]int64, n), Statuses: make([]string, n),
+		WasIssued: make([]bool, n), NeedLevels: make([]string, n), JobSeekers: make([]bool, n),
+		MintedAt: make([]pgtype.Timestamptz, n), IssuedAt: make([]pgtype.Timestamptz, n), CancelledAt: make([]pgtype.Timestamptz, n),
+	}
+	for i, k := range ids {
+		c := carnets[k]
+		p.Ids[i], p.PrescriberIds[i], p.ProgrammeIds[i], p.Statuses[i], p.NeedLevels[i] = c.id, c.prescriber, c.programme, c.status, c.need
+		p.ChequeCounts[i], p.ValueCents[i], p.WasIssued[i], p.JobSeekers[i] = int32(c.count), c.value, c.wasIssued, c.jobSeeker
+		p.MintedAt[i], p.IssuedAt[i], p.CancelledAt[i] = core.PgTime(c.mintedAt), core.PgTime(c.issuedAt), core.PgTime(c.cancelledAt)
+	}
+	return p
+}
+
+// copyCarnetsColumns are the columns copyCarnets writes into prescriber_carnets
+// (COPY: not sqlc, see doc.go).
+var copyCarnetsColumns = []string{"carnet_id", "prescriber_id", "programme_id", "cheque_count", "value", "status",
+	"was_issued", "need_level", "job_seeker", "minted_at", "issued_at", "cancelled_at"}
+
+// copyCarnets appends the carnets ids names, which have no row yet, with a binary
+// COPY.
+func copyCarnets(ctx context.Context, tx pgx.Tx, carnets map[string]*carnetRow, ids []string) error {
+	w := core.NewCopyWriter(len(copyCarnetsColumns))
+	for _, id := range ids {
 		c := carnets[id]
 		w.Row()
 		w.Text(c.id)
@@ -156,37 +211,26 @@ ON CONFLICT (carnet_id) DO UPDATE SET status = EXCLUDED.status, was_issued = EXC
 		w.Time(c.issuedAt)
 		w.Time(c.cancelledAt)
 	}
-	if err := w.Send(ctx, tx, "prescriber_carnets", []string{"carnet_id", "prescriber_id", "programme_id",
-		"cheque_count", "value", "status", "was_issued", "need_level", "job_seeker", "minted_at", "issued_at", "cancelled_at"}); err != nil {
-		return fmt.Errorf("prescribers: %w", err)
-	}
-	return nil
+	return w.Send(ctx, tx, "prescriber_carnets", copyCarnetsColumns)
 }
 
+// load reads the stored rows of the carnets ids names.
 func load(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*carnetRow, error) {
 	out := map[string]*carnetRow{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT carnet_id, prescriber_id, programme_id, cheque_count, value, status, was_issued,
-need_level, job_seeker, minted_at, issued_at, cancelled_at
-FROM unnest($1::text[]) AS k(id) JOIN prescriber_carnets ON carnet_id = k.id`, ids)
+	rows, err := queries.LoadCarnets(ctx, tx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("prescribers: load: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var c carnetRow
-		var value domain.Money
-		var issued, cancelled pgtype.Timestamptz
-		if err := rows.Scan(&c.id, &c.prescriber, &c.programme, &c.count, core.ScanMoney(&value), &c.status, &c.wasIssued,
-			&c.need, &c.jobSeeker, &c.mintedAt, &issued, &cancelled); err != nil {
-			return nil, err
-		}
-		c.value, c.issuedAt, c.cancelledAt, c.stored = core.CentsOf(value), core.TimeOf(issued), core.TimeOf(cancelled), true
-		out[c.id] = &c
+	for _, r := range rows {
+		out[r.CarnetID] = &carnetRow{id: r.CarnetID, prescriber: r.PrescriberID, programme: r.ProgrammeID,
+			count: int(r.ChequeCount), value: r.ValueCents, status: r.Status, wasIssued: r.WasIssued,
+			need: r.NeedLevel, jobSeeker: r.JobSeeker, mintedAt: core.TimeOf(r.MintedAt),
+			issuedAt: core.TimeOf(r.IssuedAt), cancelledAt: core.TimeOf(r.CancelledAt), stored: true}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Inventory is a prescriber's carnet stock and what it issued, as Stock returns it.
@@ -228,36 +272,32 @@ func Stock(ctx context.Context, q core.Querier, prescriberID string) (Inventory,
 	for _, n := range []domain.NeedLevel{domain.NeedUrgence, domain.NeedInclusion, domain.NeedAutonomie} {
 		s.ByNeedLevel[string(n)] = 0
 	}
-	err := q.QueryRow(ctx, `SELECT name, kind, territory FROM prescriber_info WHERE prescriber_id = $1`, prescriberID).Scan(&s.Name, &s.Kind, &s.Territory)
+	info, err := queries.Info(ctx, dbsqlc.ReadOnly(q), prescriberID)
 	known := err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return Inventory{}, fmt.Errorf("prescribers: %w", err)
 	}
-	rows, err := q.Query(ctx, `SELECT programme_id, status, was_issued, need_level, job_seeker, count(*), sum(value)
-FROM prescriber_carnets WHERE prescriber_id = $1
-GROUP BY programme_id, status, was_issued, need_level, job_seeker ORDER BY programme_id`, prescriberID)
+	s.Name, s.Kind, s.Territory = info.Name, info.Kind, info.Territory
+	groups, err := queries.StockGroups(ctx, dbsqlc.ReadOnly(q), prescriberID)
 	if err != nil {
 		return Inventory{}, fmt.Errorf("prescribers: %w", err)
 	}
-	defer rows.Close()
 	byProg := map[string]int{}
-	for rows.Next() {
-		var programme, status, need string
-		var was, js bool
-		var n int
-		var value domain.Money
-		if err := rows.Scan(&programme, &status, &was, &need, &js, &n, core.ScanMoney(&value)); err != nil {
+	for _, g := range groups {
+		n := int(g.Carnets)
+		value, err := core.MoneyOf(g.Value)
+		if err != nil {
 			return Inventory{}, fmt.Errorf("prescribers: %w", err)
 		}
 		known = true
-		i, ok := byProg[programme]
+		i, ok := byProg[g.ProgrammeID]
 		if !ok {
 			i = len(s.ByProgramme)
-			byProg[programme] = i
-			s.ByProgramme = append(s.ByProgramme, ProgrammeStock{ProgrammeID: programme})
+			byProg[g.ProgrammeID] = i
+			s.ByProgramme = append(s.ByProgramme, ProgrammeStock{ProgrammeID: g.ProgrammeID})
 		}
 		p := &s.ByProgramme[i]
-		switch status {
+		switch g.Status {
 		case CarnetInStock:
 			s.InStock += n
 			p.InStock += n
@@ -269,17 +309,14 @@ GROUP BY programme_id, status, was_issued, need_level, job_seeker ORDER BY progr
 			s.Cancelled += n
 			p.Cancelled += n
 		}
-		if was {
+		if g.WasIssued {
 			s.EverIssued += n
 			p.EverIssued += n
-			s.ByNeedLevel[need] += n
-			if js {
+			s.ByNeedLevel[g.NeedLevel] += n
+			if g.JobSeeker {
 				s.JobSeekers += n
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return Inventory{}, fmt.Errorf("prescribers: %w", err)
 	}
 	if !known {
 		return Inventory{}, fmt.Errorf("%w: prescriber %s", core.ErrNotFound, prescriberID)
