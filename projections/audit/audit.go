@@ -157,6 +157,15 @@ var (
 )
 
 func init() {
+	onNeeds()
+	onOwnFlows()
+	onOutcomes()
+	onReimbursement()
+}
+
+// onNeeds registers what a page needs loaded: the territories of the programmes
+// whose outcomes carry none, the redemptions its claims name.
+func onNeeds() {
 	core.On(needs, func(s *scan, _ core.Event, e domain.ChequeExpired) error { s.programme(e.ProgrammeID); return nil })
 	core.On(needs, func(s *scan, _ core.Event, e domain.ChequeBlocked) error { s.programme(e.ProgrammeID); return nil })
 	core.On(needs, func(s *scan, _ core.Event, e domain.ProgrammeClosed) error { s.programme(e.ProgrammeID); return nil })
@@ -175,8 +184,11 @@ func init() {
 		}
 		return nil
 	})
+}
 
-	// What a funder owns outright.
+// onOwnFlows registers what a funder owns outright: its registration, pledges,
+// receipts, advances, repayments and programme funding lines.
+func onOwnFlows() {
 	core.On(fold, func(pg *page, _ core.Event, e domain.FunderRegistered) error {
 		f := &pg.funders
 		f.FunderIds, f.Names, f.Kinds = append(f.FunderIds, e.FunderID), append(f.Names, e.Name), append(f.Kinds, string(e.Kind))
@@ -211,8 +223,11 @@ func init() {
 		}
 		return nil
 	})
+}
 
-	// Each programme's minted value and cheque outcomes.
+// onOutcomes registers each programme's minted value and cheque outcomes
+// (redeemed, reversed, fees, expired, blocked, unminted returned).
+func onOutcomes() {
 	core.On(fold, func(pg *page, ev core.Event, e domain.CarnetsMinted) error {
 		k := mintKey{e.ProgrammeID, ev.Date()}
 		if _, seen := pg.minted[k]; !seen {
@@ -252,8 +267,11 @@ func init() {
 		pg.pflow(ev, KindUnmintedReturned, e.ProgrammeID, pg.territory(e.ProgrammeID), "", e.Unminted)
 		return nil
 	})
+}
 
-	// Reimbursement: claims build each batch's shares, payment makes them flows.
+// onReimbursement registers the reimbursement: claims build each batch's shares,
+// its payment makes them reimbursed flows.
+func onReimbursement() {
 	core.On(fold, func(pg *page, ev core.Event, e domain.ChequeReimbursementClaimed) error {
 		r := pg.redemptions[e.RedemptionID]
 		if r == nil {
