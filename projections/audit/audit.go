@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/projections/audit/internal/dbsqlc"
 	"github.com/passnumerique/passledger/projections/core"
 )
 
@@ -83,6 +84,220 @@ type mintKey struct {
 	day       domain.Date
 }
 
+// page is what Apply folds one page of events into: funder flows, programme
+// flows, minted value and batch shares summed per key (keys in order of first
+// appearance), the rows to insert (funders, programmes and their funding lines,
+// redemptions for the COPY) and the batches paid.
+type page struct {
+	p           *Projection
+	redemptions map[string]*redemption // the ones the page's claims need
+	flows       map[flowKey]int64
+	flowOrder   []flowKey
+	funders     dbsqlc.UpsertFundersParams
+	programmes  dbsqlc.InsertProgrammesParams
+	progFunders dbsqlc.InsertProgrammeFundersParams
+	reds        *core.CopyWriter
+	minted      map[mintKey]int64
+	mintOrder   []mintKey
+	pflows      map[programmeFlowKey]int64
+	pflowOrder  []programmeFlowKey
+	shares      map[shareKey]int64
+	shareTerr   map[shareKey]string
+	shareOrder  []shareKey
+	paid        []dbsqlc.InsertReimbursedParams
+}
+
+// flow adds to a funder's own flow of that kind on ev's effective date.
+func (pg *page) flow(ev core.Event, kind, funder, programme, fund, territory, place string, amount domain.Money) {
+	k := flowKey{funder, kind, programme, fund, territory, place, ev.Date()}
+	if _, seen := pg.flows[k]; !seen {
+		pg.flowOrder = append(pg.flowOrder, k)
+	}
+	pg.flows[k] += core.CentsOf(amount)
+}
+
+// pflow adds a non-zero amount to a programme's flow of that kind.
+func (pg *page) pflow(ev core.Event, kind, programme, territory, place string, amount domain.Money) {
+	if amount.IsZero() {
+		return
+	}
+	k := programmeFlowKey{programme, kind, territory, place, ev.Date()}
+	if _, seen := pg.pflows[k]; !seen {
+		pg.pflowOrder = append(pg.pflowOrder, k)
+	}
+	pg.pflows[k] += core.CentsOf(amount)
+}
+
+// territory is a programme's territory ("" for a programme never created, which
+// the write side does not allow).
+func (pg *page) territory(programme string) string { return pg.p.territories[programme] }
+
+// scan finds what a page needs loaded before it is folded: the territories of the
+// programmes whose outcomes carry none, and the redemptions that its claims name
+// and that it does not redeem itself (from the redemption cache when there).
+type scan struct {
+	p            *Projection
+	programmes   map[string]bool
+	inPage       map[string]bool
+	redemptions  map[string]*redemption
+	redemptionID []string
+}
+
+func (s *scan) programme(id string) {
+	if _, ok := s.p.territories[id]; id != "" && !ok {
+		s.programmes[id] = true
+	}
+}
+
+var (
+	// needs collects what a page needs loaded (scan).
+	needs = core.NewHandlers[*scan]()
+	// fold folds a page's events into the page, one handler per event type.
+	fold = core.NewHandlers[*page]()
+)
+
+func init() {
+	onNeeds()
+	onOwnFlows()
+	onOutcomes()
+	onReimbursement()
+}
+
+// onNeeds registers what a page needs loaded: the territories of the programmes
+// whose outcomes carry none, the redemptions its claims name.
+func onNeeds() {
+	core.On(needs, func(s *scan, _ core.Event, e domain.ChequeExpired) error { s.programme(e.ProgrammeID); return nil })
+	core.On(needs, func(s *scan, _ core.Event, e domain.ChequeBlocked) error { s.programme(e.ProgrammeID); return nil })
+	core.On(needs, func(s *scan, _ core.Event, e domain.ProgrammeClosed) error { s.programme(e.ProgrammeID); return nil })
+	core.On(needs, func(s *scan, _ core.Event, e domain.ChequeRedeemed) error {
+		s.inPage[e.RedemptionID] = true
+		return nil
+	})
+	core.On(needs, func(s *scan, _ core.Event, e domain.ChequeReimbursementClaimed) error {
+		if s.inPage[e.RedemptionID] {
+			return nil
+		}
+		if r, ok := s.p.pending[e.RedemptionID]; ok {
+			s.redemptions[e.RedemptionID] = r
+		} else {
+			s.redemptionID = append(s.redemptionID, e.RedemptionID)
+		}
+		return nil
+	})
+}
+
+// onOwnFlows registers what a funder owns outright: its registration, pledges,
+// receipts, advances, repayments and programme funding lines.
+func onOwnFlows() {
+	core.On(fold, func(pg *page, _ core.Event, e domain.FunderRegistered) error {
+		f := &pg.funders
+		f.FunderIds, f.Names, f.Kinds = append(f.FunderIds, e.FunderID), append(f.Names, e.Name), append(f.Kinds, string(e.Kind))
+		return nil
+	})
+	core.On(fold, func(pg *page, ev core.Event, e domain.ContributionPledged) error {
+		pg.flow(ev, KindPledged, e.FunderID, e.ProgrammeID, e.FundID, "", "", e.Amount)
+		return nil
+	})
+	core.On(fold, func(pg *page, ev core.Event, e domain.ContributionReceived) error {
+		pg.flow(ev, KindReceived, e.FunderID, e.ProgrammeID, e.FundID, "", "", e.Amount)
+		return nil
+	})
+	core.On(fold, func(pg *page, ev core.Event, e domain.AdvanceGranted) error {
+		pg.flow(ev, KindAdvanced, e.FunderID, e.ProgrammeID, e.FundID, "", "", e.Amount)
+		return nil
+	})
+	core.On(fold, func(pg *page, ev core.Event, e domain.AdvanceRepaid) error {
+		pg.flow(ev, KindAdvanceRepaid, e.FunderID, e.ProgrammeID, e.FundID, "", "", e.Amount)
+		return nil
+	})
+	core.On(fold, func(pg *page, ev core.Event, e domain.ProgrammeCreated) error {
+		pg.p.territories[e.ProgrammeID] = e.Territory
+		p := &pg.programmes
+		p.ProgrammeIds, p.Territories = append(p.ProgrammeIds, e.ProgrammeID), append(p.Territories, e.Territory)
+		p.TotalFundings, p.CreatedOn = append(p.TotalFundings, core.Numeric(e.TotalFunding)), append(p.CreatedOn, core.PgDate(ev.Date()))
+		f := &pg.progFunders
+		for i, s := range e.Funders {
+			f.ProgrammeIds, f.Seqs, f.FunderIds = append(f.ProgrammeIds, e.ProgrammeID), append(f.Seqs, int32(i)), append(f.FunderIds, s.FunderID)
+			f.ViaFundIds, f.Amounts = append(f.ViaFundIds, s.ViaFundID), append(f.Amounts, core.Numeric(s.Amount))
+			pg.flow(ev, KindAllocated, s.FunderID, e.ProgrammeID, s.ViaFundID, e.Territory, "", s.Amount)
+		}
+		return nil
+	})
+}
+
+// onOutcomes registers each programme's minted value and cheque outcomes
+// (redeemed, reversed, fees, expired, blocked, unminted returned).
+func onOutcomes() {
+	core.On(fold, func(pg *page, ev core.Event, e domain.CarnetsMinted) error {
+		k := mintKey{e.ProgrammeID, ev.Date()}
+		if _, seen := pg.minted[k]; !seen {
+			pg.mintOrder = append(pg.mintOrder, k)
+		}
+		pg.minted[k] += core.CentsOf(e.Value)
+		return nil
+	})
+	core.On(fold, func(pg *page, ev core.Event, e domain.ChequeRedeemed) error {
+		pg.pflow(ev, KindRedeemed, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Amount)
+		pg.pflow(ev, KindFee, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Fee)
+		pg.reds.Row()
+		pg.reds.Text(e.RedemptionID)
+		pg.reds.Text(e.ProgrammeID)
+		pg.reds.Text(e.PlaceID)
+		pg.reds.Text(e.PlaceTerritory)
+		pg.reds.Cents(core.CentsOf(e.Amount))
+		r := &redemption{programme: e.ProgrammeID, place: e.PlaceID, territory: e.PlaceTerritory, amount: e.Amount}
+		pg.redemptions[e.RedemptionID], pg.p.pending[e.RedemptionID] = r, r
+		return nil
+	})
+	core.On(fold, func(pg *page, ev core.Event, e domain.RedemptionReversed) error {
+		delete(pg.p.pending, e.RedemptionID)
+		pg.pflow(ev, KindReversed, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Amount)
+		pg.pflow(ev, KindFeeReversed, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Fee)
+		return nil
+	})
+	core.On(fold, func(pg *page, ev core.Event, e domain.ChequeExpired) error {
+		pg.pflow(ev, KindExpired, e.ProgrammeID, pg.territory(e.ProgrammeID), "", e.Amount)
+		return nil
+	})
+	core.On(fold, func(pg *page, ev core.Event, e domain.ChequeBlocked) error {
+		pg.pflow(ev, KindBlocked, e.ProgrammeID, pg.territory(e.ProgrammeID), "", e.Amount)
+		return nil
+	})
+	core.On(fold, func(pg *page, ev core.Event, e domain.ProgrammeClosed) error {
+		pg.pflow(ev, KindUnmintedReturned, e.ProgrammeID, pg.territory(e.ProgrammeID), "", e.Unminted)
+		return nil
+	})
+}
+
+// onReimbursement registers the reimbursement: claims build each batch's shares,
+// its payment makes them reimbursed flows.
+func onReimbursement() {
+	core.On(fold, func(pg *page, ev core.Event, e domain.ChequeReimbursementClaimed) error {
+		r := pg.redemptions[e.RedemptionID]
+		if r == nil {
+			return fmt.Errorf("audit: claim at position %d of unknown redemption %s", ev.Position, e.RedemptionID)
+		}
+		delete(pg.p.pending, e.RedemptionID) // claimed at most once
+		k := shareKey{e.BatchID, r.programme, r.place}
+		if _, seen := pg.shares[k]; !seen {
+			pg.shareOrder = append(pg.shareOrder, k)
+			pg.shareTerr[k] = r.territory
+		}
+		pg.shares[k] += core.CentsOf(r.amount)
+		return nil
+	})
+	core.On(fold, func(pg *page, ev core.Event, e domain.ReimbursementBatchPaid) error {
+		pg.paid = append(pg.paid, dbsqlc.InsertReimbursedParams{BatchID: e.BatchID, PaidOn: core.PgDate(ev.Date())})
+		return nil
+	})
+}
+
+// The COPY of Apply (sqlc does not compile COPY): audit_redemptions and its
+// columns, in the order the ChequeRedeemed handler writes them.
+const redemptionsTable = "audit_redemptions"
+
+var redemptionColumns = []string{"redemption_id", "programme_id", "place_id", "territory", "amount"}
+
 // Apply turns what a funder owns outright (pledges, receipts, advances, repayments,
 // its programme funding lines) into funder_flows, and every cheque outcome
 // (redeemed, reversed, expired, blocked, unminted returned, fees) into programme
@@ -91,296 +306,120 @@ type mintKey struct {
 // redemptions until a batch claims them, each batch's amount per programme and
 // place), and when a batch is paid copies its amounts into reimbursed programme
 // flows. Nothing is attributed to funders here: Audit does it when read.
+//
+// It loads what the page needs (needs), folds the page (fold), copies the
+// redemptions and sends every other write in one round trip.
 func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.loadTerritories(ctx, tx, events); err != nil {
-		return err
-	}
 	if len(p.pending) > maxPending {
 		p.pending = map[string]*redemption{}
 	}
-	redemptions, err := loadRedemptions(ctx, tx, events, p.pending)
-	if err != nil {
+	s := &scan{p: p, programmes: map[string]bool{}, inPage: map[string]bool{}, redemptions: map[string]*redemption{}}
+	if err := needs.HandleAll(s, events); err != nil {
 		return err
 	}
-	var (
-		flows                            = map[flowKey]int64{}
-		flowOrder                        []flowKey
-		funders, programmes, progFunders [][]any
-		reds                             = core.NewCopyWriter(5)
-		minted                           = map[mintKey]int64{}
-		mintOrder                        []mintKey
-		pflows                           = map[programmeFlowKey]int64{}
-		pflowOrder                       []programmeFlowKey
-		shares                           = map[shareKey]int64{}
-		shareTerritory                   = map[shareKey]string{}
-		shareOrder                       []shareKey
-		paid                             [][]any
-	)
-	flow := func(ev core.Event, day domain.Date, kind, funder, programme, fund, territory, place string, amount domain.Money) {
-		k := flowKey{funder, kind, programme, fund, territory, place, day}
-		if _, seen := flows[k]; !seen {
-			flowOrder = append(flowOrder, k)
-		}
-		flows[k] += core.CentsOf(amount)
+	if err := p.load(ctx, tx, s); err != nil {
+		return err
 	}
-	each := func(ev core.Event, kind, programme, territory, place string, shares []domain.FunderShare) {
-		day := ev.Date()
-		for _, s := range shares {
-			flow(ev, day, kind, s.FunderID, programme, s.ViaFundID, territory, place, s.Amount)
-		}
+	pg := &page{p: p, redemptions: s.redemptions, flows: map[flowKey]int64{}, reds: core.NewCopyWriter(len(redemptionColumns)),
+		minted: map[mintKey]int64{}, pflows: map[programmeFlowKey]int64{}, shares: map[shareKey]int64{}, shareTerr: map[shareKey]string{}}
+	if err := fold.HandleAll(pg, events); err != nil {
+		return err
 	}
-	pflow := func(ev core.Event, kind, programme, territory, place string, amount domain.Money) {
-		if amount.IsZero() {
-			return
-		}
-		k := programmeFlowKey{programme, kind, territory, place, ev.Date()}
-		if _, seen := pflows[k]; !seen {
-			pflowOrder = append(pflowOrder, k)
-		}
-		pflows[k] += core.CentsOf(amount)
-	}
-	// "" for a programme never created (the write side does not allow it).
-	territory := func(programme string) string { return p.territories[programme] }
-	for _, ev := range events {
-		switch e := ev.Data.(type) {
-		case domain.FunderRegistered:
-			funders = append(funders, []any{e.FunderID, e.Name, string(e.Kind)})
-		case domain.ContributionPledged:
-			flow(ev, ev.Date(), KindPledged, e.FunderID, e.ProgrammeID, e.FundID, "", "", e.Amount)
-		case domain.ContributionReceived:
-			flow(ev, ev.Date(), KindReceived, e.FunderID, e.ProgrammeID, e.FundID, "", "", e.Amount)
-		case domain.AdvanceGranted:
-			flow(ev, ev.Date(), KindAdvanced, e.FunderID, e.ProgrammeID, e.FundID, "", "", e.Amount)
-		case domain.AdvanceRepaid:
-			flow(ev, ev.Date(), KindAdvanceRepaid, e.FunderID, e.ProgrammeID, e.FundID, "", "", e.Amount)
-		case domain.ProgrammeCreated:
-			p.territories[e.ProgrammeID] = e.Territory
-			programmes = append(programmes, []any{e.ProgrammeID, e.Territory, core.Numeric(e.TotalFunding), core.PgDate(ev.Date())})
-			for i, s := range e.Funders {
-				progFunders = append(progFunders, []any{e.ProgrammeID, int32(i), s.FunderID, s.ViaFundID, core.Numeric(s.Amount)})
-			}
-			each(ev, KindAllocated, e.ProgrammeID, e.Territory, "", e.Funders)
-		case domain.CarnetsMinted:
-			k := mintKey{e.ProgrammeID, ev.Date()}
-			if _, seen := minted[k]; !seen {
-				mintOrder = append(mintOrder, k)
-			}
-			minted[k] += core.CentsOf(e.Value)
-		case domain.ChequeRedeemed:
-			pflow(ev, KindRedeemed, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Amount)
-			pflow(ev, KindFee, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Fee)
-			reds.Row()
-			reds.Text(e.RedemptionID)
-			reds.Text(e.ProgrammeID)
-			reds.Text(e.PlaceID)
-			reds.Text(e.PlaceTerritory)
-			reds.Cents(core.CentsOf(e.Amount))
-			r := &redemption{programme: e.ProgrammeID, place: e.PlaceID, territory: e.PlaceTerritory, amount: e.Amount}
-			redemptions[e.RedemptionID], p.pending[e.RedemptionID] = r, r
-		case domain.RedemptionReversed:
-			delete(p.pending, e.RedemptionID)
-			pflow(ev, KindReversed, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Amount)
-			pflow(ev, KindFeeReversed, e.ProgrammeID, e.PlaceTerritory, e.PlaceID, e.Fee)
-		case domain.ChequeExpired:
-			pflow(ev, KindExpired, e.ProgrammeID, territory(e.ProgrammeID), "", e.Amount)
-		case domain.ChequeBlocked:
-			pflow(ev, KindBlocked, e.ProgrammeID, territory(e.ProgrammeID), "", e.Amount)
-		case domain.ProgrammeClosed:
-			pflow(ev, KindUnmintedReturned, e.ProgrammeID, territory(e.ProgrammeID), "", e.Unminted)
-		case domain.ChequeReimbursementClaimed:
-			r := redemptions[e.RedemptionID]
-			if r == nil {
-				return fmt.Errorf("audit: claim at position %d of unknown redemption %s", ev.Position, e.RedemptionID)
-			}
-			delete(p.pending, e.RedemptionID) // claimed at most once
-			k := shareKey{e.BatchID, r.programme, r.place}
-			if _, seen := shares[k]; !seen {
-				shareOrder = append(shareOrder, k)
-				shareTerritory[k] = r.territory
-			}
-			shares[k] += core.CentsOf(r.amount)
-		case domain.ReimbursementBatchPaid:
-			paid = append(paid, []any{e.BatchID, core.PgDate(ev.Date())})
-		}
-	}
-	if err := reds.Send(ctx, tx, "audit_redemptions", []string{"redemption_id", "programme_id", "place_id", "territory", "amount"}); err != nil {
+	if err := pg.reds.Send(ctx, tx, redemptionsTable, redemptionColumns); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	b := &pgx.Batch{}
-	if n := len(flowOrder); n > 0 {
-		keys, fs, ks, ps, fds, ts, pls, as := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
-		ds := make([]pgtype.Date, n)
-		for i, k := range flowOrder {
-			keys[i] = k.funder + "|" + k.kind + "|" + k.programme + "|" + k.fund + "|" + k.territory + "|" + k.place
-			fs[i], ks[i], ps[i], fds[i], ts[i], pls[i], ds[i], as[i] = k.funder, k.kind, k.programme, k.fund, k.territory, k.place, core.PgDate(k.day), flows[k]
-		}
-		b.Queue(`INSERT INTO funder_flows (flow_key, effective_date, funder_id, kind, programme_id, fund_id, territory, place_id, amount)
-SELECT k, d, f, kd, p, fd, t, pl, a::numeric / 100
-FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
-     AS u(k, d, f, kd, p, fd, t, pl, a)
-ON CONFLICT (flow_key, effective_date) DO UPDATE SET amount = funder_flows.amount + EXCLUDED.amount`, keys, ds, fs, ks, ps, fds, ts, pls, as)
-	}
-	if n := len(pflowOrder); n > 0 {
-		keys, ps, ks, ts, pls, as := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
-		ds := make([]pgtype.Date, n)
-		for i, k := range pflowOrder {
-			keys[i] = k.programme + "|" + k.kind + "|" + k.territory + "|" + k.place
-			ps[i], ks[i], ts[i], pls[i], ds[i], as[i] = k.programme, k.kind, k.territory, k.place, core.PgDate(k.day), pflows[k]
-		}
-		b.Queue(`INSERT INTO audit_programme_flows (flow_key, effective_date, programme_id, kind, territory, place_id, amount)
-SELECT k, d, p, kd, t, pl, a::numeric / 100
-FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS u(k, d, p, kd, t, pl, a)
-ON CONFLICT (flow_key, effective_date) DO UPDATE SET amount = audit_programme_flows.amount + EXCLUDED.amount`, keys, ds, ps, ks, ts, pls, as)
-	}
-	if len(funders) > 0 {
-		id, name, kind := col3(funders)
-		b.Queue(`INSERT INTO audit_funders (funder_id, name, kind) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
-ON CONFLICT (funder_id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind`, id, name, kind)
-	}
-	if len(programmes) > 0 {
-		b.Queue(`INSERT INTO audit_programmes (programme_id, territory, total_funding, created_on)
-SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::date[]) ON CONFLICT DO NOTHING`, colsOf(programmes, 4)...)
-	}
-	if len(progFunders) > 0 {
-		b.Queue(`INSERT INTO audit_programme_funders (programme_id, seq, funder_id, via_fund_id, amount)
-SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::numeric[]) ON CONFLICT DO NOTHING`, colsOf(progFunders, 5)...)
-	}
-	if n := len(mintOrder); n > 0 {
-		ps, ds, vs := make([]string, n), make([]any, n), make([]int64, n)
-		for i, k := range mintOrder {
-			ps[i], ds[i], vs[i] = k.programme, core.PgDate(k.day), minted[k]
-		}
-		b.Queue(`INSERT INTO audit_programme_minted (programme_id, effective_date, value)
-SELECT p, d, v::numeric / 100 FROM unnest($1::text[], $2::date[], $3::bigint[]) AS u(p, d, v)
-ON CONFLICT (programme_id, effective_date) DO UPDATE SET value = audit_programme_minted.value + EXCLUDED.value`, ps, ds, vs)
-	}
-	if n := len(shareOrder); n > 0 {
-		keys, bs, ps, pls, ts, as := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
-		for i, k := range shareOrder {
-			keys[i] = k.batch + "|" + k.programme + "|" + k.place
-			bs[i], ps[i], pls[i], ts[i], as[i] = k.batch, k.programme, k.place, shareTerritory[k], shares[k]
-		}
-		b.Queue(`INSERT INTO audit_batch_shares (share_key, batch_id, programme_id, place_id, territory, amount)
-SELECT k, b, p, pl, t, a::numeric / 100
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(k, b, p, pl, t, a)
-ON CONFLICT (share_key) DO UPDATE SET amount = audit_batch_shares.amount + EXCLUDED.amount`,
-			keys, bs, ps, pls, ts, as)
-	}
-	for _, r := range paid {
-		b.Queue(`INSERT INTO audit_programme_flows (flow_key, effective_date, programme_id, kind, territory, place_id, amount)
-SELECT programme_id || '|reimbursed|' || territory || '|' || place_id, $2::date,
-       programme_id, 'reimbursed', territory, place_id, amount
-FROM audit_batch_shares WHERE batch_id = $1
-ON CONFLICT (flow_key, effective_date) DO UPDATE SET amount = audit_programme_flows.amount + EXCLUDED.amount`, r...)
-	}
+	pg.queue(b)
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	return nil
 }
 
-func col3(rows [][]any) (a, b, c []string) {
-	a, b, c = make([]string, len(rows)), make([]string, len(rows)), make([]string, len(rows))
-	for i, r := range rows {
-		a[i], b[i], c[i] = r[0].(string), r[1].(string), r[2].(string)
+// queue queues the page's writes on b.
+func (pg *page) queue(b *pgx.Batch) {
+	if n := len(pg.flowOrder); n > 0 {
+		f := dbsqlc.UpsertFunderFlowsParams{FlowKeys: make([]string, n), Dates: make([]pgtype.Date, n), FunderIds: make([]string, n),
+			Kinds: make([]string, n), ProgrammeIds: make([]string, n), FundIds: make([]string, n), Territories: make([]string, n),
+			PlaceIds: make([]string, n), Cents: make([]int64, n)}
+		for i, k := range pg.flowOrder {
+			f.FlowKeys[i] = k.funder + "|" + k.kind + "|" + k.programme + "|" + k.fund + "|" + k.territory + "|" + k.place
+			f.FunderIds[i], f.Kinds[i], f.ProgrammeIds[i], f.FundIds[i], f.Territories[i], f.PlaceIds[i] = k.funder, k.kind, k.programme, k.fund, k.territory, k.place
+			f.Dates[i], f.Cents[i] = core.PgDate(k.day), pg.flows[k]
+		}
+		dbsqlc.QueueUpsertFunderFlows(b, f)
 	}
-	return
+	if n := len(pg.pflowOrder); n > 0 {
+		f := dbsqlc.UpsertProgrammeFlowsParams{FlowKeys: make([]string, n), Dates: make([]pgtype.Date, n), ProgrammeIds: make([]string, n),
+			Kinds: make([]string, n), Territories: make([]string, n), PlaceIds: make([]string, n), Cents: make([]int64, n)}
+		for i, k := range pg.pflowOrder {
+			f.FlowKeys[i] = k.programme + "|" + k.kind + "|" + k.territory + "|" + k.place
+			f.ProgrammeIds[i], f.Kinds[i], f.Territories[i], f.PlaceIds[i] = k.programme, k.kind, k.territory, k.place
+			f.Dates[i], f.Cents[i] = core.PgDate(k.day), pg.pflows[k]
+		}
+		dbsqlc.QueueUpsertProgrammeFlows(b, f)
+	}
+	if len(pg.funders.FunderIds) > 0 {
+		dbsqlc.QueueUpsertFunders(b, pg.funders)
+	}
+	if len(pg.programmes.ProgrammeIds) > 0 {
+		dbsqlc.QueueInsertProgrammes(b, pg.programmes)
+	}
+	if len(pg.progFunders.ProgrammeIds) > 0 {
+		dbsqlc.QueueInsertProgrammeFunders(b, pg.progFunders)
+	}
+	if n := len(pg.mintOrder); n > 0 {
+		m := dbsqlc.UpsertMintedParams{ProgrammeIds: make([]string, n), Dates: make([]pgtype.Date, n), Cents: make([]int64, n)}
+		for i, k := range pg.mintOrder {
+			m.ProgrammeIds[i], m.Dates[i], m.Cents[i] = k.programme, core.PgDate(k.day), pg.minted[k]
+		}
+		dbsqlc.QueueUpsertMinted(b, m)
+	}
+	if n := len(pg.shareOrder); n > 0 {
+		s := dbsqlc.UpsertBatchSharesParams{ShareKeys: make([]string, n), BatchIds: make([]string, n), ProgrammeIds: make([]string, n),
+			PlaceIds: make([]string, n), Territories: make([]string, n), Cents: make([]int64, n)}
+		for i, k := range pg.shareOrder {
+			s.ShareKeys[i] = k.batch + "|" + k.programme + "|" + k.place
+			s.BatchIds[i], s.ProgrammeIds[i], s.PlaceIds[i], s.Territories[i], s.Cents[i] = k.batch, k.programme, k.place, pg.shareTerr[k], pg.shares[k]
+		}
+		dbsqlc.QueueUpsertBatchShares(b, s)
+	}
+	for _, r := range pg.paid {
+		dbsqlc.QueueInsertReimbursed(b, r)
+	}
 }
 
-// colsOf turns rows into one []any per column (pgx encodes each as an array of the
-// cast type).
-func colsOf(rows [][]any, n int) []any {
-	out := make([]any, n)
-	for c := 0; c < n; c++ {
-		col := make([]any, len(rows))
-		for i, r := range rows {
-			col[i] = r[c]
+// load fills the programme → territory cache and s.redemptions with what the
+// scan found missing, from audit_programmes and audit_redemptions.
+func (p *Projection) load(ctx context.Context, tx pgx.Tx, s *scan) error {
+	if len(s.programmes) > 0 {
+		ids := make([]string, 0, len(s.programmes))
+		for id := range s.programmes {
+			ids = append(ids, id)
 		}
-		out[c] = col
-	}
-	return out
-}
-
-// loadTerritories fills the programme → territory cache for the programmes the
-// events need and the cache does not hold.
-func (p *Projection) loadTerritories(ctx context.Context, tx pgx.Tx, events []core.Event) error {
-	missing := map[string]bool{}
-	for _, ev := range events {
-		var id string
-		switch e := ev.Data.(type) {
-		case domain.ChequeExpired:
-			id = e.ProgrammeID
-		case domain.ChequeBlocked:
-			id = e.ProgrammeID
-		case domain.ProgrammeClosed:
-			id = e.ProgrammeID
+		rows, err := queries.ProgrammeTerritories(ctx, tx, ids)
+		if err != nil {
+			return fmt.Errorf("audit: load programmes: %w", err)
 		}
-		if _, ok := p.territories[id]; id != "" && !ok {
-			missing[id] = true
+		for _, r := range rows {
+			p.territories[r.ProgrammeID] = r.Territory
 		}
 	}
-	if len(missing) == 0 {
+	if len(s.redemptionID) == 0 {
 		return nil
 	}
-	ids := make([]string, 0, len(missing))
-	for id := range missing {
-		ids = append(ids, id)
-	}
-	rows, err := tx.Query(ctx, `SELECT programme_id, territory FROM unnest($1::text[]) AS k(id) JOIN audit_programmes ON programme_id = k.id`, ids)
+	rows, err := queries.Redemptions(ctx, tx, s.redemptionID)
 	if err != nil {
-		return fmt.Errorf("audit: load programmes: %w", err)
+		return fmt.Errorf("audit: load redemptions: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, t string
-		if err := rows.Scan(&id, &t); err != nil {
-			return err
+	for _, r := range rows {
+		amount, err := core.MoneyOf(r.Amount)
+		if err != nil {
+			return fmt.Errorf("audit: load redemptions: %w", err)
 		}
-		p.territories[id] = t
+		s.redemptions[r.RedemptionID] = &redemption{programme: r.ProgrammeID, place: r.PlaceID, territory: r.Territory, amount: amount}
 	}
-	return rows.Err()
-}
-
-// loadRedemptions returns the redemptions that the batch's
-// claims name and that the batch does not redeem itself, from the cache or else
-// from audit_redemptions.
-func loadRedemptions(ctx context.Context, tx pgx.Tx, events []core.Event, cache map[string]*redemption) (map[string]*redemption, error) {
-	out := map[string]*redemption{}
-	inBatch := map[string]bool{}
-	var ids []string
-	for _, ev := range events {
-		switch e := ev.Data.(type) {
-		case domain.ChequeRedeemed:
-			inBatch[e.RedemptionID] = true
-		case domain.ChequeReimbursementClaimed:
-			if inBatch[e.RedemptionID] {
-				continue
-			}
-			if r, ok := cache[e.RedemptionID]; ok {
-				out[e.RedemptionID] = r
-			} else {
-				ids = append(ids, e.RedemptionID)
-			}
-		}
-	}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	rows, err := tx.Query(ctx, `SELECT redemption_id, programme_id, place_id, territory, amount
-FROM unnest($1::text[]) AS k(id) JOIN audit_redemptions ON redemption_id = k.id`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("audit: load redemptions: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var r redemption
-		if err := rows.Scan(&id, &r.programme, &r.place, &r.territory, core.ScanMoney(&r.amount)); err != nil {
-			return nil, err
-		}
-		out[id] = &r
-	}
-	return out, rows.Err()
+	return nil
 }

@@ -22,4 +22,12 @@
 // exact share in every category, nothing left in a closed programme), a function of
 // the totals alone, so the trail is deterministic from the log whatever the order
 // of the events. The projection must not read another projection's tables.
+//
+// # SQL
+//
+// Every statement is in internal/dbsqlc/audit.sql, compiled by sqlc against the
+// migrations (make sqlc); Apply queues its writes in one pgx.Batch
+// (internal/dbsqlc/queue.go). The one exception is the binary COPY into
+// audit_redemptions (core.CopyWriter.Send into redemptionsTable, columns
+// redemptionColumns in audit.go): sqlc does not compile COPY.
 package audit

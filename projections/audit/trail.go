@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/projections/audit/internal/dbsqlc"
 	"github.com/passnumerique/passledger/projections/core"
 )
 
@@ -125,29 +126,25 @@ func Audit(ctx context.Context, q core.Querier, funderID string, asOf domain.Dat
 	if !asOf.IsZero() {
 		t.AsOf, date = &asOf, core.PgDate(asOf)
 	}
-	err := q.QueryRow(ctx, `SELECT name, kind FROM audit_funders WHERE funder_id = $1`, funderID).Scan(&t.Name, &t.Kind)
+	f, err := queries.Funder(ctx, dbtx(q), funderID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Trail{}, fmt.Errorf("%w: funder %s", core.ErrNotFound, funderID)
 	}
 	if err != nil {
 		return Trail{}, fmt.Errorf("audit: %w", err)
 	}
-	// flow_key starts with "funder|": a range of the primary key ('}' follows '|').
-	rows, err := q.Query(ctx, `SELECT kind, territory, place_id, sum(amount) FROM funder_flows
-WHERE flow_key >= $1 || '|' AND flow_key < $1 || '}' AND funder_id = $1 AND ($2::date IS NULL OR effective_date <= $2)
-GROUP BY kind, territory, place_id`, funderID, date)
+	t.Name, t.Kind = f.Name, f.Kind
+	rows, err := queries.FunderFlows(ctx, dbtx(q), dbsqlc.FunderFlowsParams{FunderID: funderID, AsOf: date})
 	if err != nil {
 		return Trail{}, fmt.Errorf("audit: %w", err)
 	}
 	allocated := map[string]domain.Money{}
-	for rows.Next() {
-		var kind, territory, place string
-		var m domain.Money
-		if err := rows.Scan(&kind, &territory, &place, core.ScanMoney(&m)); err != nil {
-			rows.Close()
+	for _, r := range rows {
+		m, err := core.MoneyOf(r.Amount)
+		if err != nil {
 			return Trail{}, fmt.Errorf("audit: %w", err)
 		}
-		switch kind {
+		switch r.Kind {
 		case KindPledged:
 			t.Pledged = t.Pledged.Add(m)
 		case KindReceived:
@@ -157,12 +154,8 @@ GROUP BY kind, territory, place_id`, funderID, date)
 		case KindAdvanceRepaid:
 			t.AdvanceRepaid = t.AdvanceRepaid.Add(m)
 		case KindAllocated:
-			allocated[territory] = allocated[territory].Add(m)
+			allocated[r.Territory] = allocated[r.Territory].Add(m)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Trail{}, fmt.Errorf("audit: %w", err)
 	}
 	for _, k := range sortedKeys(allocated) {
 		t.AllocatedByTerritory = append(t.AllocatedByTerritory, TerritoryAmount{Territory: k, Amount: allocated[k]})
@@ -184,11 +177,7 @@ GROUP BY kind, territory, place_id`, funderID, date)
 // the leverage, and the funder's parts of each programme's outcomes: Redeemed (by
 // territory and by place), Reimbursed, Expired, Blocked, UnmintedReturned and Fees.
 func programmes(ctx context.Context, q core.Querier, t *Trail, date pgtype.Date) error {
-	rows, err := q.Query(ctx, `SELECT f.programme_id, p.territory, f.funder_id, f.via_fund_id, f.amount
-FROM audit_programme_funders f JOIN audit_programmes p USING (programme_id)
-WHERE f.programme_id IN (SELECT programme_id FROM audit_programme_funders WHERE funder_id = $1)
-  AND ($2::date IS NULL OR p.created_on <= $2)
-ORDER BY f.programme_id, f.seq`, t.FunderID, date)
+	rows, err := queries.ProgrammeFunders(ctx, dbtx(q), dbsqlc.ProgrammeFundersParams{FunderID: t.FunderID, AsOf: date})
 	if err != nil {
 		return fmt.Errorf("audit: programmes: %w", err)
 	}
@@ -198,16 +187,15 @@ ORDER BY f.programme_id, f.seq`, t.FunderID, date)
 	}
 	var progs []*prog
 	byID := map[string]*prog{}
-	for rows.Next() {
-		var id, territory string
-		var s domain.FunderShare
-		if err := rows.Scan(&id, &territory, &s.FunderID, &s.ViaFundID, core.ScanMoney(&s.Amount)); err != nil {
-			rows.Close()
+	for _, r := range rows {
+		id := r.ProgrammeID
+		s := domain.FunderShare{FunderID: r.FunderID, ViaFundID: r.ViaFundID}
+		if s.Amount, err = core.MoneyOf(r.Amount); err != nil {
 			return fmt.Errorf("audit: programmes: %w", err)
 		}
 		p := byID[id]
 		if p == nil {
-			p = &prog{share: ProgrammeShare{ProgrammeID: id, Territory: territory}}
+			p = &prog{share: ProgrammeShare{ProgrammeID: id, Territory: r.Territory}}
 			byID[id] = p
 			progs = append(progs, p)
 		}
@@ -217,10 +205,6 @@ ORDER BY f.programme_id, f.seq`, t.FunderID, date)
 			p.share.Own = p.share.Own.Add(s.Amount)
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("audit: programmes: %w", err)
-	}
 	if len(progs) == 0 {
 		return nil
 	}
@@ -228,24 +212,15 @@ ORDER BY f.programme_id, f.seq`, t.FunderID, date)
 	for i, p := range progs {
 		ids[i] = p.share.ProgrammeID
 	}
-	mrows, err := q.Query(ctx, `SELECT programme_id, sum(value) FROM audit_programme_minted
-WHERE programme_id = ANY($1) AND ($2::date IS NULL OR effective_date <= $2) GROUP BY programme_id`, ids, date)
+	mrows, err := queries.ProgrammesMinted(ctx, dbtx(q), dbsqlc.ProgrammesMintedParams{ProgrammeIds: ids, AsOf: date})
 	if err != nil {
 		return fmt.Errorf("audit: minted: %w", err)
 	}
 	minted := map[string]domain.Money{}
-	for mrows.Next() {
-		var id string
-		var m domain.Money
-		if err := mrows.Scan(&id, core.ScanMoney(&m)); err != nil {
-			mrows.Close()
-			return err
+	for _, r := range mrows {
+		if minted[r.ProgrammeID], err = core.MoneyOf(r.Value); err != nil {
+			return fmt.Errorf("audit: minted: %w", err)
 		}
-		minted[id] = m
-	}
-	mrows.Close()
-	if err := mrows.Err(); err != nil {
-		return err
 	}
 	for _, p := range progs {
 		if m := minted[p.share.ProgrammeID]; m.IsPositive() {
@@ -293,20 +268,15 @@ type programmeOutcomes struct {
 // rata of what the programme's batches paid (largest remainder, so the breakdowns
 // add up to the funder's part exactly).
 func attribute(ctx context.Context, q core.Querier, t *Trail, ids []string, funders map[string][]domain.FunderShare, date pgtype.Date) error {
-	rows, err := q.Query(ctx, `SELECT f.programme_id, f.kind, f.territory, f.place_id, sum(f.amount)
-FROM unnest($1::text[]) AS k(id)
-JOIN audit_programme_flows f ON f.flow_key >= k.id || '|' AND f.flow_key < k.id || '}'
-WHERE ($2::date IS NULL OR f.effective_date <= $2)
-GROUP BY f.programme_id, f.kind, f.territory, f.place_id`, ids, date)
+	rows, err := queries.ProgrammeFlows(ctx, dbtx(q), dbsqlc.ProgrammeFlowsParams{ProgrammeIds: ids, AsOf: date})
 	if err != nil {
 		return fmt.Errorf("audit: programme flows: %w", err)
 	}
 	outcomes := map[string]*programmeOutcomes{}
-	for rows.Next() {
-		var id, kind, territory, place string
-		var m domain.Money
-		if err := rows.Scan(&id, &kind, &territory, &place, core.ScanMoney(&m)); err != nil {
-			rows.Close()
+	for _, r := range rows {
+		id := r.ProgrammeID
+		m, err := core.MoneyOf(r.Amount)
+		if err != nil {
 			return fmt.Errorf("audit: programme flows: %w", err)
 		}
 		o := outcomes[id]
@@ -314,8 +284,8 @@ GROUP BY f.programme_id, f.kind, f.territory, f.place_id`, ids, date)
 			o = &programmeOutcomes{byPlace: map[placeKey]domain.Money{}}
 			outcomes[id] = o
 		}
-		k := placeKey{place, territory}
-		switch kind {
+		k := placeKey{r.PlaceID, r.Territory}
+		switch r.Kind {
 		case KindRedeemed:
 			o.totals.Redeemed = o.totals.Redeemed.Add(m)
 			o.byPlace[k] = o.byPlace[k].Add(m)
@@ -336,10 +306,6 @@ GROUP BY f.programme_id, f.kind, f.territory, f.place_id`, ids, date)
 		case KindReimbursed:
 			o.reimbursed = o.reimbursed.Add(m)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("audit: programme flows: %w", err)
 	}
 	redeemedT := map[string]domain.Money{}
 	redeemedP := map[placeKey]domain.Money{}

@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/passnumerique/passledger/domain"
+	"github.com/passnumerique/passledger/projections/balances/internal/dbsqlc"
 	"github.com/passnumerique/passledger/projections/core"
 )
 
@@ -43,6 +45,13 @@ type posting struct {
 	recorded  time.Time
 	day       domain.Date
 }
+
+// The binary COPY of Apply, the one SQL of the projection that sqlc does not
+// compile (see the package documentation): the table and its columns in the order
+// Apply writes them.
+const postingsTable = "ledger_postings"
+
+var postingColumns = []string{"position", "transaction_id", "event_type", "account", "amount", "recorded_at", "effective_date"}
 
 type leg struct {
 	account string
@@ -110,8 +119,7 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 		w.Time(r.recorded)
 		w.Date(r.day)
 	}
-	if err := w.Send(ctx, tx, "ledger_postings",
-		[]string{"position", "transaction_id", "event_type", "account", "amount", "recorded_at", "effective_date"}); err != nil {
+	if err := w.Send(ctx, tx, postingsTable, postingColumns); err != nil {
 		return fmt.Errorf("balances: %w", err)
 	}
 	amounts := make([]int64, len(accounts))
@@ -119,19 +127,14 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 		amounts[i] = balance[a]
 	}
 	dAccounts := make([]string, len(days))
-	dDates := make([]any, len(days))
+	dDates := make([]pgtype.Date, len(days))
 	dAmounts := make([]int64, len(days))
 	for i, k := range days {
 		dAccounts[i], dDates[i], dAmounts[i] = k.account, core.PgDate(k.day), daily[k]
 	}
 	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO account_balances (account, balance)
-SELECT a, c::numeric / 100 FROM unnest($1::text[], $2::bigint[]) AS u(a, c)
-ON CONFLICT (account) DO UPDATE SET balance = account_balances.balance + EXCLUDED.balance`, accounts, amounts)
-	b.Queue(`INSERT INTO account_daily_movements (account, effective_date, amount)
-SELECT a, d, c::numeric / 100 FROM unnest($1::text[], $2::date[], $3::bigint[]) AS u(a, d, c)
-ON CONFLICT (account, effective_date) DO UPDATE SET amount = account_daily_movements.amount + EXCLUDED.amount`,
-		dAccounts, dDates, dAmounts)
+	dbsqlc.QueueUpsertBalances(b, dbsqlc.UpsertBalancesParams{Accounts: accounts, Cents: amounts})
+	dbsqlc.QueueUpsertDailyMovements(b, dbsqlc.UpsertDailyMovementsParams{Accounts: dAccounts, Dates: dDates, Cents: dAmounts})
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("balances: %w", err)
 	}

@@ -20,4 +20,12 @@
 // so the ledger and the write side agree), read another projection's tables, or
 // depend on how the log is cut into batches (sums are per event and per day, so live
 // and rebuilt tables are equal row for row).
+//
+// # SQL
+//
+// Every statement is in internal/dbsqlc/balances.sql, compiled by sqlc against the
+// migrations (make sqlc); Apply queues its upserts in one pgx.Batch
+// (internal/dbsqlc/queue.go). The one exception is the binary COPY into
+// ledger_postings (core.CopyWriter.Send into postingsTable, columns postingColumns
+// in balances.go): sqlc does not compile COPY.
 package balances

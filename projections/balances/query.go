@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/projections/balances/internal/dbsqlc"
 	"github.com/passnumerique/passledger/projections/core"
 )
 
@@ -25,10 +26,12 @@ type AccountBalance struct {
 // postings cancel out is listed with 0.00.
 func Balances(ctx context.Context, q core.Querier, asOf *domain.Date) ([]AccountBalance, error) {
 	if asOf == nil {
-		return scanBalances(q.Query(ctx, `SELECT account, balance FROM account_balances ORDER BY account`))
+		return balancesOf(queries.Balances(ctx, dbtx(q)))
 	}
-	return scanBalances(q.Query(ctx, `SELECT account, sum(amount) FROM account_daily_movements
-WHERE effective_date <= $1 GROUP BY account ORDER BY account`, core.PgDate(*asOf)))
+	rows, err := queries.BalancesAsOf(ctx, dbtx(q), core.PgDate(*asOf))
+	return balancesOf(convert(rows, err, func(r dbsqlc.BalancesAsOfRow) dbsqlc.AccountBalance {
+		return dbsqlc.AccountBalance{Account: r.Account, Balance: r.Balance}
+	}))
 }
 
 // BalancesAtPosition returns every account's balance right after the event at
@@ -43,20 +46,26 @@ func BalancesAtPosition(ctx context.Context, q core.Querier, store *eventstore.S
 	if err != nil {
 		return nil, err
 	}
-	return scanBalances(q.Query(ctx, `SELECT account, sum(amount) FROM ledger_postings
-WHERE (transaction_id, position) <= ($1::xid8, $2::bigint) GROUP BY account ORDER BY account`, cur.TxID, cur.Position))
+	rows, err := queries.BalancesAtPosition(ctx, dbtx(q), dbsqlc.BalancesAtPositionParams{
+		TransactionID: pgtype.Uint64{Uint64: cur.TxID, Valid: true}, Position: cur.Position})
+	return balancesOf(convert(rows, err, func(r dbsqlc.BalancesAtPositionRow) dbsqlc.AccountBalance {
+		return dbsqlc.AccountBalance{Account: r.Account, Balance: r.Balance}
+	}))
 }
 
 // Balance returns one account's balance (0.00 for an account that never moved), at
 // the checkpoint or as of a date (see Balances).
 func Balance(ctx context.Context, q core.Querier, account string, asOf *domain.Date) (domain.Money, error) {
-	var m domain.Money
+	var n pgtype.Numeric
 	var err error
 	if asOf == nil {
-		err = q.QueryRow(ctx, `SELECT coalesce(sum(balance), 0) FROM account_balances WHERE account = $1`, account).Scan(core.ScanMoney(&m))
+		n, err = queries.Balance(ctx, dbtx(q), account)
 	} else {
-		err = q.QueryRow(ctx, `SELECT coalesce(sum(amount), 0) FROM account_daily_movements WHERE account = $1 AND effective_date <= $2`,
-			account, core.PgDate(*asOf)).Scan(core.ScanMoney(&m))
+		n, err = queries.BalanceAsOf(ctx, dbtx(q), dbsqlc.BalanceAsOfParams{Account: account, AsOf: core.PgDate(*asOf)})
+	}
+	var m domain.Money
+	if err == nil {
+		m, err = core.MoneyOf(n)
 	}
 	if err != nil {
 		return domain.Money{}, fmt.Errorf("balances: %s: %w", account, err)
@@ -87,7 +96,7 @@ func ProgrammesCash(ctx context.Context, q core.Querier, programmeIDs []string) 
 		byAccount[accounts[i]] = p
 		out[p] = domain.Money{}
 	}
-	bs, err := scanBalances(q.Query(ctx, `SELECT account, balance FROM account_balances WHERE account = ANY($1)`, accounts))
+	bs, err := balancesOf(queries.AccountsBalances(ctx, dbtx(q), accounts))
 	if err != nil {
 		return nil, err
 	}
@@ -100,28 +109,41 @@ func ProgrammesCash(ctx context.Context, q core.Querier, programmeIDs []string) 
 // TrialBalance returns the sum of every account's balance, which double entry keeps
 // at exactly 0.00, and the number of accounts.
 func TrialBalance(ctx context.Context, q core.Querier) (total domain.Money, accounts int, err error) {
-	err = q.QueryRow(ctx, `SELECT coalesce(sum(balance), 0), count(*) FROM account_balances`).Scan(core.ScanMoney(&total), &accounts)
+	row, err := queries.TrialBalance(ctx, dbtx(q))
+	if err == nil {
+		total, err = core.MoneyOf(row.Total)
+	}
 	if err != nil {
 		return domain.Money{}, 0, fmt.Errorf("balances: trial balance: %w", err)
 	}
-	return total, accounts, nil
+	return total, int(row.Accounts), nil
 }
 
-func scanBalances(rows pgx.Rows, err error) ([]AccountBalance, error) {
+// balancesOf converts the rows of a balances query (account, numeric balance).
+func balancesOf(rows []dbsqlc.AccountBalance, err error) ([]AccountBalance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("balances: %w", err)
 	}
-	defer rows.Close()
-	out := []AccountBalance{}
-	for rows.Next() {
-		var b AccountBalance
-		if err := rows.Scan(&b.Account, core.ScanMoney(&b.Balance)); err != nil {
-			return nil, fmt.Errorf("balances: %w", err)
+	out := make([]AccountBalance, len(rows))
+	for i, r := range rows {
+		m, err := core.MoneyOf(r.Balance)
+		if err != nil {
+			return nil, fmt.Errorf("balances: %s: %w", r.Account, err)
 		}
-		out = append(out, b)
+		out[i] = AccountBalance{Account: r.Account, Balance: m}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("balances: %w", err)
+	return out, nil
+}
+
+// convert maps the rows of a generated query to another row type (sqlc gives
+// each query its own), passing its error through.
+func convert[R, S any](rows []R, err error, f func(R) S) ([]S, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]S, len(rows))
+	for i, r := range rows {
+		out[i] = f(r)
 	}
 	return out, nil
 }

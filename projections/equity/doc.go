@@ -18,4 +18,10 @@
 // PerequationRun event recorded), read another projection's tables, or round before
 // the end (every ratio, the median, the flags and the Gini are computed from exact
 // decimals and rationals, then rounded once to RatioDecimals).
+//
+// # SQL
+//
+// Every statement is in internal/dbsqlc/equity.sql, compiled by sqlc against the
+// migrations (make sqlc); Apply queues its writes in one pgx.Batch
+// (internal/dbsqlc/queue.go). There is no hand-written SQL.
 package equity

@@ -6,9 +6,11 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/projections/core"
+	"github.com/passnumerique/passledger/projections/equity/internal/dbsqlc"
 )
 
 // Name is the projection's name.
@@ -48,128 +50,171 @@ type flow struct {
 	minted, issued, redeemed, expired, blocked int64
 }
 
+// page is what Apply folds one page of events into: the rows to insert (need
+// records, fund territories, programmes) as the columns of their statements, and
+// the allocations and programme figures summed per key, keys in order of first
+// appearance.
+type page struct {
+	territories map[string]string // the projection's cache
+	needs       dbsqlc.InsertNeedsParams
+	funds       dbsqlc.InsertFundTerritoriesParams
+	programmes  dbsqlc.InsertProgrammesParams
+	allocs      map[allocKey]int64
+	allocOrder  []allocKey
+	flows       map[flowKey]*flow
+	flowOrder   []flowKey
+}
+
+// flow returns the figures of the programme on the event's effective date, new
+// when the page has not seen them; a programme whose territory is unknown is an
+// error.
+func (p *page) flow(ev core.Event, programme string) (*flow, error) {
+	t, ok := p.territories[programme]
+	if !ok {
+		return nil, fmt.Errorf("equity: %s at position %d: programme %s unknown", ev.Type, ev.Position, programme)
+	}
+	k := flowKey{programme, ev.Date()}
+	fl := p.flows[k]
+	if fl == nil {
+		fl = &flow{territory: t}
+		p.flows[k] = fl
+		p.flowOrder = append(p.flowOrder, k)
+	}
+	return fl, nil
+}
+
+// scan finds the programmes whose territory a page needs and the cache does not
+// hold (after a restart or a rebuild), those created in the page aside.
+type scan struct {
+	cached           map[string]string
+	created, missing map[string]bool
+}
+
+func (s *scan) need(programme string) {
+	if programme != "" && !s.created[programme] {
+		if _, ok := s.cached[programme]; !ok {
+			s.missing[programme] = true
+		}
+	}
+}
+
+var (
+	// named collects the programmes a page's events name (scan).
+	named = core.NewHandlers[*scan]()
+	// fold folds a page's events into the page, one handler per event type.
+	fold = core.NewHandlers[*page]()
+)
+
+// onFlow registers an event type that adds to its programme's figures: its
+// programme (for scan) and what it adds (for fold).
+func onFlow[T domain.Event](programme func(T) string, add func(*flow, T)) {
+	core.On(named, func(s *scan, _ core.Event, e T) error {
+		s.need(programme(e))
+		return nil
+	})
+	core.On(fold, func(p *page, ev core.Event, e T) error {
+		f, err := p.flow(ev, programme(e))
+		if err == nil {
+			add(f, e)
+		}
+		return err
+	})
+}
+
+func init() {
+	core.On(named, func(s *scan, _ core.Event, e domain.ProgrammeCreated) error {
+		s.created[e.ProgrammeID] = true
+		return nil
+	})
+	core.On(fold, func(p *page, ev core.Event, e domain.TerritoryNeedRecorded) error {
+		n := &p.needs
+		n.Territories, n.Positions, n.AsOf = append(n.Territories, e.Code), append(n.Positions, ev.Position), append(n.AsOf, core.PgDate(e.AsOf))
+		n.Populations = append(n.Populations, e.Population)
+		n.FragilityRates, n.Needs = append(n.FragilityRates, core.DecimalNumeric(e.FragilityRate)), append(n.Needs, core.DecimalNumeric(e.Need))
+		return nil
+	})
+	core.On(fold, func(p *page, _ core.Event, e domain.FundCreated) error {
+		for _, t := range e.Territories {
+			p.funds.FundIds, p.funds.Territories = append(p.funds.FundIds, e.FundID), append(p.funds.Territories, t)
+		}
+		return nil
+	})
+	core.On(fold, func(p *page, ev core.Event, e domain.PerequationRun) error {
+		day := ev.Date()
+		for _, a := range e.Allocations {
+			k := allocKey{e.FundID, a.Code, day}
+			if _, seen := p.allocs[k]; !seen {
+				p.allocOrder = append(p.allocOrder, k)
+			}
+			p.allocs[k] += core.CentsOf(a.Amount)
+		}
+		return nil
+	})
+	core.On(fold, func(p *page, _ core.Event, e domain.ProgrammeCreated) error {
+		// Always written (ON CONFLICT DO NOTHING): the cache may outlive the
+		// table (a rolled-back transaction, a rebuild's truncation).
+		p.programmes.ProgrammeIds = append(p.programmes.ProgrammeIds, e.ProgrammeID)
+		p.programmes.Territories = append(p.programmes.Territories, e.Territory)
+		p.territories[e.ProgrammeID] = e.Territory
+		return nil
+	})
+	onFlow(func(e domain.CarnetsMinted) string { return e.ProgrammeID },
+		func(f *flow, e domain.CarnetsMinted) { f.minted += core.CentsOf(e.Value) })
+	onFlow(func(e domain.CarnetIssued) string { return e.ProgrammeID },
+		func(f *flow, e domain.CarnetIssued) { f.issued += core.CentsOf(e.Value) })
+	onFlow(func(e domain.ChequeRedeemed) string { return e.ProgrammeID },
+		func(f *flow, e domain.ChequeRedeemed) { f.redeemed += core.CentsOf(e.Amount) })
+	onFlow(func(e domain.RedemptionReversed) string { return e.ProgrammeID },
+		func(f *flow, e domain.RedemptionReversed) { f.redeemed -= core.CentsOf(e.Amount) })
+	onFlow(func(e domain.ChequeExpired) string { return e.ProgrammeID },
+		func(f *flow, e domain.ChequeExpired) { f.expired += core.CentsOf(e.Amount) })
+	onFlow(func(e domain.ChequeBlocked) string { return e.ProgrammeID },
+		func(f *flow, e domain.ChequeBlocked) { f.blocked += core.CentsOf(e.Amount) })
+}
+
 // Apply records need data, fund territories and péréquation allocations, and adds
 // each event's programme figures (minted, issued, redeemed net of reversals,
 // expired, blocked; euros of face value) to its programme's row for the event's
-// effective date.
+// effective date: it loads the territories of the programmes the page names,
+// folds the page (fold) and writes it in one round trip.
 func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.loadTerritories(ctx, tx, events); err != nil {
 		return err
 	}
-	var (
-		needs, funds [][]any
-		programmes   [][]any
-		allocs       = map[allocKey]int64{}
-		allocOrder   []allocKey
-		flows        = map[flowKey]*flow{}
-		flowOrder    []flowKey
-	)
-	addFlow := func(ev core.Event, programme string, f func(*flow)) error {
-		t, ok := p.territories[programme]
-		if !ok {
-			return fmt.Errorf("equity: %s at position %d: programme %s unknown", ev.Type, ev.Position, programme)
-		}
-		k := flowKey{programme, ev.Date()}
-		fl := flows[k]
-		if fl == nil {
-			fl = &flow{territory: t}
-			flows[k] = fl
-			flowOrder = append(flowOrder, k)
-		}
-		f(fl)
-		return nil
-	}
-	for _, ev := range events {
-		var err error
-		switch e := ev.Data.(type) {
-		case domain.TerritoryNeedRecorded:
-			needs = append(needs, []any{e.Code, ev.Position, core.PgDate(e.AsOf), e.Population,
-				core.DecimalNumeric(e.FragilityRate), core.DecimalNumeric(e.Need)})
-		case domain.FundCreated:
-			for _, t := range e.Territories {
-				funds = append(funds, []any{e.FundID, t})
-			}
-		case domain.PerequationRun:
-			day := ev.Date()
-			for _, a := range e.Allocations {
-				k := allocKey{e.FundID, a.Code, day}
-				if _, seen := allocs[k]; !seen {
-					allocOrder = append(allocOrder, k)
-				}
-				allocs[k] += core.CentsOf(a.Amount)
-			}
-		case domain.ProgrammeCreated:
-			// Always written (ON CONFLICT DO NOTHING): the cache may outlive the
-			// table (a rolled-back transaction, a rebuild's truncation).
-			programmes = append(programmes, []any{e.ProgrammeID, e.Territory})
-			p.territories[e.ProgrammeID] = e.Territory
-		case domain.CarnetsMinted:
-			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.minted += core.CentsOf(e.Value) })
-		case domain.CarnetIssued:
-			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.issued += core.CentsOf(e.Value) })
-		case domain.ChequeRedeemed:
-			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.redeemed += core.CentsOf(e.Amount) })
-		case domain.RedemptionReversed:
-			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.redeemed -= core.CentsOf(e.Amount) })
-		case domain.ChequeExpired:
-			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.expired += core.CentsOf(e.Amount) })
-		case domain.ChequeBlocked:
-			err = addFlow(ev, e.ProgrammeID, func(f *flow) { f.blocked += core.CentsOf(e.Amount) })
-		}
-		if err != nil {
-			return err
-		}
+	pg := &page{territories: p.territories, allocs: map[allocKey]int64{}, flows: map[flowKey]*flow{}}
+	if err := fold.HandleAll(pg, events); err != nil {
+		return err
 	}
 	b := &pgx.Batch{}
-	if len(needs) > 0 {
-		ts, pos, asOf, pop, rate, need := cols6(needs)
-		b.Queue(`INSERT INTO equity_needs (territory, position, as_of, population, fragility_rate, need)
-SELECT * FROM unnest($1::text[], $2::bigint[], $3::date[], $4::bigint[], $5::numeric[], $6::numeric[])
-ON CONFLICT DO NOTHING`, ts, pos, asOf, pop, rate, need)
+	if len(pg.needs.Territories) > 0 {
+		dbsqlc.QueueInsertNeeds(b, pg.needs)
 	}
-	if len(funds) > 0 {
-		fs, ts := make([]string, len(funds)), make([]string, len(funds))
-		for i, r := range funds {
-			fs[i], ts[i] = r[0].(string), r[1].(string)
-		}
-		b.Queue(`INSERT INTO equity_fund_territories (fund_id, territory) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`, fs, ts)
+	if len(pg.funds.FundIds) > 0 {
+		dbsqlc.QueueInsertFundTerritories(b, pg.funds)
 	}
-	if len(programmes) > 0 {
-		ps, ts := make([]string, len(programmes)), make([]string, len(programmes))
-		for i, r := range programmes {
-			ps[i], ts[i] = r[0].(string), r[1].(string)
-		}
-		b.Queue(`INSERT INTO equity_programmes (programme_id, territory) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`, ps, ts)
+	if len(pg.programmes.ProgrammeIds) > 0 {
+		dbsqlc.QueueInsertProgrammes(b, pg.programmes)
 	}
-	if n := len(allocOrder); n > 0 {
-		fs, ts, ds, as := make([]string, n), make([]string, n), make([]any, n), make([]int64, n)
-		for i, k := range allocOrder {
-			fs[i], ts[i], ds[i], as[i] = k.fund, k.territory, core.PgDate(k.day), allocs[k]
+	if n := len(pg.allocOrder); n > 0 {
+		a := dbsqlc.UpsertAllocationsParams{FundIds: make([]string, n), Territories: make([]string, n),
+			Dates: make([]pgtype.Date, n), Cents: make([]int64, n)}
+		for i, k := range pg.allocOrder {
+			a.FundIds[i], a.Territories[i], a.Dates[i], a.Cents[i] = k.fund, k.territory, core.PgDate(k.day), pg.allocs[k]
 		}
-		b.Queue(`INSERT INTO equity_allocations (fund_id, territory, effective_date, amount)
-SELECT f, t, d, a::numeric / 100 FROM unnest($1::text[], $2::text[], $3::date[], $4::bigint[]) AS u(f, t, d, a)
-ON CONFLICT (fund_id, territory, effective_date) DO UPDATE SET amount = equity_allocations.amount + EXCLUDED.amount`, fs, ts, ds, as)
+		dbsqlc.QueueUpsertAllocations(b, a)
 	}
-	if n := len(flowOrder); n > 0 {
-		ps, ts, ds := make([]string, n), make([]string, n), make([]any, n)
-		mi, is, re, ex, bl := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		for i, k := range flowOrder {
-			f := flows[k]
-			ps[i], ts[i], ds[i] = k.programme, f.territory, core.PgDate(k.day)
-			mi[i], is[i], re[i], ex[i], bl[i] = f.minted, f.issued, f.redeemed, f.expired, f.blocked
+	if n := len(pg.flowOrder); n > 0 {
+		f := dbsqlc.UpsertProgrammeFlowsParams{ProgrammeIds: make([]string, n), Dates: make([]pgtype.Date, n),
+			Territories: make([]string, n), Minted: make([]int64, n), Issued: make([]int64, n), Redeemed: make([]int64, n),
+			Expired: make([]int64, n), Blocked: make([]int64, n)}
+		for i, k := range pg.flowOrder {
+			fl := pg.flows[k]
+			f.ProgrammeIds[i], f.Territories[i], f.Dates[i] = k.programme, fl.territory, core.PgDate(k.day)
+			f.Minted[i], f.Issued[i], f.Redeemed[i], f.Expired[i], f.Blocked[i] = fl.minted, fl.issued, fl.redeemed, fl.expired, fl.blocked
 		}
-		b.Queue(`INSERT INTO equity_programme_flows (programme_id, effective_date, territory, minted, issued, redeemed, expired, blocked)
-SELECT p, d, t, mi::numeric / 100, i::numeric / 100, r::numeric / 100, e::numeric / 100, b::numeric / 100
-FROM unnest($1::text[], $2::date[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
-     AS u(p, d, t, mi, i, r, e, b)
-ON CONFLICT (programme_id, effective_date) DO UPDATE SET
-  minted = equity_programme_flows.minted + EXCLUDED.minted,
-  issued = equity_programme_flows.issued + EXCLUDED.issued,
-  redeemed = equity_programme_flows.redeemed + EXCLUDED.redeemed,
-  expired = equity_programme_flows.expired + EXCLUDED.expired,
-  blocked = equity_programme_flows.blocked + EXCLUDED.blocked`, ps, ds, ts, mi, is, re, ex, bl)
+		dbsqlc.QueueUpsertProgrammeFlows(b, f)
 	}
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("equity: %w", err)
@@ -177,62 +222,26 @@ ON CONFLICT (programme_id, effective_date) DO UPDATE SET
 	return nil
 }
 
-func cols6(rows [][]any) (a, b, c, d, e, f []any) {
-	n := len(rows)
-	a, b, c, d, e, f = make([]any, n), make([]any, n), make([]any, n), make([]any, n), make([]any, n), make([]any, n)
-	for i, r := range rows {
-		a[i], b[i], c[i], d[i], e[i], f[i] = r[0], r[1], r[2], r[3], r[4], r[5]
-	}
-	return
-}
-
 // loadTerritories fills the cache with the territories of the programmes the
 // events name and the cache does not hold (after a restart or a rebuild).
 func (p *Projection) loadTerritories(ctx context.Context, tx pgx.Tx, events []core.Event) error {
-	missing := map[string]bool{}
-	created := map[string]bool{}
-	for _, ev := range events {
-		var id string
-		switch e := ev.Data.(type) {
-		case domain.ProgrammeCreated:
-			created[e.ProgrammeID] = true
-		case domain.CarnetsMinted:
-			id = e.ProgrammeID
-		case domain.CarnetIssued:
-			id = e.ProgrammeID
-		case domain.ChequeRedeemed:
-			id = e.ProgrammeID
-		case domain.RedemptionReversed:
-			id = e.ProgrammeID
-		case domain.ChequeExpired:
-			id = e.ProgrammeID
-		case domain.ChequeBlocked:
-			id = e.ProgrammeID
-		}
-		if id != "" && !created[id] {
-			if _, ok := p.territories[id]; !ok {
-				missing[id] = true
-			}
-		}
+	s := &scan{cached: p.territories, created: map[string]bool{}, missing: map[string]bool{}}
+	if err := named.HandleAll(s, events); err != nil {
+		return err
 	}
-	if len(missing) == 0 {
+	if len(s.missing) == 0 {
 		return nil
 	}
-	ids := make([]string, 0, len(missing))
-	for id := range missing {
+	ids := make([]string, 0, len(s.missing))
+	for id := range s.missing {
 		ids = append(ids, id)
 	}
-	rows, err := tx.Query(ctx, `SELECT programme_id, territory FROM unnest($1::text[]) AS k(id) JOIN equity_programmes ON programme_id = k.id`, ids)
+	rows, err := queries.ProgrammeTerritories(ctx, tx, ids)
 	if err != nil {
 		return fmt.Errorf("equity: load programmes: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, t string
-		if err := rows.Scan(&id, &t); err != nil {
-			return err
-		}
-		p.territories[id] = t
+	for _, r := range rows {
+		p.territories[r.ProgrammeID] = r.Territory
 	}
-	return rows.Err()
+	return nil
 }

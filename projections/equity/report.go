@@ -11,6 +11,7 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/projections/core"
+	"github.com/passnumerique/passledger/projections/equity/internal/dbsqlc"
 )
 
 // RatioDecimals is the number of decimals of the ratios a Report shows (euros per
@@ -128,106 +129,72 @@ func Report(ctx context.Context, q core.Querier, fundID string, asOf *domain.Dat
 	var inFund map[string]bool
 	if fundID != "" {
 		inFund = map[string]bool{}
-		trs, err := q.Query(ctx, `SELECT territory FROM equity_fund_territories WHERE fund_id = $1`, fundID)
+		trs, err := queries.FundTerritories(ctx, dbtx(q), fundID)
 		if err != nil {
 			return Figures{}, fmt.Errorf("equity: %w", err)
 		}
-		for trs.Next() {
-			var t string
-			if err := trs.Scan(&t); err != nil {
-				trs.Close()
-				return Figures{}, err
-			}
+		for _, t := range trs {
 			inFund[t] = true
 			row(t)
 		}
-		trs.Close()
-		if err := trs.Err(); err != nil {
-			return Figures{}, err
-		}
 	}
 	// Allocations.
-	ars, err := q.Query(ctx, `SELECT territory, fund_id, sum(amount) FROM equity_allocations
-WHERE ($1 = '' OR fund_id = $1) AND ($2::date IS NULL OR effective_date <= $2)
-GROUP BY territory, fund_id ORDER BY territory, fund_id`, fundID, date)
+	ars, err := queries.Allocations(ctx, dbtx(q), dbsqlc.AllocationsParams{FundID: fundID, AsOf: date})
 	if err != nil {
 		return Figures{}, fmt.Errorf("equity: %w", err)
 	}
-	for ars.Next() {
-		var t, f string
-		var m domain.Money
-		if err := ars.Scan(&t, &f, core.ScanMoney(&m)); err != nil {
-			ars.Close()
+	for _, a := range ars {
+		m, err := core.MoneyOf(a.Amount)
+		if err != nil {
 			return Figures{}, err
 		}
-		r := row(t)
+		r := row(a.Territory)
 		r.Allocated = r.Allocated.Add(m)
-		r.AllocatedByFund = append(r.AllocatedByFund, FundAmount{FundID: f, Amount: m})
+		r.AllocatedByFund = append(r.AllocatedByFund, FundAmount{FundID: a.FundID, Amount: m})
 		if inFund != nil {
-			inFund[t] = true
+			inFund[a.Territory] = true
 		}
-	}
-	ars.Close()
-	if err := ars.Err(); err != nil {
-		return Figures{}, err
 	}
 	if inFund != nil && len(inFund) == 0 {
 		return Figures{}, fmt.Errorf("%w: fund %s", core.ErrNotFound, fundID)
 	}
 	keep := func(t string) bool { return inFund == nil || inFund[t] }
 	// Need data.
-	nrs, err := q.Query(ctx, `SELECT DISTINCT ON (territory) territory, population, fragility_rate, need FROM equity_needs
-WHERE ($1::date IS NULL OR as_of <= $1) ORDER BY territory, as_of DESC, position DESC`, date)
+	nrs, err := queries.Needs(ctx, dbtx(q), date)
 	if err != nil {
 		return Figures{}, fmt.Errorf("equity: %w", err)
 	}
-	for nrs.Next() {
-		var t string
-		var pop int64
-		var rate, need pgtype.Numeric
-		if err := nrs.Scan(&t, &pop, &rate, &need); err != nil {
-			nrs.Close()
-			return Figures{}, err
-		}
-		if !keep(t) {
+	for _, n := range nrs {
+		if !keep(n.Territory) {
 			continue
 		}
-		r := row(t)
-		r.HasNeedData, r.Population = true, pop
-		if r.FragilityRate, err = core.DecimalOf(rate); err == nil {
-			r.Need, err = core.DecimalOf(need)
+		r := row(n.Territory)
+		r.HasNeedData, r.Population = true, n.Population
+		if r.FragilityRate, err = core.DecimalOf(n.FragilityRate); err == nil {
+			r.Need, err = core.DecimalOf(n.Need)
 		}
 		if err != nil {
-			nrs.Close()
 			return Figures{}, err
 		}
 	}
-	nrs.Close()
-	if err := nrs.Err(); err != nil {
-		return Figures{}, err
-	}
 	// Programme figures.
-	frs, err := q.Query(ctx, `SELECT territory, sum(minted), sum(issued), sum(redeemed), sum(expired), sum(blocked)
-FROM equity_programme_flows WHERE ($1::date IS NULL OR effective_date <= $1) GROUP BY territory`, date)
+	frs, err := queries.TerritoryFigures(ctx, dbtx(q), date)
 	if err != nil {
 		return Figures{}, fmt.Errorf("equity: %w", err)
 	}
-	for frs.Next() {
-		var t string
-		var mi, is, re, ex, bl domain.Money
-		if err := frs.Scan(&t, core.ScanMoney(&mi), core.ScanMoney(&is), core.ScanMoney(&re), core.ScanMoney(&ex), core.ScanMoney(&bl)); err != nil {
-			frs.Close()
-			return Figures{}, err
-		}
-		if !keep(t) {
+	for _, f := range frs {
+		if !keep(f.Territory) {
 			continue
 		}
-		r := row(t)
-		r.Minted, r.Issued, r.Redeemed, r.Expired, r.Blocked = mi, is, re, ex, bl
-	}
-	frs.Close()
-	if err := frs.Err(); err != nil {
-		return Figures{}, err
+		r := row(f.Territory)
+		for _, c := range []struct {
+			to *domain.Money
+			n  pgtype.Numeric
+		}{{&r.Minted, f.Minted}, {&r.Issued, f.Issued}, {&r.Redeemed, f.Redeemed}, {&r.Expired, f.Expired}, {&r.Blocked, f.Blocked}} {
+			if *c.to, err = core.MoneyOf(c.n); err != nil {
+				return Figures{}, err
+			}
+		}
 	}
 	for _, r := range rows {
 		rep.Territories = append(rep.Territories, *r)

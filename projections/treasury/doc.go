@@ -12,4 +12,12 @@
 // What it must not do: match anything itself (matching is a command of the write
 // side, domain.MatchBankLine), net advances against anything, or read another
 // projection's tables.
+//
+// # SQL
+//
+// Every statement is in internal/dbsqlc/treasury.sql, compiled by sqlc against the
+// migrations (make sqlc); Apply queues its upserts in one pgx.Batch
+// (internal/dbsqlc/queue.go). The exceptions are the two COPYs of Apply (core.Copy
+// into advancesTable and repaymentsTable, columns advanceColumns and
+// repaymentColumns in treasury.go): sqlc does not compile COPY.
 package treasury

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
-
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/projections/core"
 )
@@ -33,20 +31,18 @@ type Advance struct {
 // then, their age and ageing bucket on asOf, sorted by grant date then ids. With
 // outstandingOnly, fully repaid advances are left out.
 func Advances(ctx context.Context, q core.Querier, asOf domain.Date, outstandingOnly bool) ([]Advance, error) {
-	rows, err := q.Query(ctx, `SELECT a.contribution_id, a.advance_id, a.funder_id, a.fund_id, a.programme_id, a.amount, a.granted_on,
-  coalesce((SELECT sum(r.amount) FROM treasury_repayments r
-            WHERE r.contribution_id = a.contribution_id AND r.advance_id = a.advance_id AND r.repaid_on <= $1), 0)
-FROM treasury_advances a WHERE a.granted_on <= $1
-ORDER BY a.granted_on, a.contribution_id, a.advance_id`, core.PgDate(asOf))
+	rows, err := queries.Advances(ctx, dbtx(q), core.PgDate(asOf))
 	if err != nil {
 		return nil, fmt.Errorf("treasury: advances: %w", err)
 	}
-	defer rows.Close()
 	out := []Advance{}
-	for rows.Next() {
-		var a Advance
-		if err := rows.Scan(&a.ContributionID, &a.AdvanceID, &a.FunderID, &a.FundID, &a.ProgrammeID, core.ScanMoney(&a.Amount),
-			core.ScanDate(&a.GrantedOn), core.ScanMoney(&a.Repaid)); err != nil {
+	for _, r := range rows {
+		a := Advance{ContributionID: r.ContributionID, AdvanceID: r.AdvanceID, FunderID: r.FunderID, FundID: r.FundID,
+			ProgrammeID: r.ProgrammeID, GrantedOn: core.DateOf(r.GrantedOn)}
+		if a.Amount, err = core.MoneyOf(r.Amount); err == nil {
+			a.Repaid, err = core.MoneyOf(r.Repaid)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("treasury: advances: %w", err)
 		}
 		a.Outstanding = a.Amount.Sub(a.Repaid)
@@ -57,7 +53,7 @@ ORDER BY a.granted_on, a.contribution_id, a.advance_id`, core.PgDate(asOf))
 		a.Bucket = domain.AgeingBucket(a.GrantedOn, asOf)
 		out = append(out, a)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // BucketTotal is the outstanding amount of the advances of one ageing bucket.
@@ -136,21 +132,18 @@ type BankReconciliation struct {
 // movements still unmatched, with totals (signed: + money in, − money out).
 func Reconciliation(ctx context.Context, q core.Querier) (BankReconciliation, error) {
 	r := BankReconciliation{Lines: []BankLine{}, UnmatchedMovements: []Movement{}}
-	rows, err := q.Query(ctx, `SELECT bank_line_id, value_date, amount, reference, label, movement_kind, movement_id, matched_at
-FROM treasury_bank_lines ORDER BY value_date, bank_line_id`)
+	lines, err := queries.BankLines(ctx, dbtx(q))
 	if err != nil {
 		return BankReconciliation{}, fmt.Errorf("treasury: reconciliation: %w", err)
 	}
-	for rows.Next() {
-		var l BankLine
-		var matched pgtype.Timestamptz
-		if err := rows.Scan(&l.BankLineID, core.ScanDate(&l.Date), core.ScanMoney(&l.Amount), &l.Reference, &l.Label,
-			&l.MovementKind, &l.MovementID, &matched); err != nil {
-			rows.Close()
+	for _, row := range lines {
+		l := BankLine{BankLineID: row.BankLineID, Date: core.DateOf(row.ValueDate), Reference: row.Reference, Label: row.Label,
+			MovementKind: row.MovementKind, MovementID: row.MovementID}
+		if l.Amount, err = core.MoneyOf(row.Amount); err != nil {
 			return BankReconciliation{}, fmt.Errorf("treasury: reconciliation: %w", err)
 		}
 		if l.Matched = l.MovementID != ""; l.Matched {
-			t := core.TimeOf(matched)
+			t := core.TimeOf(row.MatchedAt)
 			l.MatchedAt = &t
 			r.MatchedLines++
 		} else {
@@ -159,19 +152,13 @@ FROM treasury_bank_lines ORDER BY value_date, bank_line_id`)
 		}
 		r.Lines = append(r.Lines, l)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return BankReconciliation{}, fmt.Errorf("treasury: reconciliation: %w", err)
-	}
-	mrows, err := q.Query(ctx, `SELECT kind, movement_id, amount, value_date, reference FROM treasury_movements
-WHERE bank_line_id = '' AND amount IS NOT NULL ORDER BY value_date, kind, movement_id`)
+	movs, err := queries.UnmatchedMovements(ctx, dbtx(q))
 	if err != nil {
 		return BankReconciliation{}, fmt.Errorf("treasury: reconciliation: %w", err)
 	}
-	defer mrows.Close()
-	for mrows.Next() {
-		var m Movement
-		if err := mrows.Scan(&m.Kind, &m.ID, core.ScanMoney(&m.Amount), core.ScanDate(&m.Date), &m.Reference); err != nil {
+	for _, row := range movs {
+		m := Movement{Kind: row.Kind, ID: row.MovementID, Date: core.DateOf(row.ValueDate), Reference: row.Reference}
+		if m.Amount, err = core.MoneyOf(row.Amount); err != nil {
 			return BankReconciliation{}, fmt.Errorf("treasury: reconciliation: %w", err)
 		}
 		m.SignedAmount = domain.Movement{Kind: domain.MovementKind(m.Kind), Amount: m.Amount}.SignedAmount()
@@ -179,5 +166,5 @@ WHERE bank_line_id = '' AND amount IS NOT NULL ORDER BY value_date, kind, moveme
 		r.UnmatchedMovementsNet = r.UnmatchedMovementsNet.Add(m.SignedAmount)
 		r.UnmatchedMovements = append(r.UnmatchedMovements, m)
 	}
-	return r, mrows.Err()
+	return r, nil
 }

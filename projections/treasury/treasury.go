@@ -10,6 +10,7 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/projections/core"
+	"github.com/passnumerique/passledger/projections/treasury/internal/dbsqlc"
 )
 
 // Name is the projection's name.
@@ -50,131 +51,146 @@ type movementRow struct {
 	matchedAt time.Time
 }
 
+// page is what Apply folds one page of events into: the bank lines and expected
+// movements it touches (loaded first when a match names them), the advances and
+// repayments to copy, and which lines and movements to write back, in order.
+type page struct {
+	lines                map[string]*lineRow
+	movs                 map[movementKey]*movementRow
+	advances, repayments [][]any
+	dirtyLines           []string
+	dirtyMovs            []movementKey
+}
+
+// movement returns the movement of that kind and id, new when the page has not
+// seen it, and marks it to be written back.
+func (p *page) movement(kind domain.MovementKind, id string) *movementRow {
+	k := movementKey{string(kind), id}
+	m := p.movs[k]
+	if m == nil {
+		m = &movementRow{key: k}
+		p.movs[k] = m
+	}
+	p.dirtyMovs = append(p.dirtyMovs, k)
+	return m
+}
+
+// expected records an expected movement's amount, date and reference.
+func (p *page) expected(kind domain.MovementKind, id string, amount domain.Money, date domain.Date, ref string) {
+	m := p.movement(kind, id)
+	m.amount, m.hasAmount, m.date, m.ref = core.CentsOf(amount), true, date, ref
+}
+
+// matches lists the bank lines and movements that a page's matches name, which
+// Apply loads before folding the page (a match may come pages after the line or
+// the movement).
+type matches struct {
+	lineIDs []string
+	movKeys []movementKey
+}
+
+var (
+	// wanted collects a page's matches.
+	wanted = core.NewHandlers[*matches]()
+	// fold folds a page's events into the page, one handler per event type.
+	fold = core.NewHandlers[*page]()
+)
+
+func init() {
+	core.On(wanted, func(m *matches, _ core.Event, e domain.BankLineMatched) error {
+		m.lineIDs = append(m.lineIDs, e.BankLineID)
+		return nil
+	})
+	core.On(wanted, func(m *matches, _ core.Event, e domain.MovementMatched) error {
+		m.movKeys = append(m.movKeys, movementKey{string(e.MovementKind), e.MovementID})
+		return nil
+	})
+
+	core.On(fold, func(p *page, _ core.Event, e domain.AdvanceGranted) error {
+		p.advances = append(p.advances, []any{e.ContributionID, e.AdvanceID, e.FunderID, e.FundID, e.ProgrammeID, core.Numeric(e.Amount), core.PgDate(e.GrantedOn)})
+		p.expected(domain.MovementAdvance, e.AdvanceID, e.Amount, e.GrantedOn, e.ContributionID)
+		return nil
+	})
+	core.On(fold, func(p *page, _ core.Event, e domain.AdvanceRepaid) error {
+		p.repayments = append(p.repayments, []any{e.ContributionID, e.RepaymentID, e.AdvanceID, core.Numeric(e.Amount), core.PgDate(e.RepaidOn)})
+		p.expected(domain.MovementRepayment, e.RepaymentID, e.Amount, e.RepaidOn, e.ContributionID)
+		return nil
+	})
+	core.On(fold, func(p *page, _ core.Event, e domain.ContributionReceived) error {
+		p.expected(domain.MovementReceipt, e.ReceiptID, e.Amount, e.ReceivedOn, e.ContributionID)
+		return nil
+	})
+	core.On(fold, func(p *page, _ core.Event, e domain.ReimbursementBatchPaid) error {
+		p.expected(domain.MovementReimbursementPayment, e.BatchID, e.Total, e.PaidOn, e.BankReference)
+		return nil
+	})
+	core.On(fold, func(p *page, _ core.Event, e domain.MovementMatched) error {
+		m := p.movement(e.MovementKind, e.MovementID)
+		m.line, m.matchedAt = e.BankLineID, e.MatchedAt
+		return nil
+	})
+	core.On(fold, func(p *page, _ core.Event, e domain.BankLineImported) error {
+		p.lines[e.BankLineID] = &lineRow{id: e.BankLineID, date: e.Date, amount: core.CentsOf(e.Amount), ref: e.Reference, label: e.Label}
+		p.dirtyLines = append(p.dirtyLines, e.BankLineID)
+		return nil
+	})
+	core.On(fold, func(p *page, ev core.Event, e domain.BankLineMatched) error {
+		l := p.lines[e.BankLineID]
+		if l == nil {
+			return fmt.Errorf("treasury: match at position %d of unknown bank line %s", ev.Position, e.BankLineID)
+		}
+		l.kind, l.movement, l.matchedAt = string(e.MovementKind), e.MovementID, e.MatchedAt
+		p.dirtyLines = append(p.dirtyLines, e.BankLineID)
+		return nil
+	})
+}
+
+// The COPY of Apply (sqlc does not compile COPY): the tables and their columns in
+// the order of the rows the fold builds.
+const (
+	advancesTable   = "treasury_advances"
+	repaymentsTable = "treasury_repayments"
+)
+
+var (
+	advanceColumns   = []string{"contribution_id", "advance_id", "funder_id", "fund_id", "programme_id", "amount", "granted_on"}
+	repaymentColumns = []string{"contribution_id", "repayment_id", "advance_id", "amount", "repaid_on"}
+)
+
 // Apply records advances and repayments (insert only), bank lines and the
 // expected movements (receipts, reimbursement payments, advances, repayments),
-// folding matches onto both.
+// folding matches onto both: it loads the lines and movements the page's matches
+// name, folds the page (fold), copies the advances and repayments, and writes the
+// touched lines and movements back whole, in one round trip.
 func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) error {
-	var lineIDs []string
-	var movKeys []movementKey
-	for _, ev := range events {
-		switch e := ev.Data.(type) {
-		case domain.BankLineMatched:
-			lineIDs = append(lineIDs, e.BankLineID)
-		case domain.MovementMatched:
-			movKeys = append(movKeys, movementKey{string(e.MovementKind), e.MovementID})
-		}
+	var m matches
+	if err := wanted.HandleAll(&m, events); err != nil {
+		return err
 	}
-	lines, err := loadLines(ctx, tx, lineIDs)
+	lines, err := loadLines(ctx, tx, m.lineIDs)
 	if err != nil {
 		return err
 	}
-	movs, err := loadMovements(ctx, tx, movKeys)
+	movs, err := loadMovements(ctx, tx, m.movKeys)
 	if err != nil {
 		return err
 	}
-	var advances, repayments [][]any
-	var dirtyLines []string
-	var dirtyMovs []movementKey
-	movement := func(kind domain.MovementKind, id string) *movementRow {
-		k := movementKey{string(kind), id}
-		m := movs[k]
-		if m == nil {
-			m = &movementRow{key: k}
-			movs[k] = m
-		}
-		dirtyMovs = append(dirtyMovs, k)
-		return m
-	}
-	for _, ev := range events {
-		switch e := ev.Data.(type) {
-		case domain.AdvanceGranted:
-			advances = append(advances, []any{e.ContributionID, e.AdvanceID, e.FunderID, e.FundID, e.ProgrammeID, core.Numeric(e.Amount), core.PgDate(e.GrantedOn)})
-			m := movement(domain.MovementAdvance, e.AdvanceID)
-			m.amount, m.hasAmount, m.date, m.ref = core.CentsOf(e.Amount), true, e.GrantedOn, e.ContributionID
-		case domain.AdvanceRepaid:
-			repayments = append(repayments, []any{e.ContributionID, e.RepaymentID, e.AdvanceID, core.Numeric(e.Amount), core.PgDate(e.RepaidOn)})
-			m := movement(domain.MovementRepayment, e.RepaymentID)
-			m.amount, m.hasAmount, m.date, m.ref = core.CentsOf(e.Amount), true, e.RepaidOn, e.ContributionID
-		case domain.ContributionReceived:
-			m := movement(domain.MovementReceipt, e.ReceiptID)
-			m.amount, m.hasAmount, m.date, m.ref = core.CentsOf(e.Amount), true, e.ReceivedOn, e.ContributionID
-		case domain.ReimbursementBatchPaid:
-			m := movement(domain.MovementReimbursementPayment, e.BatchID)
-			m.amount, m.hasAmount, m.date, m.ref = core.CentsOf(e.Total), true, e.PaidOn, e.BankReference
-		case domain.MovementMatched:
-			m := movement(e.MovementKind, e.MovementID)
-			m.line, m.matchedAt = e.BankLineID, e.MatchedAt
-		case domain.BankLineImported:
-			lines[e.BankLineID] = &lineRow{id: e.BankLineID, date: e.Date, amount: core.CentsOf(e.Amount), ref: e.Reference, label: e.Label}
-			dirtyLines = append(dirtyLines, e.BankLineID)
-		case domain.BankLineMatched:
-			l := lines[e.BankLineID]
-			if l == nil {
-				return fmt.Errorf("treasury: match at position %d of unknown bank line %s", ev.Position, e.BankLineID)
-			}
-			l.kind, l.movement, l.matchedAt = string(e.MovementKind), e.MovementID, e.MatchedAt
-			dirtyLines = append(dirtyLines, e.BankLineID)
-		}
-	}
-	if err := core.Copy(ctx, tx, "treasury_advances",
-		[]string{"contribution_id", "advance_id", "funder_id", "fund_id", "programme_id", "amount", "granted_on"}, advances); err != nil {
+	p := &page{lines: lines, movs: movs}
+	if err := fold.HandleAll(p, events); err != nil {
 		return err
 	}
-	if err := core.Copy(ctx, tx, "treasury_repayments",
-		[]string{"contribution_id", "repayment_id", "advance_id", "amount", "repaid_on"}, repayments); err != nil {
+	if err := core.Copy(ctx, tx, advancesTable, advanceColumns, p.advances); err != nil {
+		return err
+	}
+	if err := core.Copy(ctx, tx, repaymentsTable, repaymentColumns, p.repayments); err != nil {
 		return err
 	}
 	b := &pgx.Batch{}
-	seen := map[string]bool{}
-	var lkeys []string
-	for _, id := range dirtyLines {
-		if !seen[id] {
-			seen[id] = true
-			lkeys = append(lkeys, id)
-		}
+	if lkeys := core.Unique(p.dirtyLines); len(lkeys) > 0 {
+		dbsqlc.QueueUpsertBankLines(b, bankLineRows(lkeys, p.lines))
 	}
-	if n := len(lkeys); n > 0 {
-		id, ref, label, kind, mov := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		date := make([]pgtype.Date, n)
-		amount := make([]int64, n)
-		matched := make([]pgtype.Timestamptz, n)
-		for i, k := range lkeys {
-			l := lines[k]
-			id[i], ref[i], label[i], kind[i], mov[i] = l.id, l.ref, l.label, l.kind, l.movement
-			date[i], amount[i], matched[i] = core.PgDate(l.date), l.amount, core.PgTime(l.matchedAt)
-		}
-		b.Queue(`INSERT INTO treasury_bank_lines (bank_line_id, value_date, amount, reference, label, movement_kind, movement_id, matched_at)
-SELECT id, d, a::numeric / 100, r, l, k, m, ma
-FROM unnest($1::text[], $2::date[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
-     AS u(id, d, a, r, l, k, m, ma)
-ON CONFLICT (bank_line_id) DO UPDATE SET value_date = EXCLUDED.value_date, amount = EXCLUDED.amount,
-  reference = EXCLUDED.reference, label = EXCLUDED.label, movement_kind = EXCLUDED.movement_kind,
-  movement_id = EXCLUDED.movement_id, matched_at = EXCLUDED.matched_at`, id, date, amount, ref, label, kind, mov, matched)
-	}
-	mseen := map[movementKey]bool{}
-	var mkeys []movementKey
-	for _, k := range dirtyMovs {
-		if !mseen[k] {
-			mseen[k] = true
-			mkeys = append(mkeys, k)
-		}
-	}
-	if n := len(mkeys); n > 0 {
-		kind, id, ref, line := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		amount := make([]pgtype.Int8, n)
-		date := make([]pgtype.Date, n)
-		matched := make([]pgtype.Timestamptz, n)
-		for i, k := range mkeys {
-			m := movs[k]
-			kind[i], id[i], ref[i], line[i] = k.kind, k.id, m.ref, m.line
-			amount[i], date[i], matched[i] = pgtype.Int8{Int64: m.amount, Valid: m.hasAmount}, core.PgDate(m.date), core.PgTime(m.matchedAt)
-		}
-		b.Queue(`INSERT INTO treasury_movements (kind, movement_id, amount, value_date, reference, bank_line_id, matched_at)
-SELECT k, id, a::numeric / 100, d, r, l, ma
-FROM unnest($1::text[], $2::text[], $3::bigint[], $4::date[], $5::text[], $6::text[], $7::timestamptz[]) AS u(k, id, a, d, r, l, ma)
-ON CONFLICT (kind, movement_id) DO UPDATE SET amount = EXCLUDED.amount, value_date = EXCLUDED.value_date,
-  reference = EXCLUDED.reference, bank_line_id = EXCLUDED.bank_line_id, matched_at = EXCLUDED.matched_at`,
-			kind, id, amount, date, ref, line, matched)
+	if mkeys := uniqueMovements(p.dirtyMovs); len(mkeys) > 0 {
+		dbsqlc.QueueUpsertMovements(b, movementRows(mkeys, p.movs))
 	}
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("treasury: %w", err)
@@ -182,30 +198,76 @@ ON CONFLICT (kind, movement_id) DO UPDATE SET amount = EXCLUDED.amount, value_da
 	return nil
 }
 
+// bankLineRows gives the columns of the lines named by keys, in that order.
+func bankLineRows(keys []string, lines map[string]*lineRow) dbsqlc.UpsertBankLinesParams {
+	n := len(keys)
+	r := dbsqlc.UpsertBankLinesParams{
+		Ids: make([]string, n), Dates: make([]pgtype.Date, n), Cents: make([]int64, n), Refs: make([]string, n),
+		Labels: make([]string, n), MovementKinds: make([]string, n), MovementIds: make([]string, n),
+		MatchedAt: make([]pgtype.Timestamptz, n),
+	}
+	for i, k := range keys {
+		l := lines[k]
+		r.Ids[i], r.Refs[i], r.Labels[i], r.MovementKinds[i], r.MovementIds[i] = l.id, l.ref, l.label, l.kind, l.movement
+		r.Dates[i], r.Cents[i], r.MatchedAt[i] = core.PgDate(l.date), l.amount, core.PgTime(l.matchedAt)
+	}
+	return r
+}
+
+// movementRows gives the columns of the movements named by keys, in that order
+// (a NULL amount while only the match is known).
+func movementRows(keys []movementKey, movs map[movementKey]*movementRow) dbsqlc.UpsertMovementsParams {
+	n := len(keys)
+	r := dbsqlc.UpsertMovementsParams{
+		Kinds: make([]string, n), Ids: make([]string, n), Amounts: make([]pgtype.Numeric, n), Dates: make([]pgtype.Date, n),
+		Refs: make([]string, n), BankLineIds: make([]string, n), MatchedAt: make([]pgtype.Timestamptz, n),
+	}
+	for i, k := range keys {
+		m := movs[k]
+		r.Kinds[i], r.Ids[i], r.Refs[i], r.BankLineIds[i] = k.kind, k.id, m.ref, m.line
+		if m.hasAmount {
+			r.Amounts[i] = core.CentsNumeric(m.amount)
+		}
+		r.Dates[i], r.MatchedAt[i] = core.PgDate(m.date), core.PgTime(m.matchedAt)
+	}
+	return r
+}
+
+// uniqueMovements returns keys without repeats, in the order of first occurrence.
+func uniqueMovements(keys []movementKey) []movementKey {
+	seen := make(map[movementKey]bool, len(keys))
+	out := keys[:0:0]
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// loadLines reads the bank lines named by ids.
 func loadLines(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*lineRow, error) {
 	out := map[string]*lineRow{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT bank_line_id, value_date, amount, reference, label, movement_kind, movement_id, matched_at
-FROM unnest($1::text[]) AS k(id) JOIN treasury_bank_lines ON bank_line_id = k.id`, ids)
+	rows, err := queries.BankLinesByID(ctx, tx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("treasury: load: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var l lineRow
-		var amount domain.Money
-		var matched pgtype.Timestamptz
-		if err := rows.Scan(&l.id, core.ScanDate(&l.date), core.ScanMoney(&amount), &l.ref, &l.label, &l.kind, &l.movement, &matched); err != nil {
-			return nil, err
+	for _, r := range rows {
+		amount, err := core.MoneyOf(r.Amount)
+		if err != nil {
+			return nil, fmt.Errorf("treasury: load: %w", err)
 		}
-		l.amount, l.matchedAt = core.CentsOf(amount), core.TimeOf(matched)
-		out[l.id] = &l
+		out[r.BankLineID] = &lineRow{id: r.BankLineID, date: core.DateOf(r.ValueDate), amount: core.CentsOf(amount),
+			ref: r.Reference, label: r.Label, kind: r.MovementKind, movement: r.MovementID, matchedAt: core.TimeOf(r.MatchedAt)}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
+// loadMovements reads the expected movements named by keys.
 func loadMovements(ctx context.Context, tx pgx.Tx, keys []movementKey) (map[movementKey]*movementRow, error) {
 	out := map[movementKey]*movementRow{}
 	if len(keys) == 0 {
@@ -215,28 +277,21 @@ func loadMovements(ctx context.Context, tx pgx.Tx, keys []movementKey) (map[move
 	for i, k := range keys {
 		kinds[i], ids[i] = k.kind, k.id
 	}
-	rows, err := tx.Query(ctx, `SELECT m.kind, m.movement_id, m.amount, m.value_date, m.reference, m.bank_line_id, m.matched_at
-FROM treasury_movements m JOIN unnest($1::text[], $2::text[]) AS u(k, id) ON m.kind = u.k AND m.movement_id = u.id`, kinds, ids)
+	rows, err := queries.MovementsByKey(ctx, tx, dbsqlc.MovementsByKeyParams{Kinds: kinds, Ids: ids})
 	if err != nil {
 		return nil, fmt.Errorf("treasury: load: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var m movementRow
-		var amount pgtype.Numeric
-		var matched pgtype.Timestamptz
-		if err := rows.Scan(&m.key.kind, &m.key.id, &amount, core.ScanDate(&m.date), &m.ref, &m.line, &matched); err != nil {
-			return nil, err
-		}
-		if amount.Valid {
-			a, err := core.MoneyOf(amount)
+	for _, r := range rows {
+		m := movementRow{key: movementKey{r.Kind, r.MovementID}, date: core.DateOf(r.ValueDate), ref: r.Reference,
+			line: r.BankLineID, matchedAt: core.TimeOf(r.MatchedAt)}
+		if r.Amount.Valid {
+			a, err := core.MoneyOf(r.Amount)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("treasury: load: %w", err)
 			}
 			m.amount, m.hasAmount = core.CentsOf(a), true
 		}
-		m.matchedAt = core.TimeOf(matched)
 		out[m.key] = &m
 	}
-	return out, rows.Err()
+	return out, nil
 }
