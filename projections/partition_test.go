@@ -2,8 +2,10 @@ package projections_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -236,6 +238,26 @@ func TestPartitionsEqualWhole(t *testing.T) {
 	if _, err := runner.ApplyBatch(ctx, placesWhole, projections.Batch{After: head}); err == nil ||
 		!strings.Contains(err.Error(), "not at the same position") {
 		t.Fatalf("whole places over partitions at different positions: %v, want a refusal", err)
+	}
+
+	// A reader of a split projection (the API's min_position) waits for every
+	// partition: one partition one event behind holds it back.
+	wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	err = projections.WaitFor(wctx, d.Pool, store, "places", head.Position)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitFor(places, head) with partition 1/3 behind: %v, want the deadline", err)
+	}
+	if err := projections.WaitFor(ctx, d.Pool, store, "places", head.Position-1); err != nil {
+		t.Fatalf("WaitFor(places, head-1): %v", err)
+	}
+	if _, err := d.Pool.Exec(ctx, `UPDATE projection_checkpoints SET position = position + 1 WHERE name = 'places' AND partition = 1`); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := projections.WaitFor(wctx, d.Pool, store, "places", head.Position); err != nil {
+		t.Fatalf("WaitFor(places, head) with every partition there: %v", err)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/passnumerique/passledger/eventstore"
@@ -69,10 +68,10 @@ func NewRunner(pool *pgxpool.Pool, store *eventstore.Store) *Runner {
 
 // ApplyBatch applies b to p, each event exactly once, in one transaction per step:
 //
-//  1. lock p's checkpoint row, that of its partition when p is one (Partition;
-//     the row of a whole projection is created at the zero Cursor when missing,
-//     the rows of a split are created together by ensureSplit): a concurrent
-//     ApplyBatch of p, in this process or another, waits here;
+//  1. lock p's checkpoint row, that of its partition when p is one (Partition),
+//     created at the zero Cursor with the other rows of its split when missing
+//     (ensureSplit): a concurrent ApplyBatch of p, in this process or another,
+//     waits here;
 //  2. if b.After is after the checkpoint, events are missing (lost or reordered
 //     messages, a projection that started late): read them from the store
 //     (ReadFrom, at most GapChunk per transaction), apply them and move the
@@ -227,31 +226,21 @@ func (r *Runner) gapChunk() int {
 
 var queries = dbsqlc.New()
 
-// lockCheckpoint locks the checkpoint row of a projection's partition for the
-// transaction and returns it: the row of a whole projection is created when
-// missing (one round trip); a partition's row must exist (ensureSplit creates a
-// split's rows together). A *wrongSplitError says the rows are another split's.
+// lockCheckpoint locks the checkpoint row of a projection's partition (partition
+// 0 of 1 when it is whole) for the transaction and returns it, in one round trip
+// and without writing. A *wrongSplitError says the row is missing (ensureSplit
+// creates it, with the other rows of its split) or belongs to another split.
 func lockCheckpoint(ctx context.Context, tx pgx.Tx, name string, part Part) (eventstore.Cursor, error) {
-	var c eventstore.Cursor
-	var partitions int32
-	if part == Whole {
-		row, err := queries.LockCheckpoint(ctx, tx, dbsqlc.LockCheckpointParams{Name: name, Part: 0, Partitions: 1})
-		if err != nil {
-			return c, fmt.Errorf("lock checkpoint: %w", err)
-		}
-		c, partitions = eventstore.Cursor{TxID: row.TransactionID, Position: row.Position}, row.Partitions
-	} else {
-		row, err := queries.LockPartition(ctx, tx, dbsqlc.LockPartitionParams{Name: name, Part: int32(part.Index)})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return c, &wrongSplitError{name: name, part: part, isMissing: true}
-		}
-		if err != nil {
-			return c, fmt.Errorf("lock checkpoint: %w", err)
-		}
-		c, partitions = eventstore.Cursor{TxID: row.TransactionID, Position: row.Position}, row.Partitions
+	row, err := queries.LockPartition(ctx, tx, dbsqlc.LockPartitionParams{Name: name, Part: int32(part.Index)})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return eventstore.Cursor{}, &wrongSplitError{name: name, part: part, isMissing: true}
 	}
-	if int(partitions) != part.Count {
-		return c, &wrongSplitError{name: name, part: part, found: int(partitions)}
+	if err != nil {
+		return eventstore.Cursor{}, fmt.Errorf("lock checkpoint: %w", err)
+	}
+	c := eventstore.Cursor{TxID: row.TransactionID, Position: row.Position}
+	if int(row.Partitions) != part.Count {
+		return c, &wrongSplitError{name: name, part: part, found: int(row.Partitions)}
 	}
 	return c, nil
 }
@@ -338,22 +327,13 @@ type PartitionCheckpoint struct {
 // PartitionCheckpoints returns the checkpoint of every partition of every
 // projection, by name then partition.
 func PartitionCheckpoints(ctx context.Context, q core.Querier) ([]PartitionCheckpoint, error) {
-	rows, err := queries.PartitionCheckpoints(ctx, readOnly{q})
+	rows, err := core.PartitionCheckpoints(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("projections: checkpoints: %w", err)
+		return nil, err
 	}
 	out := make([]PartitionCheckpoint, len(rows))
 	for i, r := range rows {
-		out[i] = PartitionCheckpoint{Name: r.Name, Part: Part{Index: int(r.Partition), Count: int(r.Partitions)},
-			Cursor: eventstore.Cursor{TxID: r.TransactionID, Position: r.Position}}
+		out[i] = PartitionCheckpoint{Name: r.Name, Part: Part{Index: r.Partition, Count: r.Partitions}, Cursor: r.Cursor}
 	}
 	return out, nil
-}
-
-// readOnly gives a core.Querier the Exec that sqlc's DBTX asks for; the read
-// queries run through it never call it.
-type readOnly struct{ core.Querier }
-
-func (readOnly) Exec(context.Context, string, ...any) (pgconn.CommandTag, error) {
-	return pgconn.CommandTag{}, errors.New("projections: a read-only querier cannot execute statements")
 }

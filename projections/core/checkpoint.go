@@ -41,6 +41,28 @@ func CheckpointOf(ctx context.Context, q Querier, name string) (eventstore.Curso
 	return eventstore.Cursor{TxID: row.TransactionID, Position: row.Position}, nil
 }
 
+// PartitionCheckpoint is the checkpoint row of partition Partition of Partitions
+// of projection Name (0 of 1 when the projection is whole).
+type PartitionCheckpoint struct {
+	Name                  string
+	Partition, Partitions int
+	Cursor                eventstore.Cursor
+}
+
+// PartitionCheckpoints returns every checkpoint row, by projection then partition.
+func PartitionCheckpoints(ctx context.Context, q Querier) ([]PartitionCheckpoint, error) {
+	rows, err := dbsqlc.New().PartitionCheckpoints(ctx, readOnly{q})
+	if err != nil {
+		return nil, fmt.Errorf("projections: checkpoints: %w", err)
+	}
+	out := make([]PartitionCheckpoint, len(rows))
+	for i, r := range rows {
+		out[i] = PartitionCheckpoint{Name: r.Name, Partition: int(r.Partition), Partitions: int(r.Partitions),
+			Cursor: eventstore.Cursor{TxID: r.TransactionID, Position: r.Position}}
+	}
+	return out, nil
+}
+
 // readOnly gives a Querier the Exec that sqlc's DBTX asks for; the read queries
 // run through it never call it.
 type readOnly struct{ Querier }

@@ -1,11 +1,3 @@
--- LockCheckpoint creates the row of a projection's partition when missing and locks
--- it for the transaction: the DO UPDATE takes the row lock and returns the row as
--- it stands, its checkpoint unchanged. One round trip.
--- name: LockCheckpoint :one
-INSERT INTO projection_checkpoints (name, partition, partitions) VALUES (@name, @part, @partitions)
-ON CONFLICT (name, partition) DO UPDATE SET name = EXCLUDED.name
-RETURNING transaction_id, position, partitions;
-
 -- name: SetCheckpoint :exec
 UPDATE projection_checkpoints SET transaction_id = @transaction_id, position = @position, updated_at = now()
 WHERE name = @name AND partition = @partition;
@@ -55,8 +47,9 @@ DELETE FROM projection_checkpoints WHERE name = ANY(@names::text[]) AND partitio
 UPDATE projection_checkpoints SET transaction_id = '0', position = 0, partitions = 1, updated_at = now()
 WHERE name = ANY(@names::text[]);
 
--- LockPartition locks the row of one partition of a split projection: the rows of
--- a split are created together (InsertSplit), never one by one.
+-- LockPartition locks the checkpoint row of one partition of a projection (0 of 1
+-- when it is whole) for the transaction. The rows of a split are created together
+-- (InsertSplit), never one by one.
 -- name: LockPartition :one
 SELECT transaction_id, position, partitions FROM projection_checkpoints
 WHERE name = @name AND partition = @part FOR UPDATE;

@@ -86,34 +86,6 @@ func (q *Queries) InsertSplit(ctx context.Context, db DBTX, arg InsertSplitParam
 	return err
 }
 
-const lockCheckpoint = `-- name: LockCheckpoint :one
-INSERT INTO projection_checkpoints (name, partition, partitions) VALUES ($1, $2, $3)
-ON CONFLICT (name, partition) DO UPDATE SET name = EXCLUDED.name
-RETURNING transaction_id, position, partitions
-`
-
-type LockCheckpointParams struct {
-	Name       string
-	Part       int32
-	Partitions int32
-}
-
-type LockCheckpointRow struct {
-	TransactionID uint64
-	Position      int64
-	Partitions    int32
-}
-
-// LockCheckpoint creates the row of a projection's partition when missing and locks
-// it for the transaction: the DO UPDATE takes the row lock and returns the row as
-// it stands, its checkpoint unchanged. One round trip.
-func (q *Queries) LockCheckpoint(ctx context.Context, db DBTX, arg LockCheckpointParams) (LockCheckpointRow, error) {
-	row := db.QueryRow(ctx, lockCheckpoint, arg.Name, arg.Part, arg.Partitions)
-	var i LockCheckpointRow
-	err := row.Scan(&i.TransactionID, &i.Position, &i.Partitions)
-	return i, err
-}
-
 const lockPartition = `-- name: LockPartition :one
 SELECT transaction_id, position, partitions FROM projection_checkpoints
 WHERE name = $1 AND partition = $2 FOR UPDATE
@@ -130,8 +102,9 @@ type LockPartitionRow struct {
 	Partitions    int32
 }
 
-// LockPartition locks the row of one partition of a split projection: the rows of
-// a split are created together (InsertSplit), never one by one.
+// LockPartition locks the checkpoint row of one partition of a projection (0 of 1
+// when it is whole) for the transaction. The rows of a split are created together
+// (InsertSplit), never one by one.
 func (q *Queries) LockPartition(ctx context.Context, db DBTX, arg LockPartitionParams) (LockPartitionRow, error) {
 	row := db.QueryRow(ctx, lockPartition, arg.Name, arg.Part)
 	var i LockPartitionRow
