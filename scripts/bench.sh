@@ -34,13 +34,6 @@ bash scripts/writepath_bench.sh
   go test ./projections -run '^$' -bench 'BenchmarkEquityReport' -benchtime 300x -timeout 60m
   go test ./projections -run '^$' -bench 'BenchmarkLiveLag' -benchtime 1x -timeout 30m
 } 2>&1 | grep -v '^time=' | tee "$out/projections.txt"
-# Projections over NATS JetStream (issue 12): rebuild throughput with 1, 2 and 3
-# partitioned workers against the in-process rebuild, on a history of
-# BENCH_NATS_EVENTS events (default 1,000,000, generated in the benchmark's own
-# database), with a CPU profile of the run; then the live lag at BENCH_RATE
-# events/s (default 2,000) with three partitioned workers.
-{
-  BENCH_EVENTS=${BENCH_NATS_EVENTS:-1000000} go test ./projections -run '^$' -bench 'BenchmarkNATSCatchUp' -benchtime 1x \
-    -timeout 180m -cpuprofile docs/profiles/nats-catchup.pprof
-  go test ./projections -run '^$' -bench 'BenchmarkNATSLiveLag' -benchtime 1x -timeout 30m
-} 2>&1 | grep -v '^time=' | tee "$out/nats.txt"
+# Projections over NATS JetStream (issue 12): partitioned workers against the
+# in-process rebuild, live lag over NATS, with the pgbench ceiling of the same run.
+bash scripts/nats_bench.sh
