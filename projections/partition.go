@@ -213,7 +213,8 @@ func SplittableNames() []string {
 // by name and partition). Every event still moves the partition's checkpoint, so a
 // partition follows the whole log's gap-free order and its gap detection is the
 // whole projection's. The union of the rows of partitions 0/n … n-1/n is the rows
-// of the whole projection, row for row (TestNATSPartitions checks it).
+// of the whole projection, row for row (TestPartitionsEqualWhole and TestNATSWorkers
+// check it).
 //
 // A projection that cannot be split is refused, except as Whole (p itself is then
 // returned); r resolves the départements the events do not carry.
