@@ -32,8 +32,34 @@
 // a projection stops at a bad event, it never skips one.
 //
 // Readers that wrote first wait for their write with WaitFor (the API's
-// min_position); the lag gauge passledger_projection_lag_events{projection} shows
-// how far each projection is behind the head.
+// min_position); the lag gauge passledger_projection_lag_events{projection,partition}
+// shows how far each projection (each partition) is behind the head.
+//
+// # Partitions
+//
+// The projections whose rows belong to a département (cheques, places,
+// prescribers, equity) can run as n partitions (Partition, Part "i/n"; `passledger
+// project --partition i/n`), so that n workers share them; the others (balances,
+// audit, treasury) run whole. partition.go routes each event a split projection
+// handles to exactly one partition: the one of the département the projection's
+// rows for that event belong to (FNV-1a of the code modulo n; rows of no
+// département, such as reimbursement batches, to partition 0), taken from the event
+// or, when the event does not carry it, from the immutable facts of the log that a
+// Resolver learns (a programme's, place's or prescriber's département, a carnet's
+// programme). Each partition sees every page and moves its own checkpoint
+// (projection_checkpoints row (name, partition)) over every event, applying its own:
+// its gap detection is the whole log's. A projection's checkpoint, as readers see
+// it (core.CheckpointOf, WaitFor, Reached), is its least advanced partition's. The
+// split of a projection is recorded with its checkpoints and changes only when every
+// partition is at the same position (ensureSplit); Reset makes it whole again.
+//
+// # SQL
+//
+// The checkpoints' SQL is in projections/internal/dbsqlc/checkpoints.sql, compiled by
+// sqlc (sqlc.yaml; `make sqlc`). Exceptions, beside their caller: asyncCommitSQL
+// (runner.go: SET LOCAL synchronous_commit, a SET sqlc does not compile) and
+// truncateSQL (rebuild.go: TRUNCATE of the tables of the projections reset, a list
+// known at run time). The projections' own tables are their packages' business.
 //
 // # Rebuild
 //

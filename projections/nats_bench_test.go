@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,9 +19,13 @@ import (
 // BenchmarkNATSCatchUp measures how fast projection workers over JetStream bring
 // every projection from zero to the head of a pre-written history: a relay
 // publishes the log to a fresh stream and 1, 2 or 3 workers (each with its own
-// connections, the seven projections split between them) consume it, all in
-// this process; compared with an in-process Rebuild of the same history.
-// BENCH_EVENTS sets the history's size (default 50,000).
+// connections and Resolver, all in this process) consume it. With k workers,
+// worker i runs partition i/k of each projection split by département (cheques,
+// equity, places, prescribers) and the national projections (balances, audit,
+// treasury) are dealt out one by one; with one worker everything runs whole.
+// Compared with an in-process Rebuild of the same history. BENCH_EVENTS sets the
+// history's size (default 50,000). It reports, per partition, the events that
+// partition applied (routed to it) as routed-<projection>-<i>of<k>.
 func BenchmarkNATSCatchUp(b *testing.B) {
 	ctx := context.Background()
 	d := db.Fresh(b)
@@ -31,11 +37,6 @@ func BenchmarkNATSCatchUp(b *testing.B) {
 	}
 	waitVisible(b, ctx, store)
 	url := startNATS(b)
-	splits := map[int][][]string{
-		1: {{"balances", "cheques", "equity", "audit", "places", "prescribers", "treasury"}},
-		2: {{"balances", "cheques", "places"}, {"equity", "audit", "prescribers", "treasury"}},
-		3: {{"balances", "cheques", "equity"}, {"audit", "places"}, {"prescribers", "treasury"}},
-	}
 	run := 0
 	for _, workers := range []int{1, 2, 3} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
@@ -49,16 +50,11 @@ func BenchmarkNATSCatchUp(b *testing.B) {
 				var svcs []*projections.Service
 				svcs = append(svcs, startService(b, ctx, projections.Config{Pool: d.Pool, Store: store, Projections: projections.All(),
 					Transport: natsTransport(b, ncfg), DisableHandlers: true, Logger: quiet}))
-				for _, names := range splits[workers] {
-					var ps []core.Projection
-					for _, n := range names {
-						p, _ := projections.ByName(n)
-						ps = append(ps, p)
-					}
-					svcs = append(svcs, startService(b, ctx, projections.Config{Pool: d.Pool, Store: store, Projections: ps,
-						Transport: natsTransport(b, ncfg), DisableRelay: true, Logger: loud}))
+				for w := 0; w < workers; w++ {
+					svcs = append(svcs, startService(b, ctx, projections.Config{Pool: d.Pool, Store: store,
+						Projections: workerUnits(b, store, w, workers), Transport: natsTransport(b, ncfg), DisableRelay: true, Logger: loud}))
 				}
-				waitHead(b, ctx, d.Pool, store, projections.All(), 30*time.Minute)
+				waitHead(b, ctx, d.Pool, store, projections.All(), 60*time.Minute)
 				el := time.Since(start)
 				b.ReportMetric(float64(h.Appended)/el.Seconds(), "events/s")
 				for _, s := range svcs {
@@ -76,6 +72,122 @@ func BenchmarkNATSCatchUp(b *testing.B) {
 			b.ReportMetric(float64(h.Appended)/time.Since(start).Seconds(), "events/s")
 		}
 	})
+}
+
+// workerUnits is what worker w of k runs: partition w/k of every projection that
+// can be split, and every k-th national projection from the w-th (all of them
+// whole when k is 1).
+func workerUnits(b testing.TB, store *eventstore.Store, w, k int) []core.Projection {
+	b.Helper()
+	resolver := projections.NewResolver(store)
+	var ps []core.Projection
+	national := 0
+	for _, p := range projections.All() {
+		if !projections.Splittable(p.Name()) {
+			if national%k == w {
+				ps = append(ps, p)
+			}
+			national++
+			continue
+		}
+		q, err := projections.Partition(p, projections.Part{Index: w, Count: k}, resolver)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ps = append(ps, q)
+	}
+	return ps
+}
+
+// BenchmarkNATSLiveLag measures the append-to-visible latency over JetStream with
+// the projections split between three workers (as TestNATSWorkers and compose run
+// them), under a sustained write load of BENCH_RATE events/s (default 2,000) for
+// about 20 s: for each append, the time until every projection partition applied
+// it (its checkpoint, polled every 2 ms, reached the append's cursor). Reports
+// p50, p95, p99 and the largest lag.
+func BenchmarkNATSLiveLag(b *testing.B) {
+	ctx := context.Background()
+	rate := envInt("BENCH_RATE", 2000)
+	url := startNATS(b)
+	for i := 0; i < b.N; i++ {
+		d := db.Fresh(b)
+		store := eventstore.New(d.Pool)
+		ncfg := projections.NATSConfig{URL: url, Stream: fmt.Sprintf("LAG%d", i)}
+		startService(b, ctx, projections.Config{Pool: d.Pool, Store: store, Projections: projections.All(),
+			Transport: natsTransport(b, ncfg), DisableHandlers: true, Logger: quiet})
+		for w := 0; w < 3; w++ {
+			startService(b, ctx, projections.Config{Pool: d.Pool, Store: store, Projections: workerUnits(b, store, w, 3),
+				Transport: natsTransport(b, ncfg), DisableRelay: true, Logger: loud})
+		}
+		type pending struct {
+			cur eventstore.Cursor
+			at  time.Time
+		}
+		var mu sync.Mutex
+		var queue []pending
+		var lags []time.Duration
+		stop, watched := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(watched)
+			for {
+				if cps, err := projections.PartitionCheckpoints(ctx, d.Pool); err == nil && len(cps) > 0 {
+					low := cps[0].Cursor
+					for _, c := range cps {
+						if c.Cursor.Less(low) {
+							low = c.Cursor
+						}
+					}
+					now := time.Now()
+					mu.Lock()
+					k := 0
+					for k < len(queue) && !low.Less(queue[k].cur) {
+						lags = append(lags, now.Sub(queue[k].at))
+						k++
+					}
+					queue = queue[k:]
+					mu.Unlock()
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(2 * time.Millisecond):
+				}
+			}
+		}()
+		start := time.Now()
+		h, err := history.Generate(ctx, store, history.Options{Events: 20 * rate, Seed: 3, MaxStreamsPerAppend: 20,
+			EventsPerSecond: rate, OnAppend: func(res eventstore.AppendResult, _ int) {
+				mu.Lock()
+				queue = append(queue, pending{res.Cursor, time.Now()})
+				mu.Unlock()
+			}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		written := time.Since(start)
+		for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+			mu.Lock()
+			left := len(queue)
+			mu.Unlock()
+			if left == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("%d appends still not applied after 5 minutes", left)
+			}
+		}
+		close(stop)
+		<-watched
+		slices.Sort(lags)
+		pct := func(p float64) float64 {
+			return float64(lags[min(len(lags)-1, int(p*float64(len(lags))))].Microseconds()) / 1000
+		}
+		b.ReportMetric(float64(h.Appended)/written.Seconds(), "written-events/s")
+		b.ReportMetric(pct(0.50), "lag-p50-ms")
+		b.ReportMetric(pct(0.95), "lag-p95-ms")
+		b.ReportMetric(pct(0.99), "lag-p99-ms")
+		b.ReportMetric(float64(lags[len(lags)-1].Microseconds())/1000, "lag-max-ms")
+	}
 }
 
 func envInt(name string, def int) int {

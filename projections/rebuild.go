@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -226,7 +227,9 @@ func decodeParallel(recs []eventstore.RecordedEvent) ([]core.Event, error) {
 
 // Reset truncates the tables of ps and sets their checkpoints back to the start of
 // the log, in one transaction: either every one of them is empty at position zero,
-// or nothing changed.
+// or nothing changed. A projection that ran split into partitions is whole again
+// afterwards (its partitions' checkpoint rows are deleted, partition 0 of 1 stays);
+// partitions started later split it again from position zero.
 func Reset(ctx context.Context, pool *pgxpool.Pool, ps []core.Projection) error {
 	var tables, names []string
 	for _, p := range ps {
@@ -235,28 +238,37 @@ func Reset(ctx context.Context, pool *pgxpool.Pool, ps []core.Projection) error 
 		}
 		names = append(names, p.Name())
 	}
+	names = slices.Compact(slices.Sorted(slices.Values(names)))
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		// Lock the checkpoint rows first, so a live handler applying a page waits
 		// and then sees the reset.
-		if _, err := tx.Exec(ctx, `INSERT INTO projection_checkpoints (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING`, names); err != nil {
+		if err := queries.EnsureWhole(ctx, tx, names); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM projection_checkpoints WHERE name = ANY($1) ORDER BY name FOR UPDATE`, names); err != nil {
+		if err := queries.LockProjections(ctx, tx, names); err != nil {
 			return err
 		}
 		if len(tables) > 0 {
-			if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(tables, ", ")); err != nil {
+			if _, err := tx.Exec(ctx, truncateSQL+strings.Join(slices.Compact(slices.Sorted(slices.Values(tables))), ", ")); err != nil {
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET transaction_id = '0', position = 0, updated_at = now() WHERE name = ANY($1)`, names)
-		return err
+		if err := queries.DeletePartitions(ctx, tx, names); err != nil {
+			return err
+		}
+		return queries.ResetWhole(ctx, tx, names)
 	})
 	if err != nil {
 		return fmt.Errorf("projections: reset: %w", err)
 	}
 	return nil
 }
+
+// truncateSQL starts the one statement of Reset that is not in sqlc
+// (projections/internal/dbsqlc): a TRUNCATE of the tables of the projections
+// reset, a list known only at run time (each projection's Tables, quoted with
+// pgx.Identifier), which sqlc's static statements cannot express.
+const truncateSQL = "TRUNCATE "
 
 // rebuildConcurrency bounds how many projections apply a page at the same time:
 // one more than the cores, so that PostgreSQL always has work while Go decodes,

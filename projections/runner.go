@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/projections/core"
+	"github.com/passnumerique/passledger/projections/internal/dbsqlc"
 )
 
 // Batch is a run of consecutive events of the log, in gap-free reading order, and
@@ -66,9 +68,10 @@ func NewRunner(pool *pgxpool.Pool, store *eventstore.Store) *Runner {
 
 // ApplyBatch applies b to p, each event exactly once, in one transaction per step:
 //
-//  1. lock p's checkpoint row (SELECT … FOR UPDATE; the row is created at the zero
-//     Cursor when missing): a concurrent ApplyBatch of p, in this process or
-//     another, waits here;
+//  1. lock p's checkpoint row, that of its partition when p is one (Partition),
+//     created at the zero Cursor with the other rows of its split when missing
+//     (ensureSplit): a concurrent ApplyBatch of p, in this process or another,
+//     waits here;
 //  2. if b.After is after the checkpoint, events are missing (lost or reordered
 //     messages, a projection that started late): read them from the store
 //     (ReadFrom, at most GapChunk per transaction), apply them and move the
@@ -93,8 +96,18 @@ func (r *Runner) ApplyBatch(ctx context.Context, p core.Projection, b Batch) (Re
 	if len(b.Events) > 0 && !b.After.Less(b.Events[0].Cursor()) {
 		return res, fmt.Errorf("projections: batch for %s starts at %s, not after %s", p.Name(), b.Events[0].Cursor(), b.After)
 	}
+	resplit := false
 	for {
 		done, err := r.step(ctx, p, b, &res)
+		var ws *wrongSplitError
+		if errors.As(err, &ws) && !resplit {
+			// The checkpoints say another split (or none yet): make them this
+			// one's if they allow it, and try again once.
+			resplit = true
+			if err = ensureSplit(ctx, r.pool, p.Name(), PartOf(p).Count); err == nil {
+				continue
+			}
+		}
 		if err != nil {
 			return res, fmt.Errorf("projections: %s: %w", p.Name(), err)
 		}
@@ -104,7 +117,25 @@ func (r *Runner) ApplyBatch(ctx context.Context, p core.Projection, b Batch) (Re
 	}
 }
 
+// asyncCommitSQL is the one statement of the Runner that is not in sqlc
+// (projections/internal/dbsqlc): a SET, which sqlc does not compile.
 const asyncCommitSQL = `SET LOCAL synchronous_commit TO off`
+
+// wrongSplitError says that the checkpoint rows of a projection are not those of
+// the partition asked for: another split, or none yet.
+type wrongSplitError struct {
+	name      string
+	part      Part
+	found     int
+	isMissing bool
+}
+
+func (e *wrongSplitError) Error() string {
+	if e.isMissing {
+		return fmt.Sprintf("no checkpoint row for partition %s of %s", e.part, e.name)
+	}
+	return fmt.Sprintf("%s runs as %d partition(s), not %d", e.name, e.found, e.part.Count)
+}
 
 // step runs one transaction; done is false when it only filled (part of) a gap.
 func (r *Runner) step(ctx context.Context, p core.Projection, b Batch, res *Result) (done bool, err error) {
@@ -121,7 +152,8 @@ func (r *Runner) step(ctx context.Context, p core.Projection, b Batch, res *Resu
 	if _, err := tx.Exec(ctx, asyncCommitSQL); err != nil {
 		return false, err
 	}
-	cp, err := lockCheckpoint(ctx, tx, p.Name())
+	part := PartOf(p)
+	cp, err := lockCheckpoint(ctx, tx, p.Name(), part)
 	if err != nil {
 		return false, err
 	}
@@ -164,8 +196,8 @@ func (r *Runner) step(ctx context.Context, p core.Projection, b Batch, res *Resu
 		return false, err
 	}
 	last := evs[len(evs)-1].Cursor()
-	if _, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET transaction_id = $2, position = $3, updated_at = now() WHERE name = $1`,
-		p.Name(), last.TxID, last.Position); err != nil {
+	if err := queries.SetCheckpoint(ctx, tx, dbsqlc.SetCheckpointParams{Name: p.Name(), Partition: int32(part.Index),
+		TransactionID: last.TxID, Position: last.Position}); err != nil {
 		return false, err
 	}
 	if r.beforeCommit != nil {
@@ -192,45 +224,116 @@ func (r *Runner) gapChunk() int {
 	return r.GapChunk
 }
 
-// lockCheckpoint creates the projection's checkpoint row if needed, locks it for the
-// transaction and returns it. One round trip.
-func lockCheckpoint(ctx context.Context, tx pgx.Tx, name string) (eventstore.Cursor, error) {
-	b := &pgx.Batch{}
-	b.Queue(`SET LOCAL synchronous_commit = off`)
-	b.Queue(`INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, name)
-	b.Queue(`SELECT transaction_id, position FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, name)
-	br := tx.SendBatch(ctx, b)
-	var c eventstore.Cursor
-	_, err1 := br.Exec()
-	_, err2 := br.Exec()
-	err3 := br.QueryRow().Scan(&c.TxID, &c.Position)
-	if err := errors.Join(err1, err2, err3, br.Close()); err != nil {
+var queries = dbsqlc.New()
+
+// lockCheckpoint locks the checkpoint row of a projection's partition (partition
+// 0 of 1 when it is whole) for the transaction and returns it, in one round trip
+// and without writing. A *wrongSplitError says the row is missing (ensureSplit
+// creates it, with the other rows of its split) or belongs to another split.
+func lockCheckpoint(ctx context.Context, tx pgx.Tx, name string, part Part) (eventstore.Cursor, error) {
+	row, err := queries.LockPartition(ctx, tx, dbsqlc.LockPartitionParams{Name: name, Part: int32(part.Index)})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return eventstore.Cursor{}, &wrongSplitError{name: name, part: part, isMissing: true}
+	}
+	if err != nil {
 		return eventstore.Cursor{}, fmt.Errorf("lock checkpoint: %w", err)
+	}
+	c := eventstore.Cursor{TxID: row.TransactionID, Position: row.Position}
+	if int(row.Partitions) != part.Count {
+		return c, &wrongSplitError{name: name, part: part, found: int(row.Partitions)}
 	}
 	return c, nil
 }
 
+// ensureSplit makes the checkpoint rows of projection name those of a split into
+// n partitions, in one transaction that locks them all: nothing to do when they
+// are; created at the zero Cursor when there are none; when they are another
+// split's, they are replaced by n rows at their common cursor if every one of
+// them is at the same cursor (the tables then hold the effect of exactly that
+// prefix of the log, whichever partitions wrote it: a projection replayed whole,
+// or stopped at the head, may be split again), and otherwise it is an error: the
+// rows of partitions at different places cannot be re-cut, replay the projection.
+func ensureSplit(ctx context.Context, pool *pgxpool.Pool, name string, n int) error {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		rows, err := queries.LockSplit(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		same, ok := true, len(rows) == n
+		for _, r := range rows {
+			ok = ok && int(r.Partitions) == n
+			same = same && r.TransactionID == rows[0].TransactionID && r.Position == rows[0].Position
+		}
+		if ok {
+			return nil
+		}
+		var at eventstore.Cursor
+		if len(rows) > 0 {
+			if !same {
+				var cps []string
+				for _, r := range rows {
+					cps = append(cps, fmt.Sprintf("%d/%d at %s", r.Partition, r.Partitions,
+						eventstore.Cursor{TxID: r.TransactionID, Position: r.Position}))
+				}
+				return fmt.Errorf("%s runs as %d partition(s) that are not at the same position (%s): "+
+					"its split can change only when they are (stop its workers at the head) or after `passledger replay --projection %s`",
+					name, rows[0].Partitions, strings.Join(cps, ", "), name)
+			}
+			at = eventstore.Cursor{TxID: rows[0].TransactionID, Position: rows[0].Position}
+			if err := queries.DeleteSplit(ctx, tx, name); err != nil {
+				return err
+			}
+		}
+		return queries.InsertSplit(ctx, tx, dbsqlc.InsertSplitParams{Name: name, Partitions: int32(n),
+			TransactionID: at.TxID, Position: at.Position})
+	})
+	if err != nil {
+		return fmt.Errorf("split %s in %d: %w", name, n, err)
+	}
+	return nil
+}
+
 // Checkpoint returns the cursor of the last event projection name applied (the zero
-// Cursor when it applied nothing yet).
+// Cursor when it applied nothing yet): the least advanced of its partitions' when it
+// is split (core.CheckpointOf).
 func Checkpoint(ctx context.Context, q core.Querier, name string) (eventstore.Cursor, error) {
 	return core.CheckpointOf(ctx, q, name)
 }
 
-// Checkpoints returns every projection's checkpoint, by name.
+// Checkpoints returns every projection's checkpoint, by name: for a split
+// projection, the least advanced of its partitions' (as Checkpoint).
 func Checkpoints(ctx context.Context, q core.Querier) (map[string]eventstore.Cursor, error) {
-	rows, err := q.Query(ctx, `SELECT name, transaction_id, position FROM projection_checkpoints`)
+	parts, err := PartitionCheckpoints(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("projections: checkpoints: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
 	out := map[string]eventstore.Cursor{}
-	for rows.Next() {
-		var name string
-		var c eventstore.Cursor
-		if err := rows.Scan(&name, &c.TxID, &c.Position); err != nil {
-			return nil, err
+	for _, pc := range parts {
+		if c, ok := out[pc.Name]; !ok || pc.Cursor.Less(c) {
+			out[pc.Name] = pc.Cursor
 		}
-		out[name] = c
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// PartitionCheckpoint is the checkpoint of one partition of a projection (Whole
+// when it is not split).
+type PartitionCheckpoint struct {
+	Name   string
+	Part   Part
+	Cursor eventstore.Cursor
+}
+
+// PartitionCheckpoints returns the checkpoint of every partition of every
+// projection, by name then partition.
+func PartitionCheckpoints(ctx context.Context, q core.Querier) ([]PartitionCheckpoint, error) {
+	rows, err := core.PartitionCheckpoints(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PartitionCheckpoint, len(rows))
+	for i, r := range rows {
+		out[i] = PartitionCheckpoint{Name: r.Name, Part: Part{Index: r.Partition, Count: r.Partitions}, Cursor: r.Cursor}
+	}
+	return out, nil
 }

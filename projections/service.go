@@ -25,15 +25,17 @@ type Config struct {
 	// Pool and Store reach the ledger database (required).
 	Pool  *pgxpool.Pool
 	Store *eventstore.Store
-	// Registerer receives the metrics: passledger_projection_lag_events{projection},
-	// passledger_projection_checkpoint_position{projection},
-	// passledger_projection_events_applied_total{projection},
+	// Registerer receives the metrics: passledger_projection_lag_events{projection,partition},
+	// passledger_projection_checkpoint_position{projection,partition},
+	// passledger_projection_events_applied_total{projection,partition},
 	// passledger_projection_poisoned_total{projection} and Watermill's router
 	// metrics (namespace passledger, subsystem projections). nil: not exported.
 	Registerer prometheus.Registerer
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
-	// Projections to run; nil means All().
+	// Projections to run; nil means All(). Some may be partitions of a
+	// projection (Partition): each has its own handler, durable consumer and
+	// checkpoint; two partitions of one projection may run in one process.
 	Projections []core.Projection
 	// Transport carries the pages; the zero value means the in-process GoChannel.
 	Transport Transport
@@ -73,7 +75,10 @@ type Service struct {
 	runner *Runner
 	router *message.Router
 	cache  *pageCache
-	byName map[string]core.Projection
+	// units are the projections (or partitions) run, by unitKey; names the
+	// projections' names (what WaitFor accepts).
+	units  map[string]core.Projection
+	names  map[string]bool
 	cancel context.CancelFunc
 	// stopAfter unregisters the close on the Start context's end.
 	stopAfter func() bool
@@ -126,17 +131,24 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, pool: cfg.Pool, store: cfg.Store, logger: cfg.Logger,
 		runner: NewRunner(cfg.Pool, cfg.Store), cache: newPageCache(32),
-		byName: map[string]core.Projection{}, committed: make(chan struct{}),
+		units: map[string]core.Projection{}, names: map[string]bool{}, committed: make(chan struct{}),
 	}
 	s.runner.beforeCommit = cfg.beforeCommit
 	if err := s.registerMetrics(reg); err != nil {
 		return nil, err
 	}
+	parts := map[string]Part{}
 	for _, p := range cfg.Projections {
-		if _, dup := s.byName[p.Name()]; dup {
-			return nil, fmt.Errorf("projections: %s listed twice", p.Name())
+		key, part := unitKey(p), PartOf(p)
+		if _, dup := s.units[key]; dup {
+			return nil, fmt.Errorf("projections: %s listed twice", key)
 		}
-		s.byName[p.Name()] = p
+		if other, seen := parts[p.Name()]; seen && (other.Count != part.Count || part == Whole) {
+			return nil, fmt.Errorf("projections: %s listed as partitions %s and %s of different splits", p.Name(), other, part)
+		}
+		parts[p.Name()] = part
+		s.units[key] = p
+		s.names[p.Name()] = true
 	}
 
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, wmLogger)
@@ -167,12 +179,12 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	s.cancel = cancel
 	if !cfg.DisableHandlers {
 		for _, p := range cfg.Projections {
-			sub, err := cfg.Transport.Subscriber(p.Name())
+			sub, err := cfg.Transport.Subscriber(unitKey(p))
 			if err != nil {
 				cancel()
 				return nil, err
 			}
-			router.AddNoPublisherHandler("projection-"+p.Name(), Topic, sub, s.handler(p))
+			router.AddNoPublisherHandler("projection-"+unitKey(p), Topic, sub, s.handler(p))
 		}
 		if sub, err := cfg.Transport.Subscriber("poison"); err == nil {
 			router.AddNoPublisherHandler("projection-poison-log", PoisonTopic, sub, s.poisonLog)
@@ -228,7 +240,8 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 }
 
 func (s *Service) handler(p core.Projection) message.NoPublishHandlerFunc {
-	name := p.Name()
+	name, part := p.Name(), PartOf(p)
+	partLabel := part.String()
 	return func(msg *message.Message) error {
 		b, err := s.cache.batch(msg)
 		if err != nil {
@@ -239,15 +252,17 @@ func (s *Service) handler(p core.Projection) message.NoPublishHandlerFunc {
 		if err != nil {
 			return err
 		}
-		s.applied.WithLabelValues(name).Add(float64(res.Applied + res.Filled))
+		s.applied.WithLabelValues(name, partLabel).Add(float64(res.Applied + res.Filled))
 		if name == "cheques" && res.Applied > 0 {
 			for _, ev := range b.Events[len(b.Events)-res.Applied:] {
-				if e, ok := ev.Data.(domain.ChequeRedeemed); ok {
+				// Counted by the partition that applied it (the cheques
+				// projection routes a redemption by its programme's département).
+				if e, ok := ev.Data.(domain.ChequeRedeemed); ok && part.Owns(e.ProgrammeTerritory) {
 					s.redeemed.WithLabelValues(e.PlaceTerritory).Inc()
 				}
 			}
 		}
-		s.position.WithLabelValues(name).Set(float64(res.Checkpoint.Position))
+		s.position.WithLabelValues(name, partLabel).Set(float64(res.Checkpoint.Position))
 		if res.Applied+res.Filled > 0 {
 			s.commitMu.Lock()
 			close(s.committed)
@@ -283,18 +298,23 @@ func (s *Service) catchUp(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		cps, err := Checkpoints(ctx, s.pool)
+		cps, err := PartitionCheckpoints(ctx, s.pool)
 		if err != nil {
 			continue
 		}
+		at := map[string]eventstore.Cursor{}
+		for _, pc := range cps {
+			at[pc.Name+"@"+pc.Part.String()] = pc.Cursor
+		}
 		for _, p := range s.cfg.Projections {
-			cp := cps[p.Name()]
-			if last, ok := seen[p.Name()]; ok && last == cp && cp.Less(head) {
+			key := unitKey(p)
+			cp := at[p.Name()+"@"+PartOf(p).String()]
+			if last, ok := seen[key]; ok && last == cp && cp.Less(head) {
 				if _, err := s.runner.ApplyBatch(ctx, p, Batch{After: head}); err != nil && ctx.Err() == nil {
-					s.logger.Error("projections: catching up from the store", "projection", p.Name(), "err", err)
+					s.logger.Error("projections: catching up from the store", "projection", key, "err", err)
 				}
 			}
-			seen[p.Name()] = cp
+			seen[key] = cp
 		}
 	}
 }
@@ -316,7 +336,7 @@ func (s *Service) lowestCheckpoint(ctx context.Context) (eventstore.Cursor, erro
 	}
 	var low eventstore.Cursor
 	first := true
-	for name := range s.byName {
+	for name := range s.names {
 		cp := cps[name] // missing: the zero cursor
 		if first || cp.Less(low) {
 			low, first = cp, false
@@ -341,9 +361,10 @@ type Metrics struct {
 }
 
 // RegisterMetrics registers the metrics a Service exports with reg:
-// passledger_projection_lag_events{projection},
-// passledger_projection_checkpoint_position{projection},
-// passledger_projection_events_applied_total{projection},
+// passledger_projection_lag_events{projection,partition},
+// passledger_projection_checkpoint_position{projection,partition},
+// passledger_projection_events_applied_total{projection,partition} (partition
+// "i/n", "0/1" for a whole projection),
 // passledger_projection_poisoned_total{handler} and
 // passledger_redemptions_applied_total{territory}. Start calls it; the dashboard
 // test uses it to know the names.
@@ -351,16 +372,16 @@ func RegisterMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{}
 	m.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "passledger_projection_lag_events",
-		Help: "Head position of the event store minus the projection's checkpoint position (0 when caught up).",
-	}, []string{"projection"})
+		Help: "Head position of the event store minus the checkpoint position of the projection's partition (0 when caught up).",
+	}, []string{"projection", "partition"})
 	m.position = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "passledger_projection_checkpoint_position",
-		Help: "Position of the last event the projection applied.",
-	}, []string{"projection"})
+		Help: "Position of the last event the projection's partition applied.",
+	}, []string{"projection", "partition"})
 	m.applied = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "passledger_projection_events_applied_total",
-		Help: "Events applied by the projection's live handler (gap fills included).",
-	}, []string{"projection"})
+		Help: "Events the live handler of the projection's partition went through (gap fills included; a partition moves over the events of the others).",
+	}, []string{"projection", "partition"})
 	m.poisoned = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "passledger_projection_poisoned_total",
 		Help: "Pages a projection handler gave up on after its retries (retried later from the store).",
@@ -396,14 +417,22 @@ func (s *Service) updateLag(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	cps, err := Checkpoints(ctx, s.pool)
+	cps, err := PartitionCheckpoints(ctx, s.pool)
 	if err != nil {
 		return
 	}
-	for name := range s.byName {
-		cp := cps[name]
-		s.lag.WithLabelValues(name).Set(float64(max(head.Position-cp.Position, 0)))
-		s.position.WithLabelValues(name).Set(float64(cp.Position))
+	// A worker reports the partitions it runs; a relay-only service (the server
+	// with --projections workers) every partition of the projections it serves.
+	mine := map[string]bool{}
+	for _, p := range s.cfg.Projections {
+		mine[p.Name()+"@"+PartOf(p).String()] = true
+	}
+	for _, pc := range cps {
+		if !s.names[pc.Name] || (!s.cfg.DisableHandlers && !mine[pc.Name+"@"+pc.Part.String()]) {
+			continue
+		}
+		s.lag.WithLabelValues(pc.Name, pc.Part.String()).Set(float64(max(head.Position-pc.Cursor.Position, 0)))
+		s.position.WithLabelValues(pc.Name, pc.Part.String()).Set(float64(pc.Cursor.Position))
 	}
 }
 
@@ -411,10 +440,11 @@ func (s *Service) updateLag(ctx context.Context) {
 // package function WaitFor), bounded by ctx. It re-reads the checkpoint each time a
 // handler of this service commits a page (and at least every 50 ms, for pages
 // applied by other processes), so a read that follows a write waits for about the
-// time the write takes to reach the projection. An unknown projection name is an
-// error.
+// time the write takes to reach the projection. A projection split into
+// partitions, here or in workers, has reached position when every one of its
+// partitions has (core.CheckpointOf). An unknown projection name is an error.
 func (s *Service) WaitFor(ctx context.Context, name string, position int64) error {
-	if _, ok := s.byName[name]; !ok {
+	if !s.names[name] {
 		return fmt.Errorf("projections: unknown projection %q", name)
 	}
 	return waitFor(ctx, s.pool, s.store, name, position, func(int) (<-chan struct{}, time.Duration) {
@@ -426,7 +456,7 @@ func (s *Service) WaitFor(ctx context.Context, name string, position int64) erro
 
 // WaitForAll waits until every projection of the service applied position.
 func (s *Service) WaitForAll(ctx context.Context, position int64) error {
-	for name := range s.byName {
+	for name := range s.names {
 		if err := s.WaitFor(ctx, name, position); err != nil {
 			return err
 		}

@@ -16,7 +16,10 @@ import (
 // (ctx.Err()). Position 0 returns at once; a position that holds no event gives
 // core.ErrUnknownPosition. Any process connected to the database may wait: the
 // checkpoint is in the database (read through q), not in memory; the position's
-// cursor comes from store.
+// cursor comes from store. A projection split into partitions (Partition), whose
+// partitions run in several workers, has applied position when every partition
+// has: the checkpoint read is the least advanced of theirs (core.CheckpointOf), so
+// the rows of whatever département the reader looks at are there.
 func WaitFor(ctx context.Context, q core.Querier, store *eventstore.Store, name string, position int64) error {
 	return waitFor(ctx, q, store, name, position, func(attempt int) (<-chan struct{}, time.Duration) {
 		return nil, min(2*time.Millisecond<<attempt, 25*time.Millisecond)

@@ -34,3 +34,6 @@ bash scripts/writepath_bench.sh
   go test ./projections -run '^$' -bench 'BenchmarkEquityReport' -benchtime 300x -timeout 60m
   go test ./projections -run '^$' -bench 'BenchmarkLiveLag' -benchtime 1x -timeout 30m
 } 2>&1 | grep -v '^time=' | tee "$out/projections.txt"
+# Projections over NATS JetStream (issue 12): partitioned workers against the
+# in-process rebuild, live lag over NATS, with the pgbench ceiling of the same run.
+bash scripts/nats_bench.sh

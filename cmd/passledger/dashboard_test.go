@@ -22,9 +22,13 @@ func (r *recorder) Unregister(prometheus.Collector) bool    { return false }
 
 var fqName = regexp.MustCompile(`fqName: "([a-zA-Z0-9_:]+)"`)
 
-// exportedMetrics returns the names of the metrics passledger exports (serve and
-// project), with the series names of histograms (_bucket, _sum, _count).
-func exportedMetrics(t *testing.T) map[string]bool {
+var variableLabels = regexp.MustCompile(`variableLabels: \{([^}]*)\}`)
+
+// exportedMetrics returns the metrics passledger exports (serve and project), with
+// the series names of histograms (_bucket, _sum, _count), each with its labels
+// (those of the metric, plus the ones Prometheus adds when scraping: instance,
+// job; le for a histogram's buckets).
+func exportedMetrics(t *testing.T) map[string]map[string]bool {
 	t.Helper()
 	rec := &recorder{}
 	eventstore.NewMetrics(rec)
@@ -36,7 +40,7 @@ func exportedMetrics(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	_ = hm
-	out := map[string]bool{}
+	out := map[string]map[string]bool{}
 	for _, c := range rec.cs {
 		ch := make(chan *prometheus.Desc, 16)
 		go func() { c.Describe(ch); close(ch) }()
@@ -48,10 +52,17 @@ func exportedMetrics(t *testing.T) map[string]bool {
 			if m == nil {
 				t.Fatalf("cannot read the name of %s", d)
 			}
-			out[m[1]] = true
+			labels := map[string]bool{"instance": true, "job": true}
+			if l := variableLabels.FindStringSubmatch(d.String()); l != nil && l[1] != "" {
+				for _, name := range strings.Split(l[1], ",") {
+					labels[strings.TrimSpace(name)] = true
+				}
+			}
+			out[m[1]] = labels
 			if histogram {
+				labels["le"] = true
 				for _, s := range []string{"_bucket", "_sum", "_count"} {
-					out[m[1]+s] = true
+					out[m[1]+s] = labels
 				}
 			}
 		}
@@ -60,8 +71,10 @@ func exportedMetrics(t *testing.T) map[string]bool {
 }
 
 // TestDashboard loads deploy/grafana/passledger.json and checks that every
-// panel queries Prometheus, and that every metric a query names is one that
-// passledger exports.
+// panel queries Prometheus, that every metric a query names is one that
+// passledger exports, and that every label a query groups by ("by (…)") is a
+// label of the metrics it names; the projection lag is shown per worker
+// (instance) and partition.
 func TestDashboard(t *testing.T) {
 	raw, err := os.ReadFile("../../deploy/grafana/passledger.json")
 	if err != nil {
@@ -86,6 +99,8 @@ func TestDashboard(t *testing.T) {
 	known := exportedMetrics(t)
 	name := regexp.MustCompile(`\bpassledger_[a-z0-9_]+`)
 	used := map[string]bool{}
+	byClause := regexp.MustCompile(`\bby \(([^)]*)\)`)
+	lagByWorkerPartition := false
 	for _, p := range dash.Panels {
 		if len(p.Targets) == 0 {
 			t.Errorf("panel %q has no query", p.Title)
@@ -96,12 +111,28 @@ func TestDashboard(t *testing.T) {
 				t.Errorf("panel %q: query %q names no passledger metric", p.Title, tg.Expr)
 			}
 			for _, n := range names {
-				if !known[n] {
+				if known[n] == nil {
 					t.Errorf("panel %q: %s is not an exported metric", p.Title, n)
 				}
 				used[strings.TrimSuffix(strings.TrimSuffix(n, "_bucket"), "_count")] = true
 			}
+			for _, by := range byClause.FindAllStringSubmatch(tg.Expr, -1) {
+				for _, label := range strings.Split(by[1], ",") {
+					label = strings.TrimSpace(label)
+					for _, n := range names {
+						if known[n] != nil && !known[n][label] {
+							t.Errorf("panel %q: groups by %q, which %s does not have", p.Title, label, n)
+						}
+					}
+				}
+			}
+			if strings.Contains(tg.Expr, "passledger_projection_lag_events") {
+				lagByWorkerPartition = lagByWorkerPartition || regexp.MustCompile(`by \([^)]*instance[^)]*partition|by \([^)]*partition[^)]*instance`).MatchString(tg.Expr)
+			}
 		}
+	}
+	if !lagByWorkerPartition {
+		t.Error("no panel shows the projection lag by worker (instance) and partition")
 	}
 	for _, must := range []string{"passledger_eventstore_events_appended_total", "passledger_eventstore_append_duration_seconds",
 		"passledger_eventstore_group_size", "passledger_eventstore_append_conflicts_total", "passledger_projection_lag_events",

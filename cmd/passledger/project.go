@@ -39,6 +39,7 @@ func (b BusFlags) transport(logger *slog.Logger) (projections.Transport, error) 
 type ProjectCmd struct {
 	Bus         BusFlags `embed:"" prefix:""`
 	Projection  []string `name:"projection" short:"p" placeholder:"NAME" help:"Projection to run (repeatable or comma-separated; default: all). Known: balances, cheques, equity, audit, places, prescribers, treasury."`
+	Partition   string   `name:"partition" placeholder:"I/N" help:"Run partition I of N (0 ≤ I < N) of each projection named: it applies the events of the départements that hash to I and keeps its own checkpoint; N workers with 0/N … N-1/N share the projection. Only cheques, equity, places and prescribers can be split (they must be named with --projection)."`
 	MetricsAddr string   `name:"metrics-addr" env:"PASSLEDGER_METRICS_ADDR" default:":9101" help:"Address of this worker's /metrics (empty: none)."`
 }
 
@@ -52,6 +53,22 @@ func (c *ProjectCmd) Run(cli *CLI, logger *slog.Logger) error {
 	ps, err := (&ReplayCmd{Projection: c.Projection}).projections()
 	if err != nil {
 		return err
+	}
+	part := projections.Whole
+	if c.Partition != "" {
+		if len(c.Projection) == 0 {
+			return fmt.Errorf("project: --partition needs --projection naming the projections to split (splittable: %s)",
+				strings.Join(projections.SplittableNames(), ", "))
+		}
+		if part, err = projections.ParsePart(c.Partition); err != nil {
+			return fmt.Errorf("project: --partition: %w", err)
+		}
+		for _, p := range ps {
+			if !projections.Splittable(p.Name()) {
+				return fmt.Errorf("project: %s cannot be partitioned: it keeps national figures and runs whole (drop --partition, or run it in a worker of its own); splittable: %s",
+					p.Name(), strings.Join(projections.SplittableNames(), ", "))
+			}
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -67,6 +84,13 @@ func (c *ProjectCmd) Run(cli *CLI, logger *slog.Logger) error {
 		return err
 	}
 	store := eventstore.New(db.Pool)
+	resolver := projections.NewResolver(store)
+	for i, p := range ps {
+		if ps[i], err = projections.Partition(p, part, resolver); err != nil {
+			_ = tr.Close()
+			return fmt.Errorf("project: %w", err)
+		}
+	}
 	svc, err := projections.Start(ctx, projections.Config{Pool: db.Pool, Store: store, Registerer: reg, Logger: logger,
 		Projections: ps, Transport: tr, DisableRelay: true})
 	if err != nil {
@@ -89,7 +113,7 @@ func (c *ProjectCmd) Run(cli *CLI, logger *slog.Logger) error {
 		}()
 		defer srv.Close()
 	}
-	logger.Info("projection worker running", "projections", strings.Join(names, ","), "nats", c.Bus.NATSURL, "stream", c.Bus.NATSStream)
+	logger.Info("projection worker running", "projections", strings.Join(names, ","), "partition", part.String(), "nats", c.Bus.NATSURL, "stream", c.Bus.NATSStream)
 	<-ctx.Done()
 	if err := svc.Err(); err != nil {
 		return fmt.Errorf("project: %w", err)

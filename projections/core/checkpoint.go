@@ -6,8 +6,10 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/projections/internal/dbsqlc"
 )
 
 // ErrNotFound reports that a query found nothing for the key it was given (a serial,
@@ -22,18 +24,51 @@ var ErrNotReached = errors.New("projections: position not reached yet")
 var ErrUnknownPosition = fmt.Errorf("projections: unknown position: %w", eventstore.ErrNotFound)
 
 // CheckpointOf returns the cursor of the last event the projection name applied
-// (the zero Cursor when it applied nothing yet).
+// (the zero Cursor when it applied nothing yet). A projection split into partitions
+// (projections.Partition) has one checkpoint per partition; CheckpointOf returns the
+// least advanced of them, so that "the projection reached position p" means that
+// every partition did: whatever partition owns the rows a reader looks at, they hold
+// the effect of every event up to p. The partitions' rows are all created at once
+// (when the projection is split), so none is ever missing from the minimum.
 func CheckpointOf(ctx context.Context, q Querier, name string) (eventstore.Cursor, error) {
-	var c eventstore.Cursor
-	err := q.QueryRow(ctx, `SELECT transaction_id, position FROM projection_checkpoints WHERE name = $1`, name).
-		Scan(&c.TxID, &c.Position)
+	row, err := dbsqlc.New().CheckpointOf(ctx, readOnly{q}, name)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return eventstore.Cursor{}, nil
 	}
 	if err != nil {
 		return eventstore.Cursor{}, fmt.Errorf("projections: checkpoint of %s: %w", name, err)
 	}
-	return c, nil
+	return eventstore.Cursor{TxID: row.TransactionID, Position: row.Position}, nil
+}
+
+// PartitionCheckpoint is the checkpoint row of partition Partition of Partitions
+// of projection Name (0 of 1 when the projection is whole).
+type PartitionCheckpoint struct {
+	Name                  string
+	Partition, Partitions int
+	Cursor                eventstore.Cursor
+}
+
+// PartitionCheckpoints returns every checkpoint row, by projection then partition.
+func PartitionCheckpoints(ctx context.Context, q Querier) ([]PartitionCheckpoint, error) {
+	rows, err := dbsqlc.New().PartitionCheckpoints(ctx, readOnly{q})
+	if err != nil {
+		return nil, fmt.Errorf("projections: checkpoints: %w", err)
+	}
+	out := make([]PartitionCheckpoint, len(rows))
+	for i, r := range rows {
+		out[i] = PartitionCheckpoint{Name: r.Name, Partition: int(r.Partition), Partitions: int(r.Partitions),
+			Cursor: eventstore.Cursor{TxID: r.TransactionID, Position: r.Position}}
+	}
+	return out, nil
+}
+
+// readOnly gives a Querier the Exec that sqlc's DBTX asks for; the read queries
+// run through it never call it.
+type readOnly struct{ Querier }
+
+func (readOnly) Exec(context.Context, string, ...any) (pgconn.CommandTag, error) {
+	return pgconn.CommandTag{}, errors.New("projections: a read-only querier cannot execute statements")
 }
 
 // CursorOfPosition returns the reading-order cursor of the event at position, as
