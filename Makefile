@@ -16,13 +16,17 @@ run:
 ## test: every test, against a real PostgreSQL found or started once for all packages.
 ## `tools` installs what tests need from Debian when missing: xmllint (SEPA XSD
 ## validation) and chromium (the web pages' browser tests).
-## Packages run one at a time (-p 1): they share one cluster, and the event store's
-## gap-free reading watermark is cluster-wide, so a long transaction in one
-## package's database would delay the readers (projections) of another.
+## Packages run in parallel (TEST_P at once): each has databases of its own,
+## copied from the template cmd/pgenv migrates, each NATS test its own in-process
+## server on a free port, each server a free port. They share the cluster, whose
+## gap-free reading watermark is cluster-wide: a transaction in one package's
+## database holds back the readers of another for its duration (milliseconds;
+## the tests wait for visibility, never assume it).
 ## `sqlc-check` first: the generated SQL code must be what the .sql files give.
+TEST_P ?= 4
 test: tools sqlc-check
 	$(GO) vet ./...
-	$(GO) run ./cmd/pgenv -- $(GO) test -p 1 -count=1 -timeout 30m $(PKGS)
+	$(GO) run ./cmd/pgenv -- $(GO) test -p $(TEST_P) -count=1 -timeout 30m $(PKGS)
 
 ## bench: Go benchmarks plus the pgbench ceiling; figures go to docs/benchmarks.md
 bench:
