@@ -16,13 +16,23 @@ run:
 ## test: every test, against a real PostgreSQL found or started once for all packages.
 ## `tools` installs what tests need from Debian when missing: xmllint (SEPA XSD
 ## validation) and chromium (the web pages' browser tests).
-## Packages run one at a time (-p 1): they share one cluster, and the event store's
-## gap-free reading watermark is cluster-wide, so a long transaction in one
-## package's database would delay the readers (projections) of another.
+## Packages can run in parallel (TEST_P at once): each has databases of its own,
+## copied from the template cmd/pgenv migrates, each NATS test its own in-process
+## server on a free port, each server a free port. What stops it by default is
+## the server's connection limit (max_connections, 100), shared with everything
+## else that uses the server, against pools of up to 40 connections per package
+## (internal/pgtest; TestNATSWorkers runs the simulation, the relay and three
+## workers on one): on the shared development machine, two packages at once beside
+## the other sessions' tests ran out of connections ("too many clients"), and
+## pools of 12 starved TestNATSWorkers past the 30 min timeout. TEST_P=2 on a
+## server of your own with connections to spare. The event store's gap-free reading watermark is
+## cluster-wide: a transaction in one package's database holds back the readers
+## of another for its duration (the tests wait for visibility, never assume it).
 ## `sqlc-check` first: the generated SQL code must be what the .sql files give.
+TEST_P ?= 1
 test: tools sqlc-check
 	$(GO) vet ./...
-	$(GO) run ./cmd/pgenv -- $(GO) test -p 1 -count=1 -timeout 30m $(PKGS)
+	$(GO) run ./cmd/pgenv -- $(GO) test -p $(TEST_P) -count=1 -timeout 30m $(PKGS)
 
 ## bench: Go benchmarks plus the pgbench ceiling; figures go to docs/benchmarks.md
 bench:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,19 +22,20 @@ import (
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/ledgerdb"
+	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/migrations"
 	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/projections/core"
 	"github.com/passnumerique/passledger/projections/equity"
-	"github.com/passnumerique/passledger/projections/internal/history"
 )
 
 // Benchmarks (never run by `go test` without -bench):
 //
 //	BenchmarkRebuild        all projections together, and each alone, on a
-//	                        generated history of PASSLEDGER_BENCH_EVENTS events
-//	                        (default 1,000,000), generated once into the database
-//	                        passledger_bench_<N> and reused by later runs;
+//	                        simulated history of about PASSLEDGER_BENCH_EVENTS
+//	                        events (default 1,000,000; internal/simulate over the
+//	                        101 départements), written once into the database
+//	                        passledger_bench_sim_<N> and reused by later runs;
 //	BenchmarkEquityReport   p50/p95/p99 of equity.Report on that history;
 //	BenchmarkLiveLag        append-to-visible latency of the live path (relay,
 //	                        GoChannel, router, handlers) under a sustained write
@@ -52,8 +54,9 @@ func benchEvents() int {
 
 var benchDBOnce sync.Map
 
-// benchHistory returns a pool on a database holding a generated history of about
-// n events, generating it the first time (minutes for a million events).
+// benchHistory returns a pool on a database holding a simulated history of about
+// n events, writing it the first time (internal/simulate through app: minutes for
+// a million events), and the number of events it holds.
 func benchHistory(b *testing.B, n int) (*pgxpool.Pool, int) {
 	b.Helper()
 	admin := os.Getenv("DATABASE_URL")
@@ -61,7 +64,7 @@ func benchHistory(b *testing.B, n int) (*pgxpool.Pool, int) {
 		b.Skip("DATABASE_URL not set: run through `make bench` or cmd/pgenv")
 	}
 	ctx := context.Background()
-	name := fmt.Sprintf("passledger_bench_%d", n)
+	name := fmt.Sprintf("passledger_bench_sim_%d", n)
 	url, err := ledgerdb.WithDatabase(admin, name)
 	if err != nil {
 		b.Fatal(err)
@@ -102,23 +105,23 @@ func benchHistory(b *testing.B, n int) (*pgxpool.Pool, int) {
 			b.Fatal(err)
 		}
 		pool := newPool(b, url)
-		start := time.Now()
-		h, err := history.Generate(ctx, eventstore.New(pool), history.Options{Events: n, Seed: 42, MaxStreamsPerAppend: 500})
+		store := eventstore.New(pool)
+		simulateWorld(b, ctx, store, simulate.Config{Seed: 42, Scale: simulate.ScaleFor(n), Departements: simulate.MaxDepartements,
+			Concurrency: 16, Year: 2026})
+		_, stored, err := store.Count(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Logf("generated %d events in %d appends in %s (%.0f events/s)", h.Appended, h.Appends, time.Since(start).Round(time.Second),
-			float64(h.Appended)/time.Since(start).Seconds())
 		for _, q := range []string{`VACUUM ANALYZE events`, `CREATE TABLE bench_history (appended int NOT NULL)`} {
 			if _, err := pool.Exec(ctx, q); err != nil {
 				b.Fatal(err)
 			}
 		}
-		if _, err := pool.Exec(ctx, `INSERT INTO bench_history VALUES ($1)`, h.Appended); err != nil {
+		if _, err := pool.Exec(ctx, `INSERT INTO bench_history VALUES ($1)`, stored); err != nil {
 			b.Fatal(err)
 		}
 		pool.Close()
-		appended = h.Appended
+		appended = int(stored)
 	}
 	pool := newPool(b, url)
 	b.Cleanup(pool.Close)
@@ -255,12 +258,21 @@ func BenchmarkEquityReport(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	// The fund of the simulated world, as the log names it.
+	funds, err := eventstore.New(pool).EventsOfTypes(ctx, domain.FundCreated{}.EventType())
+	if err != nil || len(funds) == 0 {
+		b.Fatalf("no fund in the history (%v)", err)
+	}
+	fund, err := domain.DecodeEvent(funds[0].Type, funds[0].Payload)
+	if err != nil {
+		b.Fatal(err)
+	}
 	day := domain.MustDate("2026-06-30")
 	for _, c := range []struct {
 		name string
 		fund string
 		asOf *domain.Date
-	}{{"all-funds", "", nil}, {"one-fund-as-of", "FNSN", &day}} {
+	}{{"all-funds", "", nil}, {"one-fund-as-of", fund.(domain.FundCreated).FundID, &day}} {
 		b.Run(c.name, func(b *testing.B) {
 			var lat []time.Duration
 			for b.Loop() {
@@ -290,7 +302,7 @@ func BenchmarkLiveLag(b *testing.B) {
 	if r, err := strconv.Atoi(os.Getenv("PASSLEDGER_BENCH_RATE")); err == nil && r > 0 {
 		rate = r
 	}
-	events := 20 * rate // about 20 s of sustained load
+	events := 20 * rate // about 20 s of sustained load: a simulated year of that size
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
 		d := db.Fresh(b)
@@ -343,15 +355,15 @@ func BenchmarkLiveLag(b *testing.B) {
 			}
 		}()
 		start := time.Now()
-		h, err := history.Generate(ctx, store, history.Options{Events: events, Seed: 3, MaxStreamsPerAppend: 20,
-			EventsPerSecond: rate, OnAppend: func(res eventstore.AppendResult, _ int) {
-				mu.Lock()
-				queue = append(queue, pending{res.Cursor, time.Now()})
-				mu.Unlock()
-			}})
-		if err != nil {
-			b.Fatal(err)
-		}
+		paced := &pacedStore{Store: store, rate: rate, start: start, onAppend: func(res eventstore.AppendResult) {
+			mu.Lock()
+			defer mu.Unlock()
+			// Appends run in parallel: keep the queue in reading order.
+			k := sort.Search(len(queue), func(k int) bool { return res.Cursor.Less(queue[k].cur) })
+			queue = slices.Insert(queue, k, pending{res.Cursor, time.Now()})
+		}}
+		sum := simulateWorld(b, ctx, paced, simulate.Config{Seed: 3, Scale: simulate.ScaleFor(events),
+			Departements: simulate.MaxDepartements, Concurrency: 8, Year: 2026})
 		genTime := time.Since(start)
 		for {
 			mu.Lock()
@@ -369,11 +381,47 @@ func BenchmarkLiveLag(b *testing.B) {
 		pct := func(p float64) float64 {
 			return float64(lags[min(len(lags)-1, int(p*float64(len(lags))))].Microseconds()) / 1000
 		}
-		b.ReportMetric(float64(h.Appended)/genTime.Seconds(), "written-events/s")
+		b.ReportMetric(float64(sum.Events)/genTime.Seconds(), "written-events/s")
 		b.ReportMetric(pct(0.50), "lag-p50-ms")
 		b.ReportMetric(pct(0.95), "lag-p95-ms")
 		b.ReportMetric(pct(0.99), "lag-p99-ms")
 		b.ReportMetric(float64(lags[len(lags)-1].Microseconds())/1000, "lag-max-ms")
 		b.ReportMetric(float64(maxBehind), "max-positions-behind")
 	}
+}
+
+// pacedStore is the store as BenchmarkLiveLag's simulation sees it: each append
+// waits until the events appended so far are due at rate events/s from start, and
+// onAppend is told of every append that wrote events.
+type pacedStore struct {
+	*eventstore.Store
+	rate     int
+	start    time.Time
+	onAppend func(eventstore.AppendResult)
+
+	mu     sync.Mutex
+	events int
+}
+
+func (p *pacedStore) AppendMulti(ctx context.Context, md eventstore.Metadata, appends ...eventstore.StreamAppend) (eventstore.AppendResult, error) {
+	n := 0
+	for _, a := range appends {
+		n += len(a.Events)
+	}
+	p.mu.Lock()
+	p.events += n
+	due := p.start.Add(time.Duration(float64(p.events) / float64(p.rate) * float64(time.Second)))
+	p.mu.Unlock()
+	if d := time.Until(due); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return eventstore.AppendResult{}, ctx.Err()
+		}
+	}
+	res, err := p.Store.AppendMulti(ctx, md, appends...)
+	if err == nil && n > 0 {
+		p.onAppend(res)
+	}
+	return res, err
 }

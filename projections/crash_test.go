@@ -11,9 +11,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/projections"
-	"github.com/passnumerique/passledger/projections/internal/history"
 )
+
+// crashWorld is the simulated year of TestCrashSafety: a few thousand events
+// over three départements, enough pages of 250 for every kill below.
+var crashWorld = simulate.Config{Seed: 11, Scale: 0.1, Departements: 3, Concurrency: 4, Year: 2026}
 
 // TestCrashSafety kills a projection worker in the middle of a page — between the
 // row writes and the commit, and between the commit and the acknowledgement —
@@ -25,17 +29,14 @@ func TestCrashSafety(t *testing.T) {
 	ctx := context.Background()
 	d := db.Fresh(t)
 	store := eventstore.New(d.Pool)
-	h, err := history.Generate(ctx, store, history.Options{Events: 8000, Seed: 11})
-	if err != nil {
-		t.Fatal(err)
-	}
+	simulateWorld(t, ctx, store, crashWorld)
 	ps := projections.All()
-	waitVisible(t, ctx, store)
+	head := waitVisible(t, ctx, store)
 	if err := projections.Rebuild(ctx, d.Pool, store, ps, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := dump(t, ctx, d.Pool, ps)
-	t.Logf("%d events; reference dump made by a rebuild", h.Appended)
+	t.Logf("events up to position %d; reference dump made by a rebuild", head.Position)
 
 	for _, tc := range []struct {
 		name  string
@@ -133,7 +134,7 @@ func TestCrashSafety(t *testing.T) {
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			if failingPage == (eventstore.Cursor{}) && last.Position > int64(h.Appended/3) {
+			if failingPage == (eventstore.Cursor{}) && last.Position > head.Position/3 {
 				failingPage = last
 			}
 			if last == failingPage && failures.Add(1) <= 4 {

@@ -11,8 +11,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/passnumerique/passledger/app"
+	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/pgtest"
+	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/projections/core"
 )
@@ -147,3 +150,55 @@ func names(ps []core.Projection) []string {
 }
 
 type dbT = *pgtest.DB
+
+// worldKeys are the application keys of the simulated worlds of these tests.
+var worldKeys = app.Keys{CheckCode: []byte("check-code-key-for-tests-0123456"), Beneficiary: []byte("beneficiary-key-for-tests-012345")}
+
+// simulateWorld writes a simulated year into store (which must be empty) the way
+// the ledger writes one: internal/simulate, every command decided by the domain
+// through package app and appended by the store's group commit. It returns what
+// the simulation says it wrote; a test that asserts a figure recomputes it from
+// the store (readLog, newModel).
+func simulateWorld(t testing.TB, ctx context.Context, store simulate.Store, cfg simulate.Config) simulate.Summary {
+	t.Helper()
+	sum, err := simulate.Run(ctx, store, worldKeys, cfg, loud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("simulated %d events (%d commands) in %s (%.0f events/s)", sum.Events, sum.Commands,
+		sum.Elapsed.Round(time.Millisecond), sum.EventsPerSecond())
+	return sum
+}
+
+// logEvent is one event of the log as the tests read it back: its stream and its
+// decoded payload.
+type logEvent struct {
+	Stream string
+	Event  domain.Event
+}
+
+// readLog reads every event of store in the gap-free reading order (waiting until
+// every stored event is visible) and decodes it.
+func readLog(t testing.TB, ctx context.Context, store *eventstore.Store) []logEvent {
+	t.Helper()
+	waitVisible(t, ctx, store)
+	var out []logEvent
+	var after eventstore.Cursor
+	for {
+		recs, err := store.ReadFrom(ctx, after, 5000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == 0 {
+			return out
+		}
+		for _, r := range recs {
+			ev, err := domain.DecodeEvent(r.Type, r.Payload)
+			if err != nil {
+				t.Fatalf("position %d: %v", r.Position, err)
+			}
+			out = append(out, logEvent{Stream: r.StreamID, Event: ev})
+		}
+		after = recs[len(recs)-1].Cursor()
+	}
+}

@@ -5,13 +5,18 @@ import (
 	"strings"
 
 	"github.com/passnumerique/passledger/domain"
-	"github.com/passnumerique/passledger/projections/internal/history"
 )
 
-// model holds figures computed straight from the generated events, by plain folds
-// written for the test, to check the projections against (never by calling the code
-// under test).
+// model holds figures computed straight from the events read back from the store
+// (readLog), by plain folds written for the test, to check the projections against
+// (never by calling the code under test).
 type model struct {
+	log []logEvent
+
+	// The world, in registration order.
+	funderIDs, placeIDs, prescriberIDs, programmeIDs []string
+	funds                                            map[string]domain.FundCreated
+
 	balances map[string]domain.Money
 
 	progTerritory map[string]string
@@ -59,8 +64,9 @@ type advanceModel struct {
 	granted domain.Date
 }
 
-func newModel(records []history.Record) *model {
+func newModel(records []logEvent) *model {
 	m := &model{
+		log: records, funds: map[string]domain.FundCreated{},
 		balances: map[string]domain.Money{}, progTerritory: map[string]string{},
 		needs: map[string]domain.TerritoryNeedRecorded{}, allocated: map[string]domain.Money{},
 		minted: map[string]domain.Money{}, issued: map[string]domain.Money{}, redeemed: map[string]domain.Money{},
@@ -99,6 +105,13 @@ func newModel(records []history.Record) *model {
 		switch e := r.Event.(type) {
 		case domain.FunderRegistered:
 			funder(e.FunderID)
+			m.funderIDs = append(m.funderIDs, e.FunderID)
+		case domain.PlaceRegistered:
+			m.placeIDs = append(m.placeIDs, e.PlaceID)
+		case domain.PrescriberRegistered:
+			m.prescriberIDs = append(m.prescriberIDs, e.PrescriberID)
+		case domain.FundCreated:
+			m.funds[e.FundID] = e
 		case domain.TerritoryNeedRecorded:
 			if old, ok := m.needs[e.Code]; !ok || !e.AsOf.Before(old.AsOf) {
 				m.needs[e.Code] = e
@@ -108,6 +121,7 @@ func newModel(records []history.Record) *model {
 				add(m.allocated, a.Code, a.Amount)
 			}
 		case domain.ProgrammeCreated:
+			m.programmeIDs = append(m.programmeIDs, e.ProgrammeID)
 			m.progTerritory[e.ProgrammeID] = e.Territory
 			prog(e.ProgrammeID).funders = e.Funders
 			for _, s := range e.Funders {

@@ -47,6 +47,14 @@ type Config struct {
 	Year int
 }
 
+// ScaleFor returns the scale at which a run over the 101 départements writes
+// about events events, from the line measured in Config.Scale (5,000 + 3.5
+// million × Scale), kept within [0.001, 1]: benchmarks and tests size their
+// histories with it and count what was written from the Summary or the store.
+func ScaleFor(events int) float64 {
+	return min(max(float64(events-5000)/3_500_000, 0.001), 1)
+}
+
 // DefaultConfig is a small run: about 9,000 events, some ten seconds.
 func DefaultConfig() Config {
 	return Config{Seed: 1, Scale: 0.001, Departements: MaxDepartements, Concurrency: 8, Year: 2026}
