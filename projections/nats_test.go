@@ -22,7 +22,6 @@ import (
 	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/projections/core"
-	"github.com/passnumerique/passledger/projections/internal/history"
 )
 
 // startNATS starts a NATS server with JetStream in this process (the real server,
@@ -184,10 +183,7 @@ func TestNATSRelayRestart(t *testing.T) {
 	ctx := context.Background()
 	d := db.Fresh(t)
 	store := eventstore.New(d.Pool)
-	h, err := history.Generate(ctx, store, history.Options{Events: 20000, Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
+	simulateWorld(t, ctx, store, simulate.Config{Seed: 5, Scale: 0.1, Departements: 12, Concurrency: 8, Year: 2026})
 	head := waitVisible(t, ctx, store)
 	url := startNATS(t)
 	cfg := projections.NATSConfig{URL: url, Stream: "RELAY_RESTART"}
@@ -242,7 +238,7 @@ func TestNATSRelayRestart(t *testing.T) {
 	}
 	start := time.Now()
 	runUntil(relay(tr.Publisher, true), head)
-	t.Logf("restarted relay published the remaining %d events in %s", h.Appended-13*500, time.Since(start).Round(time.Millisecond))
+	t.Logf("restarted relay published the remaining %d events in %s", head.Position-13*500, time.Since(start).Round(time.Millisecond))
 	checkStreamIsLog(t, ctx, store, url, cfg.Stream)
 
 	// A relay that does not ask the stream where it ends publishes the whole log

@@ -11,9 +11,9 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/projections/core"
-	"github.com/passnumerique/passledger/projections/internal/history"
 )
 
 // A partition spec is i/n with 0 ≤ i < n ≤ 101; anything else is refused, and
@@ -120,9 +120,7 @@ func TestPartitionsEqualWhole(t *testing.T) {
 	ctx := context.Background()
 	d := db.Fresh(t)
 	store := eventstore.New(d.Pool)
-	if _, err := history.Generate(ctx, store, history.Options{Events: 15000, Seed: 11}); err != nil {
-		t.Fatal(err)
-	}
+	simulateWorld(t, ctx, store, simulate.Config{Seed: 11, Scale: simulate.ScaleFor(15000), Departements: 12, Concurrency: 8, Year: 2026})
 	head := waitVisible(t, ctx, store)
 	ps := projections.All()
 	if err := projections.Rebuild(ctx, d.Pool, store, ps, nil); err != nil {

@@ -26,7 +26,6 @@ var rules = []struct {
 	{"app", []string{"domain", "eventstore"}, "commands: read, decide (domain), append"},
 	{"projections/core", []string{"domain", "eventstore", "projections/internal/dbsqlc"}, "what every projection shares"},
 	{"projections/internal/dbsqlc", nil, "the checkpoints' SQL, compiled by sqlc"},
-	{"projections/internal/...", []string{"app", "domain", "eventstore", "projections/..."}, "test histories"},
 	{"projections", []string{"domain", "eventstore", "projections/...", "internal/ledgerdb"}, "the live service, rebuilds, transports"},
 	{"projections/cheques", []string{"domain", "eventstore", "projections/core", "projections/cheques/internal/dbsqlc"}, "cheque status"},
 	{"projections/cheques/internal/dbsqlc", nil, "the cheques projection's SQL, compiled by sqlc"},
