@@ -33,6 +33,10 @@ const (
 	KindReimbursed       = "reimbursed"
 )
 
+// queries are the projection's SQL statements, compiled by sqlc
+// (internal/dbsqlc/audit.sql).
+var queries = dbsqlc.New()
+
 // Projection keeps the funders' money flows.
 type Projection struct {
 	mu          sync.Mutex
@@ -331,15 +335,17 @@ func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) 
 		return fmt.Errorf("audit: %w", err)
 	}
 	b := &pgx.Batch{}
-	pg.queue(b)
+	if err := pg.queue(ctx, core.Queue(b)); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	return nil
 }
 
-// queue queues the page's writes on b.
-func (pg *page) queue(b *pgx.Batch) {
+// queue runs the page's writes on q (core.Queue: they are queued on a pgx.Batch).
+func (pg *page) queue(ctx context.Context, q core.DBTX) error {
 	if n := len(pg.flowOrder); n > 0 {
 		f := dbsqlc.UpsertFunderFlowsParams{FlowKeys: make([]string, n), Dates: make([]pgtype.Date, n), FunderIds: make([]string, n),
 			Kinds: make([]string, n), ProgrammeIds: make([]string, n), FundIds: make([]string, n), Territories: make([]string, n),
@@ -349,7 +355,9 @@ func (pg *page) queue(b *pgx.Batch) {
 			f.FunderIds[i], f.Kinds[i], f.ProgrammeIds[i], f.FundIds[i], f.Territories[i], f.PlaceIds[i] = k.funder, k.kind, k.programme, k.fund, k.territory, k.place
 			f.Dates[i], f.Cents[i] = core.PgDate(k.day), pg.flows[k]
 		}
-		dbsqlc.QueueUpsertFunderFlows(b, f)
+		if err := queries.UpsertFunderFlows(ctx, q, f); err != nil {
+			return err
+		}
 	}
 	if n := len(pg.pflowOrder); n > 0 {
 		f := dbsqlc.UpsertProgrammeFlowsParams{FlowKeys: make([]string, n), Dates: make([]pgtype.Date, n), ProgrammeIds: make([]string, n),
@@ -359,23 +367,33 @@ func (pg *page) queue(b *pgx.Batch) {
 			f.ProgrammeIds[i], f.Kinds[i], f.Territories[i], f.PlaceIds[i] = k.programme, k.kind, k.territory, k.place
 			f.Dates[i], f.Cents[i] = core.PgDate(k.day), pg.pflows[k]
 		}
-		dbsqlc.QueueUpsertProgrammeFlows(b, f)
+		if err := queries.UpsertProgrammeFlows(ctx, q, f); err != nil {
+			return err
+		}
 	}
 	if len(pg.funders.FunderIds) > 0 {
-		dbsqlc.QueueUpsertFunders(b, pg.funders)
+		if err := queries.UpsertFunders(ctx, q, pg.funders); err != nil {
+			return err
+		}
 	}
 	if len(pg.programmes.ProgrammeIds) > 0 {
-		dbsqlc.QueueInsertProgrammes(b, pg.programmes)
+		if err := queries.InsertProgrammes(ctx, q, pg.programmes); err != nil {
+			return err
+		}
 	}
 	if len(pg.progFunders.ProgrammeIds) > 0 {
-		dbsqlc.QueueInsertProgrammeFunders(b, pg.progFunders)
+		if err := queries.InsertProgrammeFunders(ctx, q, pg.progFunders); err != nil {
+			return err
+		}
 	}
 	if n := len(pg.mintOrder); n > 0 {
 		m := dbsqlc.UpsertMintedParams{ProgrammeIds: make([]string, n), Dates: make([]pgtype.Date, n), Cents: make([]int64, n)}
 		for i, k := range pg.mintOrder {
 			m.ProgrammeIds[i], m.Dates[i], m.Cents[i] = k.programme, core.PgDate(k.day), pg.minted[k]
 		}
-		dbsqlc.QueueUpsertMinted(b, m)
+		if err := queries.UpsertMinted(ctx, q, m); err != nil {
+			return err
+		}
 	}
 	if n := len(pg.shareOrder); n > 0 {
 		s := dbsqlc.UpsertBatchSharesParams{ShareKeys: make([]string, n), BatchIds: make([]string, n), ProgrammeIds: make([]string, n),
@@ -384,11 +402,16 @@ func (pg *page) queue(b *pgx.Batch) {
 			s.ShareKeys[i] = k.batch + "|" + k.programme + "|" + k.place
 			s.BatchIds[i], s.ProgrammeIds[i], s.PlaceIds[i], s.Territories[i], s.Cents[i] = k.batch, k.programme, k.place, pg.shareTerr[k], pg.shares[k]
 		}
-		dbsqlc.QueueUpsertBatchShares(b, s)
+		if err := queries.UpsertBatchShares(ctx, q, s); err != nil {
+			return err
+		}
 	}
 	for _, r := range pg.paid {
-		dbsqlc.QueueInsertReimbursed(b, r)
+		if err := queries.InsertReimbursed(ctx, q, r); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // load fills the programme → territory cache and s.redemptions with what the

@@ -27,7 +27,7 @@
 //
 // Every statement is in internal/dbsqlc/audit.sql, compiled by sqlc against the
 // migrations (make sqlc); Apply queues its writes in one pgx.Batch
-// (internal/dbsqlc/queue.go). The one exception is the binary COPY into
+// (core.Queue). The one exception is the binary COPY into
 // audit_redemptions (core.CopyWriter.Send into redemptionsTable, columns
 // redemptionColumns in audit.go): sqlc does not compile COPY.
 package audit

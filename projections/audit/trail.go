@@ -126,7 +126,7 @@ func Audit(ctx context.Context, q core.Querier, funderID string, asOf domain.Dat
 	if !asOf.IsZero() {
 		t.AsOf, date = &asOf, core.PgDate(asOf)
 	}
-	f, err := queries.Funder(ctx, dbtx(q), funderID)
+	f, err := queries.Funder(ctx, core.ReadOnly(q), funderID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Trail{}, fmt.Errorf("%w: funder %s", core.ErrNotFound, funderID)
 	}
@@ -134,7 +134,7 @@ func Audit(ctx context.Context, q core.Querier, funderID string, asOf domain.Dat
 		return Trail{}, fmt.Errorf("audit: %w", err)
 	}
 	t.Name, t.Kind = f.Name, f.Kind
-	rows, err := queries.FunderFlows(ctx, dbtx(q), dbsqlc.FunderFlowsParams{FunderID: funderID, AsOf: date})
+	rows, err := queries.FunderFlows(ctx, core.ReadOnly(q), dbsqlc.FunderFlowsParams{FunderID: funderID, AsOf: date})
 	if err != nil {
 		return Trail{}, fmt.Errorf("audit: %w", err)
 	}
@@ -177,7 +177,7 @@ func Audit(ctx context.Context, q core.Querier, funderID string, asOf domain.Dat
 // the leverage, and the funder's parts of each programme's outcomes: Redeemed (by
 // territory and by place), Reimbursed, Expired, Blocked, UnmintedReturned and Fees.
 func programmes(ctx context.Context, q core.Querier, t *Trail, date pgtype.Date) error {
-	rows, err := queries.ProgrammeFunders(ctx, dbtx(q), dbsqlc.ProgrammeFundersParams{FunderID: t.FunderID, AsOf: date})
+	rows, err := queries.ProgrammeFunders(ctx, core.ReadOnly(q), dbsqlc.ProgrammeFundersParams{FunderID: t.FunderID, AsOf: date})
 	if err != nil {
 		return fmt.Errorf("audit: programmes: %w", err)
 	}
@@ -212,7 +212,7 @@ func programmes(ctx context.Context, q core.Querier, t *Trail, date pgtype.Date)
 	for i, p := range progs {
 		ids[i] = p.share.ProgrammeID
 	}
-	mrows, err := queries.ProgrammesMinted(ctx, dbtx(q), dbsqlc.ProgrammesMintedParams{ProgrammeIds: ids, AsOf: date})
+	mrows, err := queries.ProgrammesMinted(ctx, core.ReadOnly(q), dbsqlc.ProgrammesMintedParams{ProgrammeIds: ids, AsOf: date})
 	if err != nil {
 		return fmt.Errorf("audit: minted: %w", err)
 	}
@@ -268,7 +268,7 @@ type programmeOutcomes struct {
 // rata of what the programme's batches paid (largest remainder, so the breakdowns
 // add up to the funder's part exactly).
 func attribute(ctx context.Context, q core.Querier, t *Trail, ids []string, funders map[string][]domain.FunderShare, date pgtype.Date) error {
-	rows, err := queries.ProgrammeFlows(ctx, dbtx(q), dbsqlc.ProgrammeFlowsParams{ProgrammeIds: ids, AsOf: date})
+	rows, err := queries.ProgrammeFlows(ctx, core.ReadOnly(q), dbsqlc.ProgrammeFlowsParams{ProgrammeIds: ids, AsOf: date})
 	if err != nil {
 		return fmt.Errorf("audit: programme flows: %w", err)
 	}

@@ -16,6 +16,10 @@ import (
 // Name is the projection's name (checkpoint key, `replay --projection balances`).
 const Name = "balances"
 
+// queries are the projection's SQL statements, compiled by sqlc
+// (internal/dbsqlc/balances.sql).
+var queries = dbsqlc.New()
+
 // Projection keeps the double-entry ledger: every posting, each account's balance,
 // and each account's net movement per effective date.
 type Projection struct{}
@@ -133,8 +137,13 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 		dAccounts[i], dDates[i], dAmounts[i] = k.account, core.PgDate(k.day), daily[k]
 	}
 	b := &pgx.Batch{}
-	dbsqlc.QueueUpsertBalances(b, dbsqlc.UpsertBalancesParams{Accounts: accounts, Cents: amounts})
-	dbsqlc.QueueUpsertDailyMovements(b, dbsqlc.UpsertDailyMovementsParams{Accounts: dAccounts, Dates: dDates, Cents: dAmounts})
+	q := core.Queue(b)
+	if err := queries.UpsertBalances(ctx, q, dbsqlc.UpsertBalancesParams{Accounts: accounts, Cents: amounts}); err != nil {
+		return fmt.Errorf("balances: %w", err)
+	}
+	if err := queries.UpsertDailyMovements(ctx, q, dbsqlc.UpsertDailyMovementsParams{Accounts: dAccounts, Dates: dDates, Cents: dAmounts}); err != nil {
+		return fmt.Errorf("balances: %w", err)
+	}
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("balances: %w", err)
 	}

@@ -25,7 +25,7 @@
 //
 // Every statement is in internal/dbsqlc/balances.sql, compiled by sqlc against the
 // migrations (make sqlc); Apply queues its upserts in one pgx.Batch
-// (internal/dbsqlc/queue.go). The one exception is the binary COPY into
+// (core.Queue). The one exception is the binary COPY into
 // ledger_postings (core.CopyWriter.Send into postingsTable, columns postingColumns
 // in balances.go): sqlc does not compile COPY.
 package balances

@@ -26,9 +26,9 @@ type AccountBalance struct {
 // postings cancel out is listed with 0.00.
 func Balances(ctx context.Context, q core.Querier, asOf *domain.Date) ([]AccountBalance, error) {
 	if asOf == nil {
-		return balancesOf(queries.Balances(ctx, dbtx(q)))
+		return balancesOf(queries.Balances(ctx, core.ReadOnly(q)))
 	}
-	rows, err := queries.BalancesAsOf(ctx, dbtx(q), core.PgDate(*asOf))
+	rows, err := queries.BalancesAsOf(ctx, core.ReadOnly(q), core.PgDate(*asOf))
 	return balancesOf(convert(rows, err, func(r dbsqlc.BalancesAsOfRow) dbsqlc.AccountBalance {
 		return dbsqlc.AccountBalance{Account: r.Account, Balance: r.Balance}
 	}))
@@ -46,7 +46,7 @@ func BalancesAtPosition(ctx context.Context, q core.Querier, store *eventstore.S
 	if err != nil {
 		return nil, err
 	}
-	rows, err := queries.BalancesAtPosition(ctx, dbtx(q), dbsqlc.BalancesAtPositionParams{
+	rows, err := queries.BalancesAtPosition(ctx, core.ReadOnly(q), dbsqlc.BalancesAtPositionParams{
 		TransactionID: pgtype.Uint64{Uint64: cur.TxID, Valid: true}, Position: cur.Position})
 	return balancesOf(convert(rows, err, func(r dbsqlc.BalancesAtPositionRow) dbsqlc.AccountBalance {
 		return dbsqlc.AccountBalance{Account: r.Account, Balance: r.Balance}
@@ -59,9 +59,9 @@ func Balance(ctx context.Context, q core.Querier, account string, asOf *domain.D
 	var n pgtype.Numeric
 	var err error
 	if asOf == nil {
-		n, err = queries.Balance(ctx, dbtx(q), account)
+		n, err = queries.Balance(ctx, core.ReadOnly(q), account)
 	} else {
-		n, err = queries.BalanceAsOf(ctx, dbtx(q), dbsqlc.BalanceAsOfParams{Account: account, AsOf: core.PgDate(*asOf)})
+		n, err = queries.BalanceAsOf(ctx, core.ReadOnly(q), dbsqlc.BalanceAsOfParams{Account: account, AsOf: core.PgDate(*asOf)})
 	}
 	var m domain.Money
 	if err == nil {
@@ -96,7 +96,7 @@ func ProgrammesCash(ctx context.Context, q core.Querier, programmeIDs []string) 
 		byAccount[accounts[i]] = p
 		out[p] = domain.Money{}
 	}
-	bs, err := balancesOf(queries.AccountsBalances(ctx, dbtx(q), accounts))
+	bs, err := balancesOf(queries.AccountsBalances(ctx, core.ReadOnly(q), accounts))
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func ProgrammesCash(ctx context.Context, q core.Querier, programmeIDs []string) 
 // TrialBalance returns the sum of every account's balance, which double entry keeps
 // at exactly 0.00, and the number of accounts.
 func TrialBalance(ctx context.Context, q core.Querier) (total domain.Money, accounts int, err error) {
-	row, err := queries.TrialBalance(ctx, dbtx(q))
+	row, err := queries.TrialBalance(ctx, core.ReadOnly(q))
 	if err == nil {
 		total, err = core.MoneyOf(row.Total)
 	}

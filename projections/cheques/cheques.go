@@ -356,7 +356,7 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 		}
 	}
 	b := &pgx.Batch{}
-	q := dbsqlc.Queue(b)
+	q := core.Queue(b)
 	for _, p := range f.programmes {
 		if err := queries.UpsertProgramme(ctx, q, p); err != nil {
 			return fmt.Errorf("cheques: %w", err)

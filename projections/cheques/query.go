@@ -11,7 +11,6 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
-	"github.com/passnumerique/passledger/projections/cheques/internal/dbsqlc"
 	"github.com/passnumerique/passledger/projections/core"
 )
 
@@ -81,7 +80,7 @@ func Cheque(ctx context.Context, q core.Querier, store *eventstore.Store, serial
 		return State{}, fmt.Errorf("%w: cheque %q", core.ErrNotFound, serial)
 	}
 	c := State{Serial: serial, CarnetID: carnetID}
-	db := dbsqlc.ReadOnly(q)
+	db := core.ReadOnly(q)
 	k, err := queries.Carnet(ctx, db, carnetID)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && index > int(k.ChequeCount)) {
 		return State{}, fmt.Errorf("%w: cheque %s", core.ErrNotFound, serial)
@@ -186,7 +185,7 @@ func history(ctx context.Context, q core.Querier, store *eventstore.Store, seria
 // counts it): the candidates of a reimbursement batch. The caller loads their
 // streams (for the expected versions) and lets the domain decide.
 func UnclaimedRedemptions(ctx context.Context, q core.Querier, cutOff domain.Date) ([]string, error) {
-	serials, err := queries.UnclaimedRedemptions(ctx, dbsqlc.ReadOnly(q), core.PgTime(cutOff.AddDays(1).Time()))
+	serials, err := queries.UnclaimedRedemptions(ctx, core.ReadOnly(q), core.PgTime(cutOff.AddDays(1).Time()))
 	if err != nil {
 		return nil, fmt.Errorf("cheques: unclaimed: %w", err)
 	}
@@ -197,7 +196,7 @@ func UnclaimedRedemptions(ctx context.Context, q core.Querier, cutOff domain.Dat
 // left out), over the carnets this projection knows (untouched cheques counted from
 // their carnet's status).
 func CountByStatus(ctx context.Context, q core.Querier) (map[string]int64, error) {
-	rows, err := queries.CountByStatus(ctx, dbsqlc.ReadOnly(q))
+	rows, err := queries.CountByStatus(ctx, core.ReadOnly(q))
 	if err != nil {
 		return nil, fmt.Errorf("cheques: count: %w", err)
 	}

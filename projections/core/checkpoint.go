@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/projections/internal/dbsqlc"
@@ -31,7 +30,7 @@ var ErrUnknownPosition = fmt.Errorf("projections: unknown position: %w", eventst
 // the effect of every event up to p. The partitions' rows are all created at once
 // (when the projection is split), so none is ever missing from the minimum.
 func CheckpointOf(ctx context.Context, q Querier, name string) (eventstore.Cursor, error) {
-	row, err := dbsqlc.New().CheckpointOf(ctx, readOnly{q}, name)
+	row, err := dbsqlc.New().CheckpointOf(ctx, ReadOnly(q), name)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return eventstore.Cursor{}, nil
 	}
@@ -51,7 +50,7 @@ type PartitionCheckpoint struct {
 
 // PartitionCheckpoints returns every checkpoint row, by projection then partition.
 func PartitionCheckpoints(ctx context.Context, q Querier) ([]PartitionCheckpoint, error) {
-	rows, err := dbsqlc.New().PartitionCheckpoints(ctx, readOnly{q})
+	rows, err := dbsqlc.New().PartitionCheckpoints(ctx, ReadOnly(q))
 	if err != nil {
 		return nil, fmt.Errorf("projections: checkpoints: %w", err)
 	}
@@ -61,14 +60,6 @@ func PartitionCheckpoints(ctx context.Context, q Querier) ([]PartitionCheckpoint
 			Cursor: eventstore.Cursor{TxID: r.TransactionID, Position: r.Position}}
 	}
 	return out, nil
-}
-
-// readOnly gives a Querier the Exec that sqlc's DBTX asks for; the read queries
-// run through it never call it.
-type readOnly struct{ Querier }
-
-func (readOnly) Exec(context.Context, string, ...any) (pgconn.CommandTag, error) {
-	return pgconn.CommandTag{}, errors.New("projections: a read-only querier cannot execute statements")
 }
 
 // CursorOfPosition returns the reading-order cursor of the event at position, as

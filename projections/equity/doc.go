@@ -23,5 +23,5 @@
 //
 // Every statement is in internal/dbsqlc/equity.sql, compiled by sqlc against the
 // migrations (make sqlc); Apply queues its writes in one pgx.Batch
-// (internal/dbsqlc/queue.go). There is no hand-written SQL.
+// (core.Queue). There is no hand-written SQL.
 package equity

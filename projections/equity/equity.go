@@ -16,6 +16,10 @@ import (
 // Name is the projection's name.
 const Name = "equity"
 
+// queries are the projection's SQL statements, compiled by sqlc
+// (internal/dbsqlc/equity.sql).
+var queries = dbsqlc.New()
+
 // Projection keeps the territorial equity figures.
 type Projection struct {
 	// territories caches programme id → territory (an immutable fact of
@@ -188,14 +192,21 @@ func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) 
 		return err
 	}
 	b := &pgx.Batch{}
+	q := core.Queue(b)
 	if len(pg.needs.Territories) > 0 {
-		dbsqlc.QueueInsertNeeds(b, pg.needs)
+		if err := queries.InsertNeeds(ctx, q, pg.needs); err != nil {
+			return fmt.Errorf("equity: %w", err)
+		}
 	}
 	if len(pg.funds.FundIds) > 0 {
-		dbsqlc.QueueInsertFundTerritories(b, pg.funds)
+		if err := queries.InsertFundTerritories(ctx, q, pg.funds); err != nil {
+			return fmt.Errorf("equity: %w", err)
+		}
 	}
 	if len(pg.programmes.ProgrammeIds) > 0 {
-		dbsqlc.QueueInsertProgrammes(b, pg.programmes)
+		if err := queries.InsertProgrammes(ctx, q, pg.programmes); err != nil {
+			return fmt.Errorf("equity: %w", err)
+		}
 	}
 	if n := len(pg.allocOrder); n > 0 {
 		a := dbsqlc.UpsertAllocationsParams{FundIds: make([]string, n), Territories: make([]string, n),
@@ -203,7 +214,9 @@ func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) 
 		for i, k := range pg.allocOrder {
 			a.FundIds[i], a.Territories[i], a.Dates[i], a.Cents[i] = k.fund, k.territory, core.PgDate(k.day), pg.allocs[k]
 		}
-		dbsqlc.QueueUpsertAllocations(b, a)
+		if err := queries.UpsertAllocations(ctx, q, a); err != nil {
+			return fmt.Errorf("equity: %w", err)
+		}
 	}
 	if n := len(pg.flowOrder); n > 0 {
 		f := dbsqlc.UpsertProgrammeFlowsParams{ProgrammeIds: make([]string, n), Dates: make([]pgtype.Date, n),
@@ -214,7 +227,9 @@ func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) 
 			f.ProgrammeIds[i], f.Territories[i], f.Dates[i] = k.programme, fl.territory, core.PgDate(k.day)
 			f.Minted[i], f.Issued[i], f.Redeemed[i], f.Expired[i], f.Blocked[i] = fl.minted, fl.issued, fl.redeemed, fl.expired, fl.blocked
 		}
-		dbsqlc.QueueUpsertProgrammeFlows(b, f)
+		if err := queries.UpsertProgrammeFlows(ctx, q, f); err != nil {
+			return fmt.Errorf("equity: %w", err)
+		}
 	}
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("equity: %w", err)

@@ -129,7 +129,7 @@ func Report(ctx context.Context, q core.Querier, fundID string, asOf *domain.Dat
 	var inFund map[string]bool
 	if fundID != "" {
 		inFund = map[string]bool{}
-		trs, err := queries.FundTerritories(ctx, dbtx(q), fundID)
+		trs, err := queries.FundTerritories(ctx, core.ReadOnly(q), fundID)
 		if err != nil {
 			return Figures{}, fmt.Errorf("equity: %w", err)
 		}
@@ -139,7 +139,7 @@ func Report(ctx context.Context, q core.Querier, fundID string, asOf *domain.Dat
 		}
 	}
 	// Allocations.
-	ars, err := queries.Allocations(ctx, dbtx(q), dbsqlc.AllocationsParams{FundID: fundID, AsOf: date})
+	ars, err := queries.Allocations(ctx, core.ReadOnly(q), dbsqlc.AllocationsParams{FundID: fundID, AsOf: date})
 	if err != nil {
 		return Figures{}, fmt.Errorf("equity: %w", err)
 	}
@@ -160,7 +160,7 @@ func Report(ctx context.Context, q core.Querier, fundID string, asOf *domain.Dat
 	}
 	keep := func(t string) bool { return inFund == nil || inFund[t] }
 	// Need data.
-	nrs, err := queries.Needs(ctx, dbtx(q), date)
+	nrs, err := queries.Needs(ctx, core.ReadOnly(q), date)
 	if err != nil {
 		return Figures{}, fmt.Errorf("equity: %w", err)
 	}
@@ -178,7 +178,7 @@ func Report(ctx context.Context, q core.Querier, fundID string, asOf *domain.Dat
 		}
 	}
 	// Programme figures.
-	frs, err := queries.TerritoryFigures(ctx, dbtx(q), date)
+	frs, err := queries.TerritoryFigures(ctx, core.ReadOnly(q), date)
 	if err != nil {
 		return Figures{}, fmt.Errorf("equity: %w", err)
 	}

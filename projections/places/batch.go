@@ -10,7 +10,6 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/projections/core"
-	"github.com/passnumerique/passledger/projections/places/internal/dbsqlc"
 )
 
 // Batch is a reimbursement batch as the places projection knows it: its dates,
@@ -44,7 +43,7 @@ type BatchPlace struct {
 // BatchOf returns the batch batchID (core.ErrNotFound if the projection never
 // saw it).
 func BatchOf(ctx context.Context, q core.Querier, batchID string) (Batch, error) {
-	db := dbsqlc.ReadOnly(q)
+	db := core.ReadOnly(q)
 	row, err := queries.Batch(ctx, db, batchID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Batch{}, fmt.Errorf("%w: batch %s", core.ErrNotFound, batchID)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/projections/core"
-	"github.com/passnumerique/passledger/projections/places/internal/dbsqlc"
 )
 
 // BatchSummary is one reimbursement batch, as BatchList lists it.
@@ -25,7 +24,7 @@ type BatchSummary struct {
 // BatchList lists the reimbursement batches, the latest first, with their totals
 // (sums of their lines, one per place) and payment.
 func BatchList(ctx context.Context, q core.Querier) ([]BatchSummary, error) {
-	rows, err := queries.BatchList(ctx, dbsqlc.ReadOnly(q))
+	rows, err := queries.BatchList(ctx, core.ReadOnly(q))
 	if err != nil {
 		return nil, fmt.Errorf("places: batches: %w", err)
 	}

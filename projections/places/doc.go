@@ -26,7 +26,7 @@
 // The package's SQL is in internal/dbsqlc/places.sql, compiled by sqlc (sqlc.yaml
 // at the repository root; `make sqlc` regenerates, `make test` fails when the
 // generated code is not what the .sql file gives) against the migrations. Apply
-// queues the generated upserts in one pgx.Batch (dbsqlc.Queue). Hand-written,
+// queues the generated upserts in one pgx.Batch (core.Queue). Hand-written,
 // because sqlc cannot express COPY: the two binary COPYs of Apply, through
 // core.CopyWriter, whose statement is built from a table and the columns named
 // beside the one caller (copyClaimsColumns into place_claims in Apply,

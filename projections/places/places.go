@@ -220,7 +220,7 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 		}
 	}
 	b := &pgx.Batch{}
-	q := dbsqlc.Queue(b)
+	q := core.Queue(b)
 	if ids := core.Unique(f.dirtyPlaces); len(ids) > 0 {
 		if err := queries.UpsertPlaces(ctx, q, placeParams(f.places, ids)); err != nil {
 			return fmt.Errorf("places: %w", err)

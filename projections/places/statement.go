@@ -10,7 +10,6 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/projections/core"
-	"github.com/passnumerique/passledger/projections/places/internal/dbsqlc"
 )
 
 // Redemption statuses on a statement.
@@ -86,7 +85,7 @@ type BatchLine struct {
 // (neither registered nor redeeming) gives core.ErrNotFound.
 func Statement(ctx context.Context, q core.Querier, placeID string) (Report, error) {
 	s := Report{PlaceID: placeID, Redemptions: []Redemption{}, Batches: []BatchLine{}}
-	db := dbsqlc.ReadOnly(q)
+	db := core.ReadOnly(q)
 	info, err := queries.Info(ctx, db, placeID)
 	known := err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {

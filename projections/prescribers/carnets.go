@@ -33,7 +33,7 @@ type Carnet struct {
 // first, the order they should be handed out), then those issued or cancelled,
 // the latest first; at most limit of each kind (0: no limit).
 func Carnets(ctx context.Context, q core.Querier, prescriberID string, limit int) (inStock, issued []Carnet, err error) {
-	rows, err := queries.Carnets(ctx, dbsqlc.ReadOnly(q), dbsqlc.CarnetsParams{
+	rows, err := queries.Carnets(ctx, core.ReadOnly(q), dbsqlc.CarnetsParams{
 		Prescriber: prescriberID, Lim: pgtype.Int8{Int64: int64(limit), Valid: limit > 0}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("prescribers: carnets: %w", err)

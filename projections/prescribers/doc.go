@@ -20,7 +20,7 @@
 // The package's SQL is in internal/dbsqlc/prescribers.sql, compiled by sqlc
 // (sqlc.yaml at the repository root; `make sqlc` regenerates, `make test` fails
 // when the generated code is not what the .sql file gives) against the
-// migrations. Apply queues the generated upserts in one pgx.Batch (dbsqlc.Queue).
+// migrations. Apply queues the generated upserts in one pgx.Batch (core.Queue).
 // Hand-written, because sqlc cannot express COPY: the binary COPY of new carnets
 // in copyCarnets, through core.CopyWriter, whose statement is built from the table
 // and the columns named beside it (copyCarnetsColumns into prescriber_carnets).

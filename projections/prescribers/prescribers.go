@@ -151,12 +151,12 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 	}
 	b := &pgx.Batch{}
 	if len(f.info.Ids) > 0 {
-		if err := queries.UpsertInfo(ctx, dbsqlc.Queue(b), f.info); err != nil {
+		if err := queries.UpsertInfo(ctx, core.Queue(b), f.info); err != nil {
 			return fmt.Errorf("prescribers: %w", err)
 		}
 	}
 	if len(stored) > 0 {
-		if err := queries.UpsertCarnets(ctx, dbsqlc.Queue(b), upsertParams(carnets, stored)); err != nil {
+		if err := queries.UpsertCarnets(ctx, core.Queue(b), upsertParams(carnets, stored)); err != nil {
 			return fmt.Errorf("prescribers: %w", err)
 		}
 	}
@@ -272,13 +272,13 @@ func Stock(ctx context.Context, q core.Querier, prescriberID string) (Inventory,
 	for _, n := range []domain.NeedLevel{domain.NeedUrgence, domain.NeedInclusion, domain.NeedAutonomie} {
 		s.ByNeedLevel[string(n)] = 0
 	}
-	info, err := queries.Info(ctx, dbsqlc.ReadOnly(q), prescriberID)
+	info, err := queries.Info(ctx, core.ReadOnly(q), prescriberID)
 	known := err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return Inventory{}, fmt.Errorf("prescribers: %w", err)
 	}
 	s.Name, s.Kind, s.Territory = info.Name, info.Kind, info.Territory
-	groups, err := queries.StockGroups(ctx, dbsqlc.ReadOnly(q), prescriberID)
+	groups, err := queries.StockGroups(ctx, core.ReadOnly(q), prescriberID)
 	if err != nil {
 		return Inventory{}, fmt.Errorf("prescribers: %w", err)
 	}

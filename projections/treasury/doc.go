@@ -17,7 +17,7 @@
 //
 // Every statement is in internal/dbsqlc/treasury.sql, compiled by sqlc against the
 // migrations (make sqlc); Apply queues its upserts in one pgx.Batch
-// (internal/dbsqlc/queue.go). The exceptions are the two COPYs of Apply (core.Copy
+// (core.Queue). The exceptions are the two COPYs of Apply (core.Copy
 // into advancesTable and repaymentsTable, columns advanceColumns and
 // repaymentColumns in treasury.go): sqlc does not compile COPY.
 package treasury

@@ -31,7 +31,7 @@ type Advance struct {
 // then, their age and ageing bucket on asOf, sorted by grant date then ids. With
 // outstandingOnly, fully repaid advances are left out.
 func Advances(ctx context.Context, q core.Querier, asOf domain.Date, outstandingOnly bool) ([]Advance, error) {
-	rows, err := queries.Advances(ctx, dbtx(q), core.PgDate(asOf))
+	rows, err := queries.Advances(ctx, core.ReadOnly(q), core.PgDate(asOf))
 	if err != nil {
 		return nil, fmt.Errorf("treasury: advances: %w", err)
 	}
@@ -132,7 +132,7 @@ type BankReconciliation struct {
 // movements still unmatched, with totals (signed: + money in, − money out).
 func Reconciliation(ctx context.Context, q core.Querier) (BankReconciliation, error) {
 	r := BankReconciliation{Lines: []BankLine{}, UnmatchedMovements: []Movement{}}
-	lines, err := queries.BankLines(ctx, dbtx(q))
+	lines, err := queries.BankLines(ctx, core.ReadOnly(q))
 	if err != nil {
 		return BankReconciliation{}, fmt.Errorf("treasury: reconciliation: %w", err)
 	}
@@ -152,7 +152,7 @@ func Reconciliation(ctx context.Context, q core.Querier) (BankReconciliation, er
 		}
 		r.Lines = append(r.Lines, l)
 	}
-	movs, err := queries.UnmatchedMovements(ctx, dbtx(q))
+	movs, err := queries.UnmatchedMovements(ctx, core.ReadOnly(q))
 	if err != nil {
 		return BankReconciliation{}, fmt.Errorf("treasury: reconciliation: %w", err)
 	}

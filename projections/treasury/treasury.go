@@ -16,6 +16,10 @@ import (
 // Name is the projection's name.
 const Name = "treasury"
 
+// queries are the projection's SQL statements, compiled by sqlc
+// (internal/dbsqlc/treasury.sql).
+var queries = dbsqlc.New()
+
 // Projection keeps treasury advances and bank reconciliation.
 type Projection struct{}
 
@@ -186,11 +190,16 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) er
 		return err
 	}
 	b := &pgx.Batch{}
+	q := core.Queue(b)
 	if lkeys := core.Unique(p.dirtyLines); len(lkeys) > 0 {
-		dbsqlc.QueueUpsertBankLines(b, bankLineRows(lkeys, p.lines))
+		if err := queries.UpsertBankLines(ctx, q, bankLineRows(lkeys, p.lines)); err != nil {
+			return fmt.Errorf("treasury: %w", err)
+		}
 	}
 	if mkeys := uniqueMovements(p.dirtyMovs); len(mkeys) > 0 {
-		dbsqlc.QueueUpsertMovements(b, movementRows(mkeys, p.movs))
+		if err := queries.UpsertMovements(ctx, q, movementRows(mkeys, p.movs)); err != nil {
+			return fmt.Errorf("treasury: %w", err)
+		}
 	}
 	if err := core.SendBatch(ctx, tx, b); err != nil {
 		return fmt.Errorf("treasury: %w", err)

@@ -1,7 +1,7 @@
 -- The audit projection (projections/audit). Apply copies redemptions into
 -- audit_redemptions with a binary COPY (projections/audit/audit.go), loads the
 -- programmes and redemptions a page needs, and queues the writes below in one
--- pgx.Batch (queue.go); the reads are Audit's (projections/audit/trail.go).
+-- pgx.Batch (core.Queue); the reads are Audit's (projections/audit/trail.go).
 -- Amounts travel as whole cents (bigint) and become numeric(18,2) here. A flow
 -- key is its columns but the date joined by '|', so that a funder's or a
 -- programme's rows are one range of the primary key.

@@ -1,6 +1,6 @@
 -- The balances projection (projections/balances). Apply writes ledger_postings
 -- with a binary COPY (projections/balances/balances.go) and queues the two
--- upserts below in one pgx.Batch (queue.go); the reads are the query functions of
+-- upserts below in one pgx.Batch (core.Queue); the reads are the query functions of
 -- projections/balances/query.go. Amounts travel as whole cents (bigint) and
 -- become numeric(18,2) here.
 

@@ -1,6 +1,6 @@
 -- The equity projection (projections/equity). Apply loads the territories of the
 -- programmes a page names and queues the writes below in one pgx.Batch
--- (queue.go); the reads are Report's (projections/equity/report.go). Amounts
+-- (core.Queue); the reads are Report's (projections/equity/report.go). Amounts
 -- travel as whole cents (bigint) and become numeric(18,2) here.
 
 -- name: ProgrammeTerritories :many

@@ -182,7 +182,7 @@ SELECT p.programme_id, p.territory FROM unnest($1::text[]) AS k(id) JOIN equity_
 
 // The equity projection (projections/equity). Apply loads the territories of the
 // programmes a page names and queues the writes below in one pgx.Batch
-// (queue.go); the reads are Report's (projections/equity/report.go). Amounts
+// (core.Queue); the reads are Report's (projections/equity/report.go). Amounts
 // travel as whole cents (bigint) and become numeric(18,2) here.
 func (q *Queries) ProgrammeTerritories(ctx context.Context, db DBTX, ids []string) ([]EquityProgramme, error) {
 	rows, err := db.Query(ctx, programmeTerritories, ids)

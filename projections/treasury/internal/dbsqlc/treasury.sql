@@ -1,7 +1,7 @@
 -- The treasury projection (projections/treasury). Apply copies advances and
 -- repayments with COPY (projections/treasury/treasury.go), loads the bank lines
 -- and movements a page matches, and queues the two upserts below in one
--- pgx.Batch (queue.go); the reads are projections/treasury/query.go's.
+-- pgx.Batch (core.Queue); the reads are projections/treasury/query.go's.
 
 -- name: BankLinesByID :many
 SELECT t.bank_line_id, t.value_date, t.amount, t.reference, t.label, t.movement_kind, t.movement_id, t.matched_at

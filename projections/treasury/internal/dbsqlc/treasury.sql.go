@@ -103,7 +103,7 @@ FROM unnest($1::text[]) AS k(id) JOIN treasury_bank_lines t ON t.bank_line_id = 
 // The treasury projection (projections/treasury). Apply copies advances and
 // repayments with COPY (projections/treasury/treasury.go), loads the bank lines
 // and movements a page matches, and queues the two upserts below in one
-// pgx.Batch (queue.go); the reads are projections/treasury/query.go's.
+// pgx.Batch (core.Queue); the reads are projections/treasury/query.go's.
 func (q *Queries) BankLinesByID(ctx context.Context, db DBTX, ids []string) ([]TreasuryBankLine, error) {
 	rows, err := db.Query(ctx, bankLinesByID, ids)
 	if err != nil {
