@@ -117,34 +117,16 @@ type keys struct{ carnets, serials, batches map[string]bool }
 
 var keyHandlers = func() *core.Handlers[*keys] {
 	h := core.NewHandlers[*keys]()
-	core.On(h, func(k *keys, _ core.Event, e domain.CarnetIssued) error {
-		k.carnets[e.CarnetID] = true
-		return nil
-	})
-	core.On(h, func(k *keys, _ core.Event, e domain.CarnetCancelled) error {
-		k.carnets[e.CarnetID] = true
-		return nil
-	})
-	core.On(h, func(k *keys, _ core.Event, e domain.ChequeRedeemed) error {
-		k.serials[e.Serial] = true
-		return nil
-	})
-	core.On(h, func(k *keys, _ core.Event, e domain.RedemptionReversed) error {
-		k.serials[e.Serial] = true
-		return nil
-	})
-	core.On(h, func(k *keys, _ core.Event, e domain.ChequeExpired) error {
-		k.serials[e.Serial] = true
-		return nil
-	})
-	core.On(h, func(k *keys, _ core.Event, e domain.ChequeBlocked) error {
-		k.serials[e.Serial] = true
-		return nil
-	})
-	core.On(h, func(k *keys, _ core.Event, e domain.ReimbursementBatchPaid) error {
-		k.batches[e.BatchID] = true
-		return nil
-	})
+	carnets := func(k *keys) map[string]bool { return k.carnets }
+	serials := func(k *keys) map[string]bool { return k.serials }
+	batches := func(k *keys) map[string]bool { return k.batches }
+	core.Collect(h, carnets, func(e domain.CarnetIssued) string { return e.CarnetID })
+	core.Collect(h, carnets, func(e domain.CarnetCancelled) string { return e.CarnetID })
+	core.Collect(h, serials, func(e domain.ChequeRedeemed) string { return e.Serial })
+	core.Collect(h, serials, func(e domain.RedemptionReversed) string { return e.Serial })
+	core.Collect(h, serials, func(e domain.ChequeExpired) string { return e.Serial })
+	core.Collect(h, serials, func(e domain.ChequeBlocked) string { return e.Serial })
+	core.Collect(h, batches, func(e domain.ReimbursementBatchPaid) string { return e.BatchID })
 	return h
 }()
 

@@ -28,8 +28,9 @@
 // candidates of a reimbursement batch), CountByStatus.
 //
 // Apply routes each event to one small handler per event type (core.Handlers):
-// keyHandlers name the rows a batch touches, loaded in one query per table, and
-// foldHandlers fold the events onto them in memory before they are written back.
+// keyHandlers name the rows a batch touches (one core.Collect line per event type),
+// loaded in one query per table, and foldHandlers fold the events onto them in
+// memory before they are written back.
 //
 // What it must not do: decide anything (a redemption's validity is the write side's
 // rule; Redeemable is informative), read another projection's tables, or keep any

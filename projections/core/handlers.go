@@ -43,6 +43,17 @@ func On[S any, T domain.Event](h *Handlers[S], f func(s S, ev Event, data T) err
 	}
 }
 
+// Collect registers, on h, a handler of events whose data is a T that only marks
+// the id id(data) in the set set(s) (set[id] = true): the key-collecting pass of a
+// projection that loads, before it folds a batch, the stored rows the batch names.
+// Like On, it panics if T already has a handler in h.
+func Collect[S any, T domain.Event](h *Handlers[S], set func(S) map[string]bool, id func(T) string) {
+	On(h, func(s S, _ Event, data T) error {
+		set(s)[id(data)] = true
+		return nil
+	})
+}
+
 // Handle calls the handler registered for ev's type with s; an event of a type
 // with no handler is skipped (nil).
 func (h *Handlers[S]) Handle(s S, ev Event) error {

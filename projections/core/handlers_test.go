@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 
@@ -58,4 +59,36 @@ func TestHandlersRefuseASecondRegistration(t *testing.T) {
 		}
 	}()
 	core.On(h, func(_ *int, _ core.Event, _ domain.ChequeRedeemed) error { return nil })
+}
+
+func TestCollect(t *testing.T) {
+	type keys struct{ carnets, serials map[string]bool }
+	h := core.NewHandlers[*keys]()
+	carnets := func(k *keys) map[string]bool { return k.carnets }
+	core.Collect(h, carnets, func(e domain.CarnetIssued) string { return e.CarnetID })
+	core.Collect(h, carnets, func(e domain.CarnetCancelled) string { return e.CarnetID })
+	core.Collect(h, func(k *keys) map[string]bool { return k.serials }, func(e domain.ChequeRedeemed) string { return e.Serial })
+	events := []core.Event{
+		{Data: domain.CarnetIssued{CarnetID: "C1"}},
+		{Data: domain.ChequeRedeemed{Serial: "S1"}},
+		{Data: domain.ChequeExpired{Serial: "S2"}}, // no collector: skipped
+		{Data: domain.CarnetCancelled{CarnetID: "C2"}},
+		{Data: domain.CarnetIssued{CarnetID: "C1"}},
+	}
+	k := keys{carnets: map[string]bool{}, serials: map[string]bool{}}
+	if err := h.HandleAll(&k, events); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]bool{"C1": true, "C2": true}; !maps.Equal(k.carnets, want) {
+		t.Errorf("carnets = %v, want %v", k.carnets, want)
+	}
+	if want := map[string]bool{"S1": true}; !maps.Equal(k.serials, want) {
+		t.Errorf("serials = %v, want %v", k.serials, want)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a second collector for ChequeRedeemed did not panic")
+		}
+	}()
+	core.Collect(h, carnets, func(e domain.ChequeRedeemed) string { return e.Serial })
 }

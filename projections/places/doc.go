@@ -13,8 +13,9 @@
 // place:L:batched in the balances projection; the tests check it.
 //
 // Apply routes each event to one small handler per event type (core.Handlers):
-// keyHandlers name the rows a batch touches, loaded in one query per table, and
-// foldHandlers fold the events onto them in memory before they are written back.
+// keyHandlers name the rows a batch touches (one core.Collect line per event type),
+// loaded in one query per table, and foldHandlers fold the events onto them in
+// memory before they are written back.
 //
 // What it must not do: decide what is owed (batch lines and amounts come from the
 // events), read another projection's tables, or show one place's figures to

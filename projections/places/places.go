@@ -66,22 +66,11 @@ type keys struct{ places, redemptions, batches map[string]bool }
 
 var keyHandlers = func() *core.Handlers[*keys] {
 	h := core.NewHandlers[*keys]()
-	core.On(h, func(k *keys, _ core.Event, e domain.PlaceLabelChanged) error {
-		k.places[e.PlaceID] = true
-		return nil
-	})
-	core.On(h, func(k *keys, _ core.Event, e domain.PlaceBankAccountSet) error {
-		k.places[e.PlaceID] = true
-		return nil
-	})
-	core.On(h, func(k *keys, _ core.Event, e domain.RedemptionReversed) error {
-		k.redemptions[e.RedemptionID] = true
-		return nil
-	})
-	core.On(h, func(k *keys, _ core.Event, e domain.ReimbursementBatchPaid) error {
-		k.batches[e.BatchID] = true
-		return nil
-	})
+	places := func(k *keys) map[string]bool { return k.places }
+	core.Collect(h, places, func(e domain.PlaceLabelChanged) string { return e.PlaceID })
+	core.Collect(h, places, func(e domain.PlaceBankAccountSet) string { return e.PlaceID })
+	core.Collect(h, func(k *keys) map[string]bool { return k.redemptions }, func(e domain.RedemptionReversed) string { return e.RedemptionID })
+	core.Collect(h, func(k *keys) map[string]bool { return k.batches }, func(e domain.ReimbursementBatchPaid) string { return e.BatchID })
 	return h
 }()
 
