@@ -4,9 +4,10 @@
 // expired and blocked by the programmes of the territory; from which Report derives
 // the euros allocated per unit of need (coverage), the redemption rate, the
 // territories below 80 % of the median coverage, and the national need-weighted
-// Gini coefficient of coverage (see Figures for the exact definitions). WriteCSV and
-// WriteHTML render a report for people (`passledger report equity`); a Figures value
-// encodes to JSON as it is.
+// Gini coefficient of coverage (see Figures for the exact definitions). WriteCSV
+// writes a report for a French spreadsheet (`passledger report equity --format csv`,
+// the API's CSV); a Figures value encodes to JSON as it is. The report's HTML page
+// is package web's.
 //
 // Tables: equity_needs (every need record, the report picks the latest as of its
 // date), equity_fund_territories, equity_allocations (per fund, territory and

@@ -242,13 +242,6 @@ func TestReportFromEvents(t *testing.T) {
 	if !strings.Contains(csv.String(), "Coefficient de Gini (pondéré par le besoin);0,1818") {
 		t.Errorf("CSV has no Gini line:\n%s", csv.String())
 	}
-	var html strings.Builder
-	if err := equity.WriteHTML(&html, f); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(html.String(), `<tr class="flag">`) || !strings.Contains(html.String(), "0,1818") || !strings.Contains(html.String(), "1\u202f000,00") {
-		t.Errorf("HTML misses the flag, the Gini or French amounts:\n%s", html.String())
-	}
 	js, err := json.Marshal(f)
 	if err != nil {
 		t.Fatal(err)

@@ -3,8 +3,6 @@ package equity
 import (
 	"bufio"
 	"encoding/csv"
-	"fmt"
-	"html/template"
 	"io"
 	"strconv"
 	"strings"
@@ -105,78 +103,8 @@ func dateLabel(d *domain.Date) string {
 	return d.String()
 }
 
-var htmlReport = template.Must(template.New("equity").Funcs(template.FuncMap{
-	"money": func(m domain.Money) string { return FrGroup(frMoney(m)) },
-	"ratio": func(d *decimal.Decimal) string {
-		if d == nil {
-			return "—"
-		}
-		return frRatio(d)
-	},
-	"dec":  func(d decimal.Decimal) string { return frDecimal(d) },
-	"int":  func(n int64) string { return FrGroup(strconv.FormatInt(n, 10)) },
-	"fund": fundLabel,
-	"date": dateLabel,
-}).Parse(`<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<title>Équité territoriale — {{fund .FundID}}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
-table { border-collapse: collapse; font-size: 0.9rem; }
-th, td { border: 1px solid #ccc; padding: 0.3rem 0.5rem; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-tr.flag td { background: #fde2e1; }
-tfoot td { font-weight: bold; }
-dl { display: grid; grid-template-columns: max-content auto; gap: 0.2rem 1rem; }
-</style>
-</head>
-<body>
-<h1>Équité territoriale</h1>
-<dl>
-<dt>Fonds</dt><dd>{{fund .FundID}}</dd>
-<dt>Au</dt><dd>{{date .AsOf}}</dd>
-<dt>Médiane des € alloués par unité de besoin</dt><dd>{{ratio .MedianAllocatedPerNeed}}</dd>
-<dt>Seuil de signalement (80 % de la médiane)</dt><dd>{{ratio .FlagThreshold}}</dd>
-<dt>Coefficient de Gini (pondéré par le besoin)</dt><dd>{{ratio .Gini}}</dd>
-</dl>
-<table>
-<thead><tr>
-<th>Territoire</th><th>Population</th><th>Taux de fragilité</th><th>Besoin</th><th>Alloué (€)</th>
-<th>Émis (€)</th><th>Distribué (€)</th><th>Utilisé (€)</th><th>Expiré (€)</th><th>Bloqué (€)</th>
-<th>€ alloués par unité de besoin</th><th>Taux d'utilisation</th><th>Sous 80 % de la médiane</th>
-</tr></thead>
-<tbody>
-{{range .Territories}}<tr{{if .BelowThreshold}} class="flag"{{end}}>
-<td>{{.Code}}</td>{{if .HasNeedData}}<td class="n">{{int .Population}}</td><td class="n">{{dec .FragilityRate}}</td><td class="n">{{dec .Need}}</td>{{else}}<td></td><td></td><td></td>{{end}}
-<td class="n">{{money .Allocated}}</td><td class="n">{{money .Minted}}</td><td class="n">{{money .Issued}}</td>
-<td class="n">{{money .Redeemed}}</td><td class="n">{{money .Expired}}</td><td class="n">{{money .Blocked}}</td>
-<td class="n">{{ratio .AllocatedPerNeed}}</td><td class="n">{{ratio .RedemptionRate}}</td><td>{{if .BelowThreshold}}oui{{end}}</td>
-</tr>
-{{end}}</tbody>
-<tfoot>{{with .Total}}<tr>
-<td>Total ({{.Territories}})</td><td class="n">{{int .Population}}</td><td></td><td class="n">{{dec .Need}}</td>
-<td class="n">{{money .Allocated}}</td><td class="n">{{money .Minted}}</td><td class="n">{{money .Issued}}</td>
-<td class="n">{{money .Redeemed}}</td><td class="n">{{money .Expired}}</td><td class="n">{{money .Blocked}}</td>
-<td class="n">{{ratio .AllocatedPerNeed}}</td><td class="n">{{ratio .RedemptionRate}}</td><td>{{.Flagged}}</td>
-</tr>{{end}}</tfoot>
-</table>
-</body>
-</html>
-`))
-
-// WriteHTML writes the report as a standalone HTML page (html/template escapes every
-// value), flagged territories highlighted, amounts in French notation.
-func WriteHTML(w io.Writer, rep Figures) error {
-	if err := htmlReport.Execute(w, rep); err != nil {
-		return fmt.Errorf("equity: html: %w", err)
-	}
-	return nil
-}
-
 // FrGroup groups the integer digits of a French-formatted number by three with a
-// narrow no-break space ("1 234 567,50"). The web pages use it too.
+// narrow no-break space ("1 234 567,50"), for the web pages (package web).
 func FrGroup(s string) string {
 	sign := ""
 	if strings.HasPrefix(s, "-") {
