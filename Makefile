@@ -29,10 +29,17 @@ run:
 ## cluster-wide: a transaction in one package's database holds back the readers
 ## of another for its duration (the tests wait for visibility, never assume it).
 ## `sqlc-check` first: the generated SQL code must be what the .sql files give.
+## Within a package, the long tests that own their databases (t.Parallel: the
+## projections package's simulated histories, NATS workers, crash tests) run
+## TEST_PARALLEL at once: they mostly wait on round trips to PostgreSQL, so two
+## overlap well even on 2 cores (the others run beside TestNATSWorkers, the
+## longest). More at once ran the shared server out of connections ("too many
+## clients") while other sessions' tests ran on it: same limit as TEST_P.
 TEST_P ?= 1
+TEST_PARALLEL ?= 2
 test: tools sqlc-check
 	$(GO) vet ./...
-	$(GO) run ./cmd/pgenv -- $(GO) test -p $(TEST_P) -count=1 -timeout 30m $(PKGS)
+	$(GO) run ./cmd/pgenv -- $(GO) test -p $(TEST_P) -parallel $(TEST_PARALLEL) -count=1 -timeout 30m $(PKGS)
 
 ## bench: Go benchmarks plus the pgbench ceiling; figures go to docs/benchmarks.md
 bench:

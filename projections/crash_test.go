@@ -26,6 +26,7 @@ var crashWorld = simulate.Config{Seed: 11, Scale: 0.1, Departements: 3, Concurre
 // projection fail a page more often than the retries allow (poison queue): the
 // page is not lost either.
 func TestCrashSafety(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := db.Fresh(t)
 	store := eventstore.New(d.Pool)

@@ -47,6 +47,7 @@ var liveWorld = simulate.Config{Seed: 7, Scale: 0.22, Departements: 12, Concurre
 // straight from the events read back from the store (model_test.go) and their
 // invariants.
 func TestLiveAndRebuildAgree(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := db.Fresh(t)
 	store := eventstore.New(d.Pool)

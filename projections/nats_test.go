@@ -180,6 +180,7 @@ func (p *dyingPublisher) Close() error { return nil }
 // the server drops every page by its message id. The stream holds every event
 // once, in the store's gap-free order.
 func TestNATSRelayRestart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := db.Fresh(t)
 	store := eventstore.New(d.Pool)
@@ -259,6 +260,7 @@ func TestNATSRelayRestart(t *testing.T) {
 // projection equals a single-process rebuild row for row, and the stream holds
 // every event once, in gap-free order.
 func TestNATSWorkers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := db.Fresh(t)
 	store := eventstore.New(d.Pool)

@@ -67,6 +67,7 @@ func TestParsePart(t *testing.T) {
 // valued) returns no error and writes nothing (the transaction is given no
 // transaction id). The routed types are checked by TestPartitionsEqualWhole.
 func TestRoutesCoverHandledEvents(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := db.Fresh(t)
 	for _, name := range projections.SplittableNames() {
@@ -117,6 +118,7 @@ var errRollback error = rollback{}
 // checkpoint reaches the head, and a projection's checkpoint (the least advanced
 // partition's) too.
 func TestPartitionsEqualWhole(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := db.Fresh(t)
 	store := eventstore.New(d.Pool)

@@ -99,6 +99,7 @@ func positions(evs []core.Event) []int64 {
 }
 
 func TestApplyBatch(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := db.Fresh(t)
 	if _, err := d.Pool.Exec(ctx, `CREATE TABLE probe_applied (position bigint PRIMARY KEY)`); err != nil {
@@ -216,6 +217,7 @@ func (failingProbe) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) e
 }
 
 func TestPageMessage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := db.Fresh(t)
 	store := eventstore.New(d.Pool)
