@@ -47,6 +47,17 @@ func WithStreamCache(entries int) Option {
 // WithClock replaces time.Now (tests).
 func WithClock(now func() time.Time) Option { return func(a *App) { a.now = now } }
 
+// WithOwnClock returns an App that shares a's store, keys and stream cache but
+// reads the clock now: for writers that run commands side by side, each at its
+// own instant (the simulation's workers), without each warming a cache of its
+// own. The stream cache is safe for concurrent use, as it is for concurrent
+// requests on one App.
+func (a *App) WithOwnClock(now func() time.Time) *App {
+	b := *a
+	b.now = now
+	return &b
+}
+
 // New returns an App over store with the given secrets.
 func New(store Store, keys Keys, opts ...Option) (*App, error) {
 	if len(keys.CheckCode) < domain.MinKeyLength || len(keys.Beneficiary) < domain.MinKeyLength {

@@ -23,14 +23,12 @@ type actor struct {
 	app *app.App
 }
 
-func newActor(store Store, keys app.Keys) (*actor, error) {
+// newActor returns a writer over base (its store, keys and stream cache) that
+// reads its own clock.
+func newActor(base *app.App) *actor {
 	ac := &actor{}
-	simApp, err := app.New(store, keys, app.WithClock(func() time.Time { return ac.now }))
-	if err != nil {
-		return nil, err
-	}
-	ac.app = simApp
-	return ac, nil
+	ac.app = base.WithOwnClock(func() time.Time { return ac.now })
+	return ac
 }
 
 type action struct {
@@ -127,15 +125,15 @@ func Run(ctx context.Context, store Store, keys app.Keys, cfg Config, logger *sl
 	for i := range s.days {
 		s.days[i] = &day{}
 	}
-	if s.main, err = newActor(store, keys); err != nil {
+	// One App for every writer: they share its stream cache (programmes,
+	// carnets, places are read once, not once per writer), each on its own clock.
+	base, err := app.New(store, keys)
+	if err != nil {
 		return Summary{}, err
 	}
+	s.main = newActor(base)
 	for i := 0; i < cfg.Concurrency; i++ {
-		w, err := newActor(store, keys)
-		if err != nil {
-			return Summary{}, err
-		}
-		s.workers = append(s.workers, w)
+		s.workers = append(s.workers, newActor(base))
 	}
 	s.schedule()
 	var carnets, redemptions int
