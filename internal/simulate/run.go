@@ -15,9 +15,10 @@ import (
 	"github.com/passnumerique/passledger/domain"
 )
 
-// actor is one writer with its own simulated clock: an App over the caller's
-// store and keys whose clock reads the actor's now. Each redemption worker has
-// its own, so that parallel commands carry their own instants.
+// actor is one writer with its own simulated clock: a view of the run's one App
+// (app.App.WithOwnClock: same store, keys and stream cache) whose clock reads
+// the actor's now. Each redemption worker has its own, so that parallel commands
+// carry their own instants.
 type actor struct {
 	now time.Time
 	app *app.App
