@@ -17,10 +17,11 @@
 // # Live delivery through Watermill
 //
 // Start runs a Service: a Relay tails the store from the lowest checkpoint and
-// publishes one message per page of events (JSON: the events and the cursor the page
-// starts after; a UUID derived from the page's cursors) to Topic; a Watermill router
-// runs one handler per projection on that topic with the Recoverer, a bounded Retry
-// with backoff, a PoisonQueue to PoisonTopic and Watermill's Prometheus metrics. The
+// publishes one message per page of events (a binary envelope: the cursor the page
+// starts after and the events, their payloads as stored; a UUID derived from the
+// page's cursors) to Topic; a Watermill router runs one handler per projection on
+// that topic with the Recoverer, a bounded Retry with backoff, a PoisonQueue to
+// PoisonTopic and Watermill's Prometheus metrics. The
 // transport is chosen by configuration (Transport; in-process GoChannel by default,
 // NATS JetStream with NewNATSTransport: pages with the first event's position as
 // message id, a relay that resumes after the stream's last event, one durable

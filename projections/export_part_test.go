@@ -12,11 +12,7 @@ import (
 func UnroutedTypes(name string) []string {
 	var out []string
 	for _, typ := range domain.EventTypes() {
-		ev, err := domain.DecodeEvent(typ, []byte("{}"))
-		if err != nil {
-			panic(err)
-		}
-		if _, ok := routers[name](ev); !ok {
+		if _, ok := routings[name][typ]; !ok {
 			out = append(out, typ)
 		}
 	}
@@ -30,5 +26,13 @@ func RoutedForTest(ctx context.Context, p core.Projection, evs []core.Event) ([]
 	if !ok {
 		return evs, nil
 	}
-	return q.res.filter(ctx, q.route, q.part, evs)
+	idx, err := q.res.route(ctx, q.route, q.part, evs, func(i int) (domain.Event, error) { return evs[i].Data, nil })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]core.Event, len(idx))
+	for j, i := range idx {
+		out[j] = evs[i]
+	}
+	return out, nil
 }

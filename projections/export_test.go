@@ -22,3 +22,17 @@ func WithTestHooks(c Config, before func(ctx context.Context, name string, last 
 func RebuildWithPageSize(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, ps []core.Projection, pageSize int, progress func(done, total int64)) error {
 	return rebuild(ctx, pool, store, ps, pageSize, progress)
 }
+
+// DecodeRawPageForTest decodes a page message without decoding its events'
+// payloads: the cursor it starts after and the recorded events.
+func DecodeRawPageForTest(payload []byte) (eventstore.Cursor, []eventstore.RecordedEvent, error) {
+	p, err := decodeRawPage(payload)
+	if err != nil {
+		return eventstore.Cursor{}, nil, err
+	}
+	recs := make([]eventstore.RecordedEvent, len(p.evs))
+	for i, e := range p.evs {
+		recs[i] = e.RecordedEvent
+	}
+	return p.after, recs, nil
+}

@@ -195,11 +195,11 @@ func lastPublished(js nats.JetStreamContext, cfg NATSConfig) (eventstore.Cursor,
 	if err != nil {
 		return eventstore.Cursor{}, false, fmt.Errorf("projections: last message of stream %s: %w", cfg.Stream, err)
 	}
-	b, err := DecodePage(m.Data)
+	p, err := decodeRawPage(m.Data)
 	if err != nil {
 		return eventstore.Cursor{}, false, err
 	}
-	return b.Last(), true, nil
+	return p.batch().Last(), true, nil
 }
 
 // topicPublisher publishes Watermill topic T to the subject Stream.T.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,6 +77,9 @@ const (
 	refCarnet
 	// refNational: rows of no département (partition 0).
 	refNational
+	// refSerial (rules only): the field is a cheque serial, routed as its carnet
+	// (refCarnet).
+	refSerial
 )
 
 // ref is where an event's routing département comes from.
@@ -84,123 +88,184 @@ type ref struct {
 	id   string
 }
 
-// router gives, for each event type a projection handles, where the département of
-// the rows the event writes comes from; ok is false for the event types the
-// projection ignores (they reach no partition).
-type router func(e domain.Event) (r ref, ok bool)
+// rule says where the département of the rows an event of one type writes comes
+// from: kind, and the payload's field (its JSON name) holding the code, or the
+// programme, place, prescriber or serial whose département it is (none for
+// refNational).
+type rule struct {
+	kind  refKind
+	field string
+}
 
-// routers lists the projections that can be split, with their routing. Every event
-// that touches a row is routed by the département that row belongs to, so the
-// events that read and write one row always meet in one partition, in log order;
-// rows of no département (national rows: reimbursement batches and their lines,
-// fund territories, péréquation allocations) all belong to partition 0.
-var routers = map[string]router{
+// routing gives, for each event type a projection handles, its rule; the types it
+// does not list are those the projection ignores (they reach no partition).
+type routing map[string]rule
+
+// routings lists the projections that can be split, with their routing. Every
+// event that touches a row is routed by the département that row belongs to, so
+// the events that read and write one row always meet in one partition, in log
+// order; rows of no département (national rows: reimbursement batches and their
+// lines, fund territories, péréquation allocations) all belong to partition 0.
+//
+// A rule names a payload field, so a partition routes an event from its payload
+// without decoding it (core.StringFields), and decodes only the events it applies;
+// an event whose payload that reader does not take is decoded and the field read
+// from the domain event (fieldOf).
+var routings = map[string]routing{
 	// cheques: carnets, cheques, claims and programmes live in their programme's
 	// département; reimbursement batches are national.
-	cheques.Name: func(e domain.Event) (ref, bool) {
-		switch e := e.(type) {
-		case domain.ProgrammeCreated:
-			return ref{refCode, e.Territory}, true
-		case domain.ProgrammeClosed:
-			return ref{refProgramme, e.ProgrammeID}, true
-		case domain.CarnetMinted:
-			return ref{refProgramme, e.ProgrammeID}, true
-		case domain.CarnetIssued:
-			return ref{refProgramme, e.ProgrammeID}, true
-		case domain.CarnetCancelled:
-			return ref{refProgramme, e.ProgrammeID}, true
-		case domain.ChequeRedeemed:
-			return ref{refCode, e.ProgrammeTerritory}, true
-		case domain.RedemptionReversed:
-			return ref{refCode, e.ProgrammeTerritory}, true
-		case domain.ChequeExpired:
-			return ref{refProgramme, e.ProgrammeID}, true
-		case domain.ChequeBlocked:
-			return ref{refProgramme, e.ProgrammeID}, true
-		case domain.ChequeReimbursementClaimed:
-			carnet, _, err := domain.ParseSerial(e.Serial)
-			if err != nil {
-				carnet = e.Serial // unroutable: resolve fails and names it
-			}
-			return ref{refCarnet, carnet}, true
-		case domain.ReimbursementBatchCreated, domain.ReimbursementBatchPaid:
-			return ref{kind: refNational}, true
-		}
-		return ref{}, false
+	cheques.Name: {
+		"ProgrammeCreated":           {refCode, "territory"},
+		"ProgrammeClosed":            {refProgramme, "programme_id"},
+		"CarnetMinted":               {refProgramme, "programme_id"},
+		"CarnetIssued":               {refProgramme, "programme_id"},
+		"CarnetCancelled":            {refProgramme, "programme_id"},
+		"ChequeRedeemed":             {refCode, "programme_territory"},
+		"RedemptionReversed":         {refCode, "programme_territory"},
+		"ChequeExpired":              {refProgramme, "programme_id"},
+		"ChequeBlocked":              {refProgramme, "programme_id"},
+		"ChequeReimbursementClaimed": {refSerial, "serial"},
+		"ReimbursementBatchCreated":  {kind: refNational},
+		"ReimbursementBatchPaid":     {kind: refNational},
 	},
 	// places: a place's registration, label, bank account, redemptions and claims
 	// live in the place's département; batches and their lines are national.
-	places.Name: func(e domain.Event) (ref, bool) {
-		switch e := e.(type) {
-		case domain.PlaceRegistered:
-			return ref{refCode, e.Territory}, true
-		case domain.PlaceLabelChanged:
-			return ref{refPlace, e.PlaceID}, true
-		case domain.PlaceBankAccountSet:
-			return ref{refPlace, e.PlaceID}, true
-		case domain.ChequeRedeemed:
-			return ref{refCode, e.PlaceTerritory}, true
-		case domain.RedemptionReversed:
-			return ref{refCode, e.PlaceTerritory}, true
-		case domain.ChequeReimbursementClaimed:
-			return ref{refPlace, e.PlaceID}, true
-		case domain.ReimbursementBatchCreated, domain.ReimbursementBatchPaid:
-			return ref{kind: refNational}, true
-		}
-		return ref{}, false
+	places.Name: {
+		"PlaceRegistered":            {refCode, "territory"},
+		"PlaceLabelChanged":          {refPlace, "place_id"},
+		"PlaceBankAccountSet":        {refPlace, "place_id"},
+		"ChequeRedeemed":             {refCode, "place_territory"},
+		"RedemptionReversed":         {refCode, "place_territory"},
+		"ChequeReimbursementClaimed": {refPlace, "place_id"},
+		"ReimbursementBatchCreated":  {kind: refNational},
+		"ReimbursementBatchPaid":     {kind: refNational},
 	},
 	// prescribers: a prescriber and the carnets of its stock live in the
 	// prescriber's département.
-	prescribers.Name: func(e domain.Event) (ref, bool) {
-		switch e := e.(type) {
-		case domain.PrescriberRegistered:
-			return ref{refCode, e.Territory}, true
-		case domain.CarnetMinted:
-			return ref{refPrescriber, e.PrescriberID}, true
-		case domain.CarnetIssued:
-			return ref{refPrescriber, e.PrescriberID}, true
-		case domain.CarnetCancelled:
-			return ref{refPrescriber, e.PrescriberID}, true
-		}
-		return ref{}, false
+	prescribers.Name: {
+		"PrescriberRegistered": {refCode, "territory"},
+		"CarnetMinted":         {refPrescriber, "prescriber_id"},
+		"CarnetIssued":         {refPrescriber, "prescriber_id"},
+		"CarnetCancelled":      {refPrescriber, "prescriber_id"},
 	},
 	// equity: need records per territory, programme flows in the programme's
 	// département; fund territories and péréquation allocations (one event,
 	// many territories) are national.
-	equity.Name: func(e domain.Event) (ref, bool) {
-		switch e := e.(type) {
-		case domain.TerritoryNeedRecorded:
-			return ref{refCode, e.Code}, true
-		case domain.FundCreated, domain.PerequationRun:
-			return ref{kind: refNational}, true
-		case domain.ProgrammeCreated:
-			return ref{refCode, e.Territory}, true
-		case domain.CarnetsMinted:
-			return ref{refProgramme, e.ProgrammeID}, true
-		case domain.CarnetIssued:
-			return ref{refProgramme, e.ProgrammeID}, true
-		case domain.ChequeRedeemed:
-			return ref{refCode, e.ProgrammeTerritory}, true
-		case domain.RedemptionReversed:
-			return ref{refCode, e.ProgrammeTerritory}, true
-		case domain.ChequeExpired:
-			return ref{refProgramme, e.ProgrammeID}, true
-		case domain.ChequeBlocked:
-			return ref{refProgramme, e.ProgrammeID}, true
-		}
-		return ref{}, false
+	equity.Name: {
+		"TerritoryNeedRecorded": {refCode, "code"},
+		"FundCreated":           {kind: refNational},
+		"PerequationRun":        {kind: refNational},
+		"ProgrammeCreated":      {refCode, "territory"},
+		"CarnetsMinted":         {refProgramme, "programme_id"},
+		"CarnetIssued":          {refProgramme, "programme_id"},
+		"ChequeRedeemed":        {refCode, "programme_territory"},
+		"RedemptionReversed":    {refCode, "programme_territory"},
+		"ChequeExpired":         {refProgramme, "programme_id"},
+		"ChequeBlocked":         {refProgramme, "programme_id"},
 	},
+}
+
+// fact is what an event of one type states for good: the département (or, for a
+// carnet, the programme) in field value of the kind's id in field key.
+type fact struct {
+	kind       refKind
+	key, value string
+}
+
+// facts lists the events the Resolver learns from, by type.
+var facts = map[string]fact{
+	"ProgrammeCreated":     {refProgramme, "programme_id", "territory"},
+	"PlaceRegistered":      {refPlace, "place_id", "territory"},
+	"PrescriberRegistered": {refPrescriber, "prescriber_id", "territory"},
+	"CarnetMinted":         {refCarnet, "carnet_id", "programme_id"},
+}
+
+// fieldIndex gives, by event type and JSON field name, the index of the string
+// field of the domain event the rules and facts name (checked when the package
+// loads: a rule naming no such field is a programming error).
+var fieldIndex = func() map[string]map[string]int {
+	out := map[string]map[string]int{}
+	add := func(typ, field string) {
+		if field == "" {
+			return
+		}
+		ev, err := domain.DecodeEvent(typ, []byte("{}"))
+		if err != nil {
+			panic(fmt.Sprintf("projections: routing names event type %s: %v", typ, err))
+		}
+		t := reflect.TypeOf(ev)
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name == field && f.Type.Kind() == reflect.String {
+				if out[typ] == nil {
+					out[typ] = map[string]int{}
+				}
+				out[typ][field] = i
+				return
+			}
+		}
+		panic(fmt.Sprintf("projections: routing names %s.%s, which is not a string field", typ, field))
+	}
+	for _, rs := range routings {
+		for typ, r := range rs {
+			add(typ, r.field)
+		}
+	}
+	for typ, f := range facts {
+		add(typ, f.key)
+		add(typ, f.value)
+	}
+	return out
+}()
+
+// fieldOf returns the string field of decoded event ev whose JSON name is field.
+func fieldOf(ev domain.Event, field string) string {
+	return reflect.ValueOf(ev).Field(fieldIndex[ev.EventType()][field]).String()
+}
+
+// stringFields reads the fields keys of event i of evs into vals: from the payload
+// when core.StringFields takes it, else from the decoded event (data(i)).
+func stringFields(evs []core.Event, i int, data func(int) (domain.Event, error), keys, vals []string) error {
+	if core.StringFields(evs[i].Payload, keys, vals) {
+		return nil
+	}
+	ev, err := data(i)
+	if err != nil {
+		return err
+	}
+	if ev.EventType() != evs[i].Type {
+		return fmt.Errorf("projections: event at position %d is a %s, decoded as a %s", evs[i].Position, evs[i].Type, ev.EventType())
+	}
+	for j, k := range keys {
+		vals[j] = fieldOf(ev, k)
+	}
+	return nil
+}
+
+// refOf returns where the rule r routes an event whose field r.field is v.
+func (r rule) refOf(v string) ref {
+	switch r.kind {
+	case refNational:
+		return ref{kind: refNational}
+	case refSerial:
+		carnet, _, err := domain.ParseSerial(v)
+		if err != nil {
+			carnet = v // unroutable: resolve fails and names it
+		}
+		return ref{refCarnet, carnet}
+	}
+	return ref{r.kind, v}
 }
 
 // Splittable reports whether projection name can run as several partitions
 // (cheques, equity, places, prescribers); the others (balances: the trial balance;
 // audit: a funder's trail across territories; treasury: national cash) run whole.
-func Splittable(name string) bool { _, ok := routers[name]; return ok }
+func Splittable(name string) bool { _, ok := routings[name]; return ok }
 
 // SplittableNames lists the projections that can be split, sorted.
 func SplittableNames() []string {
 	var out []string
-	for n := range routers {
+	for n := range routings {
 		out = append(out, n)
 	}
 	slices.Sort(out)
@@ -209,7 +274,7 @@ func SplittableNames() []string {
 
 // Partition returns partition part of projection p: a projection with p's name and
 // tables whose Apply hands p only the events whose rows belong to part (routed by
-// département, see routers), and whose checkpoint is its own (the Runner keys it
+// département, see routings), and whose checkpoint is its own (the Runner keys it
 // by name and partition). Every event still moves the partition's checkpoint, so a
 // partition follows the whole log's gap-free order and its gap detection is the
 // whole projection's. The union of the rows of partitions 0/n … n-1/n is the rows
@@ -225,7 +290,7 @@ func Partition(p core.Projection, part Part, r *Resolver) (core.Projection, erro
 	if part == Whole {
 		return p, nil
 	}
-	route, ok := routers[p.Name()]
+	route, ok := routings[p.Name()]
 	if !ok {
 		return nil, fmt.Errorf("projections: %s cannot be partitioned (it keeps national figures; run it whole); partitioned projections: %s",
 			p.Name(), strings.Join(SplittableNames(), ", "))
@@ -257,7 +322,7 @@ func unitKey(p core.Projection) string {
 type partitioned struct {
 	inner core.Projection
 	part  Part
-	route router
+	route routing
 	res   *Resolver
 }
 
@@ -266,14 +331,41 @@ func (p *partitioned) Tables() []string { return p.inner.Tables() }
 
 // Apply applies to the inner projection the events routed to this partition.
 func (p *partitioned) Apply(ctx context.Context, tx pgx.Tx, events []core.Event) error {
-	mine, err := p.res.filter(ctx, p.route, p.part, events)
+	_, err := p.apply(ctx, tx, events, nil)
+	return err
+}
+
+// apply applies to the inner projection the events of events routed to this
+// partition and returns them. When decode is set, events are not decoded (Data
+// nil) and decode(i) gives events[i] decoded: it is called for the events routed
+// here, and for the others only when their payload does not give the routing's
+// fields (core.StringFields).
+func (p *partitioned) apply(ctx context.Context, tx pgx.Tx, events []core.Event, decode func(i int) (core.Event, error)) ([]core.Event, error) {
+	if decode == nil {
+		decode = func(i int) (core.Event, error) {
+			if events[i].Data != nil {
+				return events[i], nil
+			}
+			return core.DecodeRecord(events[i].RecordedEvent)
+		}
+	}
+	idx, err := p.res.route(ctx, p.route, p.part, events, func(i int) (domain.Event, error) {
+		ev, err := decode(i)
+		return ev.Data, err
+	})
 	if err != nil {
-		return fmt.Errorf("%s partition %s: %w", p.inner.Name(), p.part, err)
+		return nil, fmt.Errorf("%s partition %s: %w", p.inner.Name(), p.part, err)
 	}
-	if len(mine) == 0 {
-		return nil
+	if len(idx) == 0 {
+		return nil, nil
 	}
-	return p.inner.Apply(ctx, tx, mine)
+	mine := make([]core.Event, len(idx))
+	for j, i := range idx {
+		if mine[j], err = decode(i); err != nil {
+			return nil, err
+		}
+	}
+	return mine, p.inner.Apply(ctx, tx, mine)
 }
 
 // Resolver knows the département of programmes, places and prescribers and the
@@ -300,26 +392,23 @@ func NewResolver(store *eventstore.Store) *Resolver {
 	}}
 }
 
-// learn records the facts the events state.
-func (r *Resolver) learn(events []core.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, ev := range events {
-		r.learnOne(ev.Data)
+// learn records the facts the events state; data(i) decodes event i (called only
+// for a fact whose payload core.StringFields does not take).
+func (r *Resolver) learn(events []core.Event, data func(int) (domain.Event, error)) error {
+	var vals [2]string
+	for i := range events {
+		f, ok := facts[events[i].Type]
+		if !ok {
+			continue
+		}
+		if err := stringFields(events, i, data, []string{f.key, f.value}, vals[:]); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		r.facts[f.kind][vals[0]] = vals[1]
+		r.mu.Unlock()
 	}
-}
-
-func (r *Resolver) learnOne(e domain.Event) {
-	switch e := e.(type) {
-	case domain.ProgrammeCreated:
-		r.facts[refProgramme][e.ProgrammeID] = e.Territory
-	case domain.PlaceRegistered:
-		r.facts[refPlace][e.PlaceID] = e.Territory
-	case domain.PrescriberRegistered:
-		r.facts[refPrescriber][e.PrescriberID] = e.Territory
-	case domain.CarnetMinted:
-		r.facts[refCarnet][e.CarnetID] = e.ProgrammeID
-	}
+	return nil
 }
 
 // streamOf is the stream whose first event states the fact ref asks for.
@@ -351,19 +440,13 @@ func (r *Resolver) lookup(ctx context.Context, missing map[string]bool) error {
 	if err != nil {
 		return fmt.Errorf("resolve territories: %w", err)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	var first []core.Event
 	for _, recs := range got {
-		if len(recs) == 0 {
-			continue
+		if len(recs) > 0 {
+			first = append(first, core.Event{RecordedEvent: recs[0]})
 		}
-		evs, err := core.Decode(recs[:1])
-		if err != nil {
-			return err
-		}
-		r.learnOne(evs[0].Data)
 	}
-	return nil
+	return r.learn(first, func(i int) (domain.Event, error) { return core.DecodeOne(first[i].Type, first[i].Payload) })
 }
 
 // code returns the département ref names, if known (the carnet's programme's for
@@ -388,13 +471,28 @@ func (r *Resolver) code(x ref) (code string, missing string, ok bool) {
 	return c, "", true
 }
 
-// filter returns the events of events that route routes to part.
-func (r *Resolver) filter(ctx context.Context, route router, part Part, events []core.Event) ([]core.Event, error) {
-	r.learn(events)
+// route returns the indexes of the events of events that rules route to part,
+// reading the fields it needs from their payloads; data(i) decodes event i (called
+// only for an event whose payload core.StringFields does not take).
+func (r *Resolver) route(ctx context.Context, rules routing, part Part, events []core.Event, data func(int) (domain.Event, error)) ([]int, error) {
+	if err := r.learn(events, data); err != nil {
+		return nil, err
+	}
 	refs := make([]ref, len(events))
 	handled := make([]bool, len(events))
-	for i, ev := range events {
-		refs[i], handled[i] = route(ev.Data)
+	var val [1]string
+	for i := range events {
+		ru, ok := rules[events[i].Type]
+		if !ok {
+			continue
+		}
+		handled[i] = true
+		if ru.kind != refNational {
+			if err := stringFields(events, i, data, []string{ru.field}, val[:]); err != nil {
+				return nil, err
+			}
+		}
+		refs[i] = ru.refOf(val[0])
 	}
 	// Up to two rounds of lookups: a carnet's programme may need a second.
 	for round := 0; ; round++ {
@@ -423,16 +521,16 @@ func (r *Resolver) filter(ctx context.Context, route router, part Part, events [
 			return nil, err
 		}
 	}
-	out := make([]core.Event, 0, len(events)/part.Count+1)
+	out := make([]int, 0, len(events)/part.Count+1)
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	for i, ev := range events {
+	for i := range events {
 		if !handled[i] {
 			continue
 		}
 		c, _, _ := r.code(refs[i])
 		if part.Owns(c) {
-			out = append(out, ev)
+			out = append(out, i)
 		}
 	}
 	return out, nil

@@ -19,9 +19,16 @@ import (
 // the batch starts the log). Carrying After lets a receiver tell a repeat (After is
 // before its checkpoint) from a gap (After is after its checkpoint) whatever the
 // transport did to the messages: lost, repeated or reordered.
+//
+// A batch decoded from a page message (the handlers' pageCache) carries its events
+// with their payloads not decoded yet (Data nil): the Runner decodes, through the
+// page, those the projection applies — every one for a whole projection, only those
+// routed to it for a partition — each at most once per process.
 type Batch struct {
 	After  eventstore.Cursor
 	Events []core.Event
+	// page, when set, is the page Events come from (Events are page.evs).
+	page *page
 }
 
 // Last returns the cursor of the batch's last event (After when it is empty).
@@ -40,6 +47,10 @@ type Result struct {
 	Applied, Skipped, Filled int
 	// Checkpoint is the projection's checkpoint afterwards.
 	Checkpoint eventstore.Cursor
+
+	// applied are the batch's events handed to the projection (decoded): those
+	// routed to it for a partition, all those applied otherwise.
+	applied []core.Event
 }
 
 // DefaultGapChunk bounds the events of a gap that one transaction applies.
@@ -159,6 +170,8 @@ func (r *Runner) step(ctx context.Context, p core.Projection, b Batch, res *Resu
 	}
 	res.Checkpoint = cp
 	var evs []core.Event
+	// decode returns evs[i] decoded (nil when evs are decoded already).
+	var decode func(i int) (core.Event, error)
 	filling := false
 	if cp.Less(b.After) {
 		recs, err := r.store.ReadFrom(ctx, cp, r.gapChunk())
@@ -171,9 +184,11 @@ func (r *Runner) step(ctx context.Context, p core.Projection, b Batch, res *Resu
 		}
 		switch {
 		case n > 0:
-			if evs, err = core.Decode(recs[:n]); err != nil {
-				return false, err
+			evs = make([]core.Event, n)
+			for i := range evs {
+				evs[i].RecordedEvent = recs[i]
 			}
+			decode = func(i int) (core.Event, error) { return core.DecodeRecord(recs[i]) }
 			filling = true
 		case len(recs) == 0:
 			return false, fmt.Errorf("checkpoint %s is before batch start %s but the store shows no event after it", cp, b.After)
@@ -191,8 +206,12 @@ func (r *Runner) step(ctx context.Context, p core.Projection, b Batch, res *Resu
 		if len(evs) == 0 {
 			return true, nil
 		}
+		if b.page != nil {
+			decode = func(i int) (core.Event, error) { return b.page.event(k + i) }
+		}
 	}
-	if err := p.Apply(ctx, tx, evs); err != nil {
+	applied, err := apply(ctx, tx, p, evs, decode)
+	if err != nil {
 		return false, err
 	}
 	last := evs[len(evs)-1].Cursor()
@@ -214,7 +233,29 @@ func (r *Runner) step(ctx context.Context, p core.Projection, b Batch, res *Resu
 		return false, nil
 	}
 	res.Applied += len(evs)
+	res.applied = applied
 	return true, nil
+}
+
+// apply hands p the events of evs it applies and returns them. When decode is
+// set, evs are not decoded yet (Data nil) and decode(i) gives evs[i] decoded: a
+// partition (Partition) decodes only the events routed to it, a whole projection
+// all of them.
+func apply(ctx context.Context, tx pgx.Tx, p core.Projection, evs []core.Event, decode func(i int) (core.Event, error)) ([]core.Event, error) {
+	if q, ok := p.(*partitioned); ok {
+		return q.apply(ctx, tx, evs, decode)
+	}
+	if decode != nil {
+		full := make([]core.Event, len(evs))
+		for i := range evs {
+			var err error
+			if full[i], err = decode(i); err != nil {
+				return nil, err
+			}
+		}
+		evs = full
+	}
+	return evs, p.Apply(ctx, tx, evs)
 }
 
 func (r *Runner) gapChunk() int {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/passnumerique/passledger/projections/core"
 	"log/slog"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -239,7 +240,19 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	return s, nil
 }
 
+// handler returns the handler of projection p. It runs under the pprof label
+// passledger_unit=unitKey(p), so a CPU profile tells the share of each projection
+// partition (`go tool pprof -tags`).
 func (s *Service) handler(p core.Projection) message.NoPublishHandlerFunc {
+	labels := pprof.Labels("passledger_unit", unitKey(p))
+	h := s.apply(p)
+	return func(msg *message.Message) (err error) {
+		pprof.Do(msg.Context(), labels, func(context.Context) { err = h(msg) })
+		return err
+	}
+}
+
+func (s *Service) apply(p core.Projection) message.NoPublishHandlerFunc {
 	name, part := p.Name(), PartOf(p)
 	partLabel := part.String()
 	return func(msg *message.Message) error {
@@ -254,7 +267,7 @@ func (s *Service) handler(p core.Projection) message.NoPublishHandlerFunc {
 		}
 		s.applied.WithLabelValues(name, partLabel).Add(float64(res.Applied + res.Filled))
 		if name == "cheques" && res.Applied > 0 {
-			for _, ev := range b.Events[len(b.Events)-res.Applied:] {
+			for _, ev := range res.applied {
 				// Counted by the partition that applied it (the cheques
 				// projection routes a redemption by its programme's département).
 				if e, ok := ev.Data.(domain.ChequeRedeemed); ok && part.Owns(e.ProgrammeTerritory) {

@@ -58,13 +58,22 @@ type Querier interface {
 func Decode(recs []eventstore.RecordedEvent) ([]Event, error) {
 	out := make([]Event, len(recs))
 	for i, r := range recs {
-		d, err := DecodeOne(r.Type, r.Payload)
+		ev, err := DecodeRecord(r)
 		if err != nil {
-			return nil, fmt.Errorf("projections: decode event at position %d (%s): %w", r.Position, r.Type, err)
+			return nil, err
 		}
-		out[i] = Event{RecordedEvent: r, Data: d}
+		out[i] = ev
 	}
 	return out, nil
+}
+
+// DecodeRecord decodes the payload of one recorded event (as Decode).
+func DecodeRecord(r eventstore.RecordedEvent) (Event, error) {
+	d, err := DecodeOne(r.Type, r.Payload)
+	if err != nil {
+		return Event{}, fmt.Errorf("projections: decode event at position %d (%s): %w", r.Position, r.Type, err)
+	}
+	return Event{RecordedEvent: r, Data: d}, nil
 }
 
 // DecodeOne decodes one payload: exactly domain.DecodeEvent(eventType, payload),
