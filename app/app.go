@@ -24,6 +24,7 @@ type Keys struct {
 type App struct {
 	store Store
 	cache *streamCache
+	folds *foldMemo
 	keys  Keys
 	now   func() time.Time
 }
@@ -63,7 +64,7 @@ func New(store Store, keys Keys, opts ...Option) (*App, error) {
 	if len(keys.CheckCode) < domain.MinKeyLength || len(keys.Beneficiary) < domain.MinKeyLength {
 		return nil, fmt.Errorf("app: %w: keys must be at least %d bytes", domain.ErrMissingKey, domain.MinKeyLength)
 	}
-	a := &App{store: store, keys: keys, now: time.Now, cache: newStreamCache(defaultCacheEntries)}
+	a := &App{store: store, keys: keys, now: time.Now, cache: newStreamCache(defaultCacheEntries), folds: newFoldMemo(defaultFoldEntries)}
 	for _, o := range opts {
 		o(a)
 	}
@@ -114,6 +115,10 @@ var ErrContention = errors.New("app: too much contention, try again")
 
 // defaultCacheEntries bounds the stream cache.
 const defaultCacheEntries = 100_000
+
+// defaultFoldEntries bounds the memo of folded states (foldMemo): one entry per
+// programme; when full it starts again empty.
+const defaultFoldEntries = 10_000
 
 // maxAttempts bounds decide-append rounds of one command.
 const maxAttempts = 8

@@ -110,3 +110,57 @@ func (c *streamCache) forget(stream string) {
 	delete(c.entries, stream)
 	c.mu.Unlock()
 }
+
+// foldMemo keeps the last folded state of streams that the hot path folds on
+// every command although they rarely change (a programme's stream, folded by every
+// redemption: its carnets' ordinals grow with every mint, so folding it again cost
+// more as the programme grew). An entry is the state of one stream at one version:
+// a stream is append-only, so its events up to a version never change and the
+// state folded from them is the same whoever read them (cache or database). The
+// states are shared between concurrent commands: only commands that read them
+// without modifying them may use it (RedeemCheque passes the programme to the
+// domain by value and the domain only reads it).
+type foldMemo struct {
+	mu      sync.Mutex
+	max     int
+	entries map[string]foldedState
+}
+
+type foldedState struct {
+	version int64
+	state   any
+}
+
+func newFoldMemo(max int) *foldMemo {
+	return &foldMemo{max: max, entries: make(map[string]foldedState)}
+}
+
+// foldAt returns the state of stream at version, folded from events (the
+// stream's events up to version), from the memo when it holds that version.
+func foldAt[T any, P interface {
+	*T
+	Apply(domain.Event)
+}](m *foldMemo, stream string, version int64, events []domain.Event) T {
+	if m == nil {
+		return domain.Fold[T, P](events)
+	}
+	m.mu.Lock()
+	e, ok := m.entries[stream]
+	m.mu.Unlock()
+	if ok && e.version == version {
+		if st, ok := e.state.(T); ok {
+			return st
+		}
+	}
+	st := domain.Fold[T, P](events)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur, ok := m.entries[stream]; ok && cur.version > version {
+		return st // a later version is memoised already
+	}
+	if len(m.entries) >= m.max {
+		clear(m.entries)
+	}
+	m.entries[stream] = foldedState{version: version, state: st}
+	return st
+}

@@ -40,7 +40,8 @@ func (a *App) RedeemCheque(ctx context.Context, md Meta, cmd domain.RedeemCheque
 		}
 		cheque := domain.Fold[domain.ChequeState](chequeEvents)
 		cheque.Serial = cmd.Serial
-		out, err := domain.RedeemCheque(cmd, cheque, carnet, domain.Fold[domain.ProgrammeState](pevs[ps]),
+		programme := foldAt[domain.ProgrammeState](a.folds, ps, u.versions[ps], pevs[ps])
+		out, err := domain.RedeemCheque(cmd, cheque, carnet, programme,
 			domain.Fold[domain.PlaceState](evs[pls]), a.keys.CheckCode)
 		return single(chs, out, err)
 	})
