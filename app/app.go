@@ -48,10 +48,10 @@ func WithStreamCache(entries int) Option {
 // WithClock replaces time.Now (tests).
 func WithClock(now func() time.Time) Option { return func(a *App) { a.now = now } }
 
-// WithOwnClock returns an App that shares a's store, keys and stream cache but
-// reads the clock now: for writers that run commands side by side, each at its
-// own instant (the simulation's workers), without each warming a cache of its
-// own. The stream cache is safe for concurrent use, as it is for concurrent
+// WithOwnClock returns an App that shares a's store, keys, stream cache and memo
+// of folded states but reads the clock now: for writers that run commands side by
+// side, each at its own instant (the simulation's workers), without each warming
+// caches of its own. Both are safe for concurrent use, as they are for concurrent
 // requests on one App.
 func (a *App) WithOwnClock(now func() time.Time) *App {
 	b := *a
