@@ -267,10 +267,11 @@ func (s *Service) apply(p core.Projection) message.NoPublishHandlerFunc {
 		}
 		s.applied.WithLabelValues(name, partLabel).Add(float64(res.Applied + res.Filled))
 		if name == "cheques" && res.Applied > 0 {
+			// res.applied holds only the events this projection (or partition)
+			// applied: each redemption is counted once, by the partition its
+			// programme's département routes it to.
 			for _, ev := range res.applied {
-				// Counted by the partition that applied it (the cheques
-				// projection routes a redemption by its programme's département).
-				if e, ok := ev.Data.(domain.ChequeRedeemed); ok && part.Owns(e.ProgrammeTerritory) {
+				if e, ok := ev.Data.(domain.ChequeRedeemed); ok {
 					s.redeemed.WithLabelValues(e.PlaceTerritory).Inc()
 				}
 			}
