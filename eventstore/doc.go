@@ -116,8 +116,25 @@
 // # In memory
 //
 // Memory (memory.go) implements appends, ReadStreams and the lookups in memory,
-// with the same contract, for unit tests of commands without a database. The
-// conformance suite in eventstore/storetest runs against both stores.
+// with the same contract, for unit tests of commands without a database; it
+// indexes events by type and, once a lookup names it, by (type, payload field),
+// so lookups do not scan every event.
+//
+// # Loading a world
+//
+// Loader (loader.go, Store.NewLoader) is batched appends as an option of the
+// store, for filling an empty database with a simulated history (the tests' and
+// benchmarks' worlds, internal/simulate through app): each append is decided in
+// a Memory and acknowledged at once, and one goroutine writes the acknowledged
+// events with the group commit's INSERT, up to DefaultLoaderBatch per
+// transaction, checking that each gets the position it was acknowledged with.
+// An acknowledged append is not durable until Close returns, and the Loader must
+// be the database's only writer: it never serves the ledger. On this machine it
+// writes a simulated year about seven times faster than the group commit
+// (BenchmarkSimulate, internal/simulate).
+//
+// The conformance suite in eventstore/storetest runs against the three stores
+// (the Loader refuses idempotency keys, and the suite checks that instead).
 //
 // This package knows nothing of the domain: payloads are opaque JSON bytes. It must
 // not import domain, projections or api.

@@ -33,6 +33,22 @@ type Memory struct {
 	eventIDs map[string]bool
 	results  map[string]AppendResult // by idempotency key
 	txID     uint64
+	// byType indexes events by type, in position order; fields indexes, for each
+	// (type, payload field) pair a lookup has named, the events of that type by
+	// the field's text (see fieldIndex). The lookups read these instead of
+	// scanning every event, so a simulated year of 200,000 events is not
+	// quadratic.
+	byType map[string][]int
+	fields map[PayloadField]*fieldIndex
+}
+
+// fieldIndex maps one payload field's text (payload->>field) to the events of
+// one type that carry it, in position order. It is built when a lookup first
+// names the pair and brought up to date by each later lookup: indexed counts
+// the events of byType[type] already read.
+type fieldIndex struct {
+	indexed int
+	values  map[string][]int
 }
 
 // NewMemory returns an empty in-memory store whose events are recorded at
@@ -43,6 +59,8 @@ func NewMemory() *Memory {
 		streams:  map[string][]int{},
 		eventIDs: map[string]bool{},
 		results:  map[string]AppendResult{},
+		byType:   map[string][]int{},
+		fields:   map[PayloadField]*fieldIndex{},
 	}
 }
 
@@ -112,6 +130,7 @@ func (m *Memory) AppendMulti(_ context.Context, md Metadata, appends ...StreamAp
 				RecordedAt: recordedAt, ContentHash: content, Hash: ChainHash(prev, version, content),
 			}
 			m.streams[a.Stream] = append(idx, len(m.events))
+			m.byType[e.Type] = append(m.byType[e.Type], len(m.events))
 			m.events = append(m.events, rec)
 			m.eventIDs[id] = true
 			res.Positions = append(res.Positions, rec.Position)
@@ -193,40 +212,53 @@ func (m *Memory) ReadStreams(_ context.Context, streams []string) (map[string][]
 	return out, nil
 }
 
-// matching returns, in position order, the events for which keep is true.
-func (m *Memory) matching(keep func(RecordedEvent) bool) []RecordedEvent {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []RecordedEvent
-	for _, e := range m.events {
-		if keep(e) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// matcher returns whether an event matches one of fields with value, as
-// PostgreSQL's event_type = 'T' AND payload->>'f' = value does.
-func matcher(value string, fields []PayloadField) (func(RecordedEvent) bool, error) {
+// checkFields refuses a lookup that names no pair or a pair that is not plain
+// names, as Store's lookups do.
+func checkFields(fields []PayloadField) error {
 	if len(fields) == 0 {
-		return nil, fmt.Errorf("%w: no payload field to match", ErrInvalidQuery)
+		return fmt.Errorf("%w: no payload field to match", ErrInvalidQuery)
 	}
 	for _, f := range fields {
 		if !ValidName(f.EventType) || !ValidName(f.Field) {
-			return nil, fmt.Errorf("%w: event type %q, field %q: not plain names", ErrInvalidQuery, f.EventType, f.Field)
+			return fmt.Errorf("%w: event type %q, field %q: not plain names", ErrInvalidQuery, f.EventType, f.Field)
 		}
 	}
-	return func(e RecordedEvent) bool {
-		for _, f := range fields {
-			if e.Type == f.EventType {
-				if v, ok := payloadText(e.Payload, f.Field); ok && v == value {
-					return true
-				}
+	return nil
+}
+
+// whereLocked returns, in position order and each once, the indexes of the
+// events that match one of fields with value, as PostgreSQL's event_type = 'T'
+// AND payload->>'f' = value does. m.mu must be held.
+func (m *Memory) whereLocked(value string, fields []PayloadField) []int {
+	var out []int
+	for _, f := range fields {
+		idx := m.fields[f]
+		if idx == nil {
+			idx = &fieldIndex{values: map[string][]int{}}
+			m.fields[f] = idx
+		}
+		ofType := m.byType[f.EventType]
+		for _, i := range ofType[idx.indexed:] {
+			if v, ok := payloadText(m.events[i].Payload, f.Field); ok {
+				idx.values[v] = append(idx.values[v], i)
 			}
 		}
-		return false
-	}, nil
+		idx.indexed = len(ofType)
+		out = append(out, idx.values[value]...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// ofTypesLocked returns, in position order, the indexes of the events whose type
+// is one of types. m.mu must be held.
+func (m *Memory) ofTypesLocked(types []string) []int {
+	var out []int
+	for _, t := range slices.Compact(slices.Sorted(slices.Values(types))) {
+		out = append(out, m.byType[t]...)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // payloadText is PostgreSQL's payload->>field on a json value: a string field's
@@ -251,13 +283,14 @@ func payloadText(payload []byte, field string) (string, bool) {
 // StreamsWhere returns, sorted and each once, the ids of the streams holding an
 // event that matches one of fields with value (see Store.StreamsWhere).
 func (m *Memory) StreamsWhere(_ context.Context, value string, fields ...PayloadField) ([]string, error) {
-	match, err := matcher(value, fields)
-	if err != nil {
+	if err := checkFields(fields); err != nil {
 		return nil, err
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	var out []string
-	for _, e := range m.matching(match) {
-		out = append(out, e.StreamID)
+	for _, i := range m.whereLocked(value, fields) {
+		out = append(out, m.events[i].StreamID)
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
@@ -266,11 +299,21 @@ func (m *Memory) StreamsWhere(_ context.Context, value string, fields ...Payload
 // EventsWhere returns, in position order and each once, the events that match
 // one of fields with value (see Store.EventsWhere).
 func (m *Memory) EventsWhere(_ context.Context, value string, fields ...PayloadField) ([]RecordedEvent, error) {
-	match, err := matcher(value, fields)
-	if err != nil {
+	if err := checkFields(fields); err != nil {
 		return nil, err
 	}
-	return m.matching(match), nil
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.eventsAt(m.whereLocked(value, fields)), nil
+}
+
+// eventsAt returns the events at the given indexes. m.mu must be held.
+func (m *Memory) eventsAt(idx []int) []RecordedEvent {
+	var out []RecordedEvent
+	for _, i := range idx {
+		out = append(out, m.events[i])
+	}
+	return out
 }
 
 // EventsOfTypes returns every event whose type is one of types, in position
@@ -279,16 +322,19 @@ func (m *Memory) EventsOfTypes(_ context.Context, types ...string) ([]RecordedEv
 	if len(types) == 0 {
 		return nil, nil
 	}
-	return m.matching(func(e RecordedEvent) bool { return slices.Contains(types, e.Type) }), nil
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.eventsAt(m.ofTypesLocked(types)), nil
 }
 
 // StreamsWithMore returns, sorted, the streams holding more events of the types
 // than of the than types (see Store.StreamsWithMore).
 func (m *Memory) StreamsWithMore(_ context.Context, types, than []string) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	balance := map[string]int{}
-	for _, e := range m.matching(func(e RecordedEvent) bool {
-		return slices.Contains(types, e.Type) || slices.Contains(than, e.Type)
-	}) {
+	for _, i := range m.ofTypesLocked(append(slices.Clone(types), than...)) {
+		e := m.events[i]
 		if slices.Contains(types, e.Type) {
 			balance[e.StreamID]++
 		}

@@ -106,7 +106,7 @@ func benchHistory(b *testing.B, n int) (*pgxpool.Pool, int) {
 		}
 		pool := newPool(b, url)
 		store := eventstore.New(pool)
-		simulateWorld(b, ctx, store, simulate.Config{Seed: 42, Scale: simulate.ScaleFor(n), Departements: simulate.MaxDepartements,
+		loadWorld(b, ctx, store, simulate.Config{Seed: 42, Scale: simulate.ScaleFor(n), Departements: simulate.MaxDepartements,
 			Concurrency: 16, Year: 2026})
 		_, stored, err := store.Count(ctx)
 		if err != nil {

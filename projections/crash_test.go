@@ -30,7 +30,7 @@ func TestCrashSafety(t *testing.T) {
 	ctx := context.Background()
 	d := db.Fresh(t)
 	store := eventstore.New(d.Pool)
-	simulateWorld(t, ctx, store, crashWorld)
+	loadWorld(t, ctx, store, crashWorld)
 	ps := projections.All()
 	head := waitVisible(t, ctx, store)
 	if err := projections.Rebuild(ctx, d.Pool, store, ps, nil); err != nil {

@@ -156,9 +156,11 @@ var worldKeys = app.Keys{CheckCode: []byte("check-code-key-for-tests-0123456"), 
 
 // simulateWorld writes a simulated year into store (which must be empty) the way
 // the ledger writes one: internal/simulate, every command decided by the domain
-// through package app and appended by the store's group commit. It returns what
-// the simulation says it wrote; a test that asserts a figure recomputes it from
-// the store (readLog, newModel).
+// through package app and appended by the store's group commit, one transaction
+// per group of commands. The tests that read the log while it is written (live
+// projections, paced benchmarks) use it; the others load their history with
+// loadWorld. It returns what the simulation says it wrote; a test that asserts a
+// figure recomputes it from the store (readLog, newModel).
 func simulateWorld(t testing.TB, ctx context.Context, store simulate.Store, cfg simulate.Config) simulate.Summary {
 	t.Helper()
 	sum, err := simulate.Run(ctx, store, worldKeys, cfg, loud)
@@ -167,6 +169,33 @@ func simulateWorld(t testing.TB, ctx context.Context, store simulate.Store, cfg 
 	}
 	t.Logf("simulated %d events (%d commands) in %s (%.0f events/s)", sum.Events, sum.Commands,
 		sum.Elapsed.Round(time.Millisecond), sum.EventsPerSecond())
+	return sum
+}
+
+// loadWorld writes the same simulated year as simulateWorld — the same commands
+// through package app, the same events — through the store's Loader
+// (eventstore.Store.NewLoader: each append decided in memory, the events written
+// in large batches), several times faster, and returns once every event is in
+// the database. For the tests whose history is written before anything reads
+// it. (TestNATSWorkers starts its Loader itself: its workers start while the
+// history is being written.)
+func loadWorld(t testing.TB, ctx context.Context, store *eventstore.Store, cfg simulate.Config) simulate.Summary {
+	t.Helper()
+	loader, err := store.NewLoader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	sum, err := simulate.Run(ctx, loader, worldKeys, cfg, loud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := loader.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	t.Logf("loaded %d events (%d commands) in %s (%.0f events/s)", sum.Events, sum.Commands,
+		elapsed.Round(time.Millisecond), float64(sum.Events)/elapsed.Seconds())
 	return sum
 }
 

@@ -41,7 +41,9 @@ var liveWorld = simulate.Config{Seed: 7, Scale: 0.22, Departements: 12, Concurre
 
 // TestLiveAndRebuildAgree drives a simulated year of more than 50,000 events
 // through the live path (relay → GoChannel → router → handlers) while it is being
-// appended, waits until every projection reached the head, dumps every table,
+// appended (by the store's Loader, in transactions of up to 4,096 events: the
+// live path with concurrent writers' interleaved transactions is what
+// cmd/passledger's TestResilienceKillDuringRedemptions checks against a rebuild), waits until every projection reached the head, dumps every table,
 // rebuilds everything from position zero and dumps again: the two must be equal
 // row for row. Then it checks the projections' figures against figures computed
 // straight from the events read back from the store (model_test.go) and their
@@ -57,7 +59,7 @@ func TestLiveAndRebuildAgree(t *testing.T) {
 		Registerer: reg, Logger: loud, LagInterval: 100 * time.Millisecond})
 
 	start := time.Now()
-	sum := simulateWorld(t, ctx, store, liveWorld)
+	sum := loadWorld(t, ctx, store, liveWorld)
 	waitHead(t, ctx, d.Pool, store, ps, 3*time.Minute)
 	t.Logf("live projections at head %s after the simulation", time.Since(start).Round(time.Millisecond))
 	log := readLog(t, ctx, store)

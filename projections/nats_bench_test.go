@@ -35,7 +35,7 @@ func BenchmarkNATSCatchUp(b *testing.B) {
 	d := db.Fresh(b)
 	store := eventstore.New(d.Pool)
 	events := envInt("BENCH_EVENTS", 50000)
-	simulateWorld(b, ctx, store, simulate.Config{Seed: 9, Scale: simulate.ScaleFor(events), Departements: simulate.MaxDepartements,
+	loadWorld(b, ctx, store, simulate.Config{Seed: 9, Scale: simulate.ScaleFor(events), Departements: simulate.MaxDepartements,
 		Concurrency: 16, Year: 2026})
 	head := waitVisible(b, ctx, store)
 	url := startNATS(b)

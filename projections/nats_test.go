@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -17,7 +15,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/eventstore"
 	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/projections"
@@ -184,7 +181,7 @@ func TestNATSRelayRestart(t *testing.T) {
 	ctx := context.Background()
 	d := db.Fresh(t)
 	store := eventstore.New(d.Pool)
-	simulateWorld(t, ctx, store, simulate.Config{Seed: 5, Scale: 0.1, Departements: 12, Concurrency: 8, Year: 2026})
+	loadWorld(t, ctx, store, simulate.Config{Seed: 5, Scale: 0.1, Departements: 12, Concurrency: 8, Year: 2026})
 	head := waitVisible(t, ctx, store)
 	url := startNATS(t)
 	cfg := projections.NATSConfig{URL: url, Stream: "RELAY_RESTART"}
@@ -343,15 +340,23 @@ func TestNATSWorkers(t *testing.T) {
 	// the last fifth live, as it is appended. (Written entirely live, the history
 	// took 7 to 15 minutes: the simulation shares the 2 cores with the relay, the
 	// broker and three workers; on its own it writes several times faster.)
+	// The history goes through the store's Loader (see loadWorld): the database
+	// fills in transactions of up to eventstore.DefaultLoaderBatch events while
+	// the simulation runs, and Close returns once everything is written.
+	loader, err := store.NewLoader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	simErr := make(chan error, 1)
 	var sum simulate.Summary
 	start := time.Now()
 	go func() {
 		var err error
-		sum, err = simulate.Run(ctx, store, app.Keys{CheckCode: []byte("check-code-key-for-tests-0123456"),
-			Beneficiary: []byte("beneficiary-key-for-tests-012345")},
-			simulate.Config{Seed: 3, Scale: scale, Departements: 101, Concurrency: 6, Year: 2026},
-			slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		sum, err = simulate.Run(ctx, loader, worldKeys,
+			simulate.Config{Seed: 3, Scale: scale, Departements: 101, Concurrency: 6, Year: 2026}, loud)
+		if cerr := loader.Close(ctx); err == nil {
+			err = cerr
+		}
 		simErr <- err
 	}()
 	backlog := int64(wantEvents * 4 / 5)

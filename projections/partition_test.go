@@ -122,7 +122,7 @@ func TestPartitionsEqualWhole(t *testing.T) {
 	ctx := context.Background()
 	d := db.Fresh(t)
 	store := eventstore.New(d.Pool)
-	simulateWorld(t, ctx, store, simulate.Config{Seed: 11, Scale: simulate.ScaleFor(15000), Departements: 12, Concurrency: 8, Year: 2026})
+	loadWorld(t, ctx, store, simulate.Config{Seed: 11, Scale: simulate.ScaleFor(15000), Departements: 12, Concurrency: 8, Year: 2026})
 	head := waitVisible(t, ctx, store)
 	ps := projections.All()
 	if err := projections.Rebuild(ctx, d.Pool, store, ps, nil); err != nil {

@@ -51,6 +51,10 @@ type Options struct {
 	// that writes nothing at all, or a read-set check that expects Any, is
 	// ErrInvalidAppend (which both rules agree on).
 	ReadSetChecks bool
+	// NoIdempotencyKeys: the store refuses every idempotency key
+	// (ErrInvalidAppend), as eventstore.Loader does; the suite checks that
+	// refusal instead of the keys' contract.
+	NoIdempotencyKeys bool
 }
 
 // Run runs the suite; newStore is called once per subtest and returns the store
@@ -79,6 +83,13 @@ func Run(t *testing.T, newStore func(t *testing.T) Store, opts Options) {
 			name string
 			run  func(t *testing.T, s Store)
 		}{"ReadSetChecks", testReadSetChecks})
+	}
+	if opts.NoIdempotencyKeys {
+		for i := range tests {
+			if tests[i].name == "Idempotency" {
+				tests[i].name, tests[i].run = "IdempotencyKeysRefused", testIdempotencyKeysRefused
+			}
+		}
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
@@ -267,6 +278,19 @@ func testMultiStreamAtomicity(t *testing.T, s Store) {
 	}
 	if res.LastPosition != slices.Max(res.Positions) {
 		t.Fatalf("last position %d of %v", res.LastPosition, res.Positions)
+	}
+}
+
+// testIdempotencyKeysRefused: an append with a key is refused and writes nothing.
+func testIdempotencyKeysRefused(t *testing.T, s Store) {
+	stream := uniq("funder")
+	_, err := s.AppendMulti(context.Background(), eventstore.Metadata{IdempotencyKey: uniq("key")},
+		one(stream, eventstore.NoStream, ev("A", 1)))
+	if !errors.Is(err, eventstore.ErrInvalidAppend) {
+		t.Fatalf("append with a key: %v, want ErrInvalidAppend", err)
+	}
+	if got := read(t, s, stream); len(got) != 0 {
+		t.Fatalf("%d events written by a refused append", len(got))
 	}
 }
 

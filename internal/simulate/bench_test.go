@@ -20,6 +20,9 @@ import (
 // group commits, BENCH_SIM_GROUP_WAIT (a duration: the committer waits that long
 // for up to 256 appends per transaction) with BENCH_SIM_GROUP_WORKERS (groups in
 // flight, default 2); without BENCH_SIM_GROUP_WAIT the store's defaults apply.
+// Two stores: the group commit (every command appended as the ledger appends
+// it) and the Loader (eventstore.Store.NewLoader: decided in memory, written in
+// batches; the rate counts until every event is in the database).
 func BenchmarkSimulate(b *testing.B) {
 	scale, concurrency := 0.02, 8
 	if v, err := strconv.ParseFloat(os.Getenv("BENCH_SIM_SCALE"), 64); err == nil {
@@ -36,15 +39,36 @@ func BenchmarkSimulate(b *testing.B) {
 		}
 		opts = append(opts, eventstore.WithGroupCommit(eventstore.GroupOptions{Workers: workers, MaxSize: 256, MaxWait: wait}))
 	}
-	for b.Loop() {
-		fresh := db.Fresh(b)
-		store := eventstore.New(fresh.Pool, opts...)
-		sum, err := simulate.Run(context.Background(), store, keys,
-			simulate.Config{Seed: 42, Scale: scale, Departements: simulate.MaxDepartements, Concurrency: concurrency, Year: 2026}, nil)
-		if err != nil {
-			b.Fatal(err)
+	cfg := simulate.Config{Seed: 42, Scale: scale, Departements: simulate.MaxDepartements, Concurrency: concurrency, Year: 2026}
+	b.Run("store=group-commit", func(b *testing.B) {
+		for b.Loop() {
+			fresh := db.Fresh(b)
+			store := eventstore.New(fresh.Pool, opts...)
+			sum, err := simulate.Run(context.Background(), store, keys, cfg, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(sum.Events), "events")
+			b.ReportMetric(sum.EventsPerSecond(), "events/s")
 		}
-		b.ReportMetric(float64(sum.Events), "events")
-		b.ReportMetric(sum.EventsPerSecond(), "events/s")
-	}
+	})
+	b.Run("store=loader", func(b *testing.B) {
+		for b.Loop() {
+			ctx := context.Background()
+			loader, err := eventstore.New(db.Fresh(b).Pool).NewLoader(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			start := time.Now()
+			sum, err := simulate.Run(ctx, loader, keys, cfg, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := loader.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(sum.Events), "events")
+			b.ReportMetric(float64(sum.Events)/time.Since(start).Seconds(), "events/s")
+		}
+	})
 }
