@@ -233,7 +233,7 @@ func TestGapFreeTailing(t *testing.T) {
 		}
 		return 0
 	})
-	const writers, perWriter = 16, 2000
+	const writers, perWriter = 16, 1000
 	streams := make([]string, 40)
 	for i := range streams {
 		streams[i] = fmt.Sprintf("shared-%d", i)

@@ -127,8 +127,11 @@ func (l *Loader) write() {
 	defer close(l.done)
 	for {
 		pending := l.pending()
+		l.mu.Lock()
+		batch := l.batch
+		l.mu.Unlock()
 		for len(pending) > 0 {
-			n := min(len(pending), l.batch)
+			n := min(len(pending), batch)
 			if err := l.insert(pending[:n]); err != nil {
 				l.mu.Lock()
 				l.err = fmt.Errorf("eventstore: loader: %w", err)

@@ -13,11 +13,17 @@ import (
 	"github.com/passnumerique/passledger/eventstore/storetest"
 )
 
-// readAllRows reads every event of s in reading order, without transaction ids
-// (which say which transaction wrote an event, not what was written).
+// readAllRows reads every event of s in reading order, once every stored event
+// is readable, without transaction ids (which say which transaction wrote an
+// event, not what was written).
 func readAllRows(t *testing.T, s *eventstore.Store) []eventstore.RecordedEvent {
 	t.Helper()
 	ctx := context.Background()
+	_, stored, err := s.Count(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitVisible(t, s, int(stored))
 	var out []eventstore.RecordedEvent
 	var after eventstore.Cursor
 	for {
@@ -116,9 +122,11 @@ func TestLoaderWritesWhatStoreWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const batch = 250 // several batches, one of them part full
+	l.SetBatch(batch)
 	id := func(i, j int) string { return fmt.Sprintf("00000000-0000-4000-8000-%06d%06d", i, j) }
 	version := map[string]int64{}
-	for i := range 3 * eventstore.DefaultLoaderBatch / 2 {
+	for i := range 3 * batch / 2 {
 		zeta, alpha, fund := fmt.Sprintf("zeta-%d", i%7), fmt.Sprintf("alpha-%d", i%11), "fund-1"
 		md := eventstore.Metadata{Actor: "loader-test", CorrelationID: fmt.Sprint(i)}
 		appends := []eventstore.StreamAppend{

@@ -131,7 +131,7 @@ func create(ctx context.Context, adminURL, _ string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.MaxConns = 40
+	cfg.MaxConns = 20
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
