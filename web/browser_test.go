@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,27 +43,60 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// browser starts a fresh headless Chromium with a viewport of w × h.
+// chromium is the one headless Chromium of the package's browser tests, started
+// by the first test that needs it (startChromium) and stopped by TestMain. Each
+// test gets a browser context of its own in it (browser): its own cookies,
+// storage and tab, as if it had a browser of its own, without paying a
+// browser's start each time.
+var chromium struct {
+	once   sync.Once
+	ctx    context.Context // the browser's first tab: parent of every test's context
+	cancel context.CancelFunc
+	err    error
+}
+
+// startChromium starts the shared browser once.
+func startChromium(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath(t)
+	chromium.once.Do(func() {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("lang", "fr-FR"),
+			chromedp.Env("LANGUAGE=fr", "LANG=fr_FR.UTF-8"),
+			chromedp.WindowSize(desktopW, desktopH),
+		)
+		actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelB := chromedp.NewContext(actx)
+		chromium.ctx, chromium.cancel = ctx, func() { cancelB(); cancelA() }
+		chromium.err = chromedp.Do(ctx) // starts the browser
+	})
+	if chromium.err != nil {
+		t.Fatalf("chromium: %v", chromium.err)
+	}
+	return chromium.ctx
+}
+
+// stopChromium stops the shared browser, if it was started.
+func stopChromium() {
+	if chromium.cancel != nil {
+		chromium.cancel()
+	}
+}
+
+// browser opens a tab with a viewport of w × h in a new browser context of the
+// shared Chromium (nothing shared with other tests' tabs), closed with the test.
 func browser(t *testing.T, w, h int) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", "fr-FR"),
-		chromedp.Env("LANGUAGE=fr", "LANG=fr_FR.UTF-8"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(w, h),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelB := chromedp.NewContext(actx)
-	// The first Run starts the browser, which lives as long as this context: the
-	// timeout bounds the whole test.
+	ctx, cancelB := chromedp.NewContext(startChromium(t), chromedp.WithNewBrowserContext())
+	// The timeout bounds the whole test.
 	ctx, cancelC := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(func() { cancelC(); cancelB(); cancelA() })
+	t.Cleanup(func() { cancelC(); cancelB() })
 	var opt []chromedp.EmulateViewportOption
 	if w < 600 {
 		opt = append(opt, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)

@@ -26,7 +26,11 @@ import (
 
 var db *pgtest.DB
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &db)) }
+func TestMain(m *testing.M) {
+	code := pgtest.Main(m, &db)
+	stopChromium()
+	os.Exit(code)
+}
 
 type clock struct {
 	mu sync.Mutex
