@@ -35,11 +35,16 @@ run:
 ## overlap well even on 2 cores (the others run beside TestNATSWorkers, the
 ## longest). More at once ran the shared server out of connections ("too many
 ## clients") while other sessions' tests ran on it: same limit as TEST_P.
+## TEST_BUILDFLAGS: -trimpath keeps source paths out of the compiled packages, so
+## a fresh clone in another folder reuses the build cache's packages (vet and the
+## test builds of a new clone took 20 s and 33 s, 1.5 s and 25 s with it); -w
+## leaves DWARF out of the ~20 test binaries, which are linked anew each run.
 TEST_P ?= 1
 TEST_PARALLEL ?= 2
+TEST_BUILDFLAGS ?= -trimpath -ldflags=-w
 test: tools sqlc-check
-	$(GO) vet ./...
-	$(GO) run ./cmd/pgenv -- $(GO) test -p $(TEST_P) -parallel $(TEST_PARALLEL) -count=1 -timeout 30m $(PKGS)
+	$(GO) vet $(TEST_BUILDFLAGS) ./...
+	$(GO) run ./cmd/pgenv -- $(GO) test $(TEST_BUILDFLAGS) -p $(TEST_P) -parallel $(TEST_PARALLEL) -count=1 -timeout 30m $(PKGS)
 
 ## bench: Go benchmarks plus the pgbench ceiling; figures go to docs/benchmarks.md
 bench:

@@ -58,7 +58,9 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	binary = filepath.Join(dir, "passledger")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	// -trimpath -ldflags=-w, as make test builds the test binaries: the
+	// packages compiled for this test binary serve the server's binary too.
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-w", "-o", binary, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build passledger:", err)
