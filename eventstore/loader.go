@@ -80,12 +80,18 @@ func (l *Loader) AppendMulti(ctx context.Context, md Metadata, appends ...Stream
 	if md.IdempotencyKey != "" {
 		return AppendResult{}, fmt.Errorf("%w: a Loader takes no idempotency key", ErrInvalidAppend)
 	}
-	if err := l.failed(); err != nil {
-		return AppendResult{}, err
-	}
 	sorted := slices.Clone(appends)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Stream < sorted[j].Stream })
+	// Under l.mu, so that no append lands after Close's last look at what is
+	// pending (it would be acknowledged and never written). Memory serialises
+	// appends anyway.
+	l.mu.Lock()
+	if err := l.failedLocked(); err != nil {
+		l.mu.Unlock()
+		return AppendResult{}, err
+	}
 	res, err := l.mem.AppendMulti(ctx, md, sorted...)
+	l.mu.Unlock()
 	if err != nil {
 		return AppendResult{}, err
 	}
@@ -108,10 +114,9 @@ func (l *Loader) AppendMulti(ctx context.Context, md Metadata, appends ...Stream
 	return res, nil
 }
 
-// failed returns the writer's error, if any.
-func (l *Loader) failed() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// failedLocked returns the writer's error, or an error once the Loader is
+// closed. l.mu must be held.
+func (l *Loader) failedLocked() error {
 	if l.err != nil {
 		return l.err
 	}
@@ -196,8 +201,9 @@ func (l *Loader) insert(events []RecordedEvent) error {
 }
 
 // Close writes every acknowledged event that is not written yet, waits until it
-// is (or ctx ends), and returns the first write failure. After Close, appends
-// fail; reads still answer from memory.
+// is (or ctx ends: the writing goes on in the background), and returns the
+// first write failure. After Close, appends fail; reads still answer from
+// memory.
 func (l *Loader) Close(ctx context.Context) error {
 	l.mu.Lock()
 	if !l.closed {
