@@ -1,6 +1,9 @@
 package eventstore
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // SetTxDelay makes every append run in an explicit transaction that sleeps d() after
 // writing, before committing: the late commits that a gap-free reader must not skip.
@@ -12,4 +15,14 @@ func (l *Loader) SetBatch(n int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.batch = n
+}
+
+// HoldLoaders makes the writer of every Loader made from s afterwards wait until
+// release is called (before or at Close): everything appended meanwhile is
+// written in full batches.
+func (s *Store) HoldLoaders() (release func()) {
+	hold := make(chan struct{})
+	s.loaderHold = hold
+	var once sync.Once
+	return func() { once.Do(func() { close(hold) }) }
 }

@@ -12,7 +12,8 @@ import (
 	"github.com/passnumerique/passledger/eventstore/internal/dbsqlc"
 )
 
-// DefaultLoaderBatch is how many events a Loader writes per statement at most.
+// DefaultLoaderBatch is how many events a Loader writes per transaction at most
+// (a batch that would end inside an append takes the rest of that append).
 const DefaultLoaderBatch = 4096
 
 // Loader fills an empty event store with a world written by many commands —
@@ -25,8 +26,8 @@ const DefaultLoaderBatch = 4096
 // held in memory (a Memory: the same validation, expectations, read-set checks
 // and hashes as Store), and acknowledged before it is written. One goroutine
 // writes the acknowledged events to PostgreSQL in their order, up to
-// DefaultLoaderBatch per INSERT — the group commit's statement, one transaction
-// per batch — so the database fills while the commands run, in a few large
+// DefaultLoaderBatch per transaction (whole appends) with the group commit's
+// INSERT, so the database fills while the commands run, in a few large
 // transactions instead of one per group of commands. Reads (ReadStreams and the
 // lookups) are answered from memory, which holds every acknowledged event.
 //
@@ -51,6 +52,7 @@ type Loader struct {
 	closed  bool
 	done    chan struct{} // closed when the writer has ended
 	stop    chan struct{} // closed by Close: write what is left, then end
+	hold    chan struct{} // tests: the writer starts when it is closed (nil: at once)
 }
 
 // NewLoader returns a Loader that writes into s's database, which must hold no
@@ -66,7 +68,7 @@ func (s *Store) NewLoader(ctx context.Context) (*Loader, error) {
 	}
 	mem := NewMemory()
 	mem.now = s.now
-	l := &Loader{store: s, mem: mem, batch: DefaultLoaderBatch,
+	l := &Loader{store: s, mem: mem, batch: DefaultLoaderBatch, hold: s.loaderHold,
 		wake: make(chan struct{}, 1), done: make(chan struct{}), stop: make(chan struct{})}
 	go l.write()
 	return l, nil
@@ -77,8 +79,11 @@ func (s *Store) NewLoader(ctx context.Context) (*Loader, error) {
 // Loader). The events of an append are ordered by stream id, as Store writes
 // them; Positions come back in the caller's order.
 func (l *Loader) AppendMulti(ctx context.Context, md Metadata, appends ...StreamAppend) (AppendResult, error) {
-	if md.IdempotencyKey != "" {
-		return AppendResult{}, fmt.Errorf("%w: a Loader takes no idempotency key", ErrInvalidAppend)
+	if md.IdempotencyKey != "" || commandFrom(ctx) != nil {
+		return AppendResult{}, fmt.Errorf("%w: a Loader takes no idempotency key and no Command", ErrInvalidAppend)
+	}
+	if err := ctx.Err(); err != nil {
+		return AppendResult{}, err
 	}
 	sorted := slices.Clone(appends)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Stream < sorted[j].Stream })
@@ -130,13 +135,22 @@ func (l *Loader) failedLocked() error {
 // batch, until Close asks it to end and nothing is left.
 func (l *Loader) write() {
 	defer close(l.done)
+	if l.hold != nil {
+		<-l.hold
+	}
 	for {
 		pending := l.pending()
 		l.mu.Lock()
 		batch := l.batch
 		l.mu.Unlock()
 		for len(pending) > 0 {
+			// A batch ends with an append: an append's events share one
+			// transaction, as the group commit writes them (Memory numbers its
+			// appends as transactions).
 			n := min(len(pending), batch)
+			for n < len(pending) && pending[n].TxID == pending[n-1].TxID {
+				n++
+			}
 			if err := l.insert(pending[:n]); err != nil {
 				l.mu.Lock()
 				l.err = fmt.Errorf("eventstore: loader: %w", err)
@@ -184,7 +198,13 @@ func (l *Loader) insert(events []RecordedEvent) error {
 		p.Payloads[i], p.Metadata[i], p.RecordedAt[i] = string(e.Payload), string(e.Metadata), e.RecordedAt
 		p.ContentHashes[i], p.Hashes[i] = e.ContentHash, e.Hash
 	}
-	rows, err := queries.InsertEvents(context.Background(), l.store.pool, p)
+	ctx := context.Background()
+	tx, err := l.store.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	rows, err := queries.InsertEvents(ctx, tx, p)
 	if err != nil {
 		return err
 	}
@@ -193,11 +213,11 @@ func (l *Loader) insert(events []RecordedEvent) error {
 	}
 	for i, r := range rows {
 		if r.Position != events[i].Position {
-			return fmt.Errorf("event %s of stream %s stored at position %d, acknowledged at %d: another writer, or a database that was not empty",
+			return fmt.Errorf("event %s of stream %s would be stored at position %d, acknowledged at %d: another writer, or a database that was not empty; the batch is rolled back",
 				events[i].EventID, events[i].StreamID, r.Position, events[i].Position)
 		}
 	}
-	return nil
+	return tx.Commit(ctx)
 }
 
 // Close writes every acknowledged event that is not written yet, waits until it

@@ -118,6 +118,7 @@ func TestLoaderWritesWhatStoreWrites(t *testing.T) {
 	clock := eventstore.WithClock(func() time.Time { return at })
 	live := eventstore.New(db.Fresh(t).Pool, clock)
 	bulk := eventstore.New(db.Fresh(t).Pool, clock)
+	release := bulk.HoldLoaders() // everything waits: the batches are full
 	l, err := bulk.NewLoader(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -126,6 +127,7 @@ func TestLoaderWritesWhatStoreWrites(t *testing.T) {
 	l.SetBatch(batch)
 	id := func(i, j int) string { return fmt.Sprintf("00000000-0000-4000-8000-%06d%06d", i, j) }
 	version := map[string]int64{}
+	var acknowledged [][]int64 // each loader append's positions
 	for i := range 3 * batch / 2 {
 		zeta, alpha, fund := fmt.Sprintf("zeta-%d", i%7), fmt.Sprintf("alpha-%d", i%11), "fund-1"
 		md := eventstore.Metadata{Actor: "loader-test", CorrelationID: fmt.Sprint(i)}
@@ -149,6 +151,7 @@ func TestLoaderWritesWhatStoreWrites(t *testing.T) {
 		if err != nil {
 			t.Fatalf("append %d to the loader: %v", i, err)
 		}
+		acknowledged = append(acknowledged, got.Positions)
 		if !reflect.DeepEqual(got.Positions, want.Positions) || !reflect.DeepEqual(got.Versions, want.Versions) || got.LastPosition != want.LastPosition {
 			t.Fatalf("append %d: loader answered %+v, store %+v", i, got, want)
 		}
@@ -159,8 +162,48 @@ func TestLoaderWritesWhatStoreWrites(t *testing.T) {
 	if _, err := l.AppendMulti(ctx, eventstore.Metadata{}, stale); !errorsIsConflict(err) {
 		t.Fatalf("stale append to the loader: %v", err)
 	}
+	release()
 	if err := l.Close(ctx); err != nil {
 		t.Fatal(err)
+	}
+	// Whole appends per transaction, at most batch events but for the rest of
+	// the append that crosses the limit (up to 4 events per append here).
+	_, stored, err := bulk.Count(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitVisible(t, bulk, int(stored))
+	txOf := map[int64]uint64{}
+	perTx := map[uint64]int{}
+	var after eventstore.Cursor
+	for {
+		page, err := bulk.ReadFrom(ctx, after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		after = page[len(page)-1].Cursor()
+		for _, e := range page {
+			txOf[e.Position] = e.TxID
+			perTx[e.TxID]++
+		}
+	}
+	for i, ps := range acknowledged {
+		for _, p := range ps {
+			if txOf[p] != txOf[ps[0]] {
+				t.Fatalf("append %d written in two transactions (positions %v)", i, ps)
+			}
+		}
+	}
+	for tx, n := range perTx {
+		if n > batch+3 {
+			t.Fatalf("transaction %d wrote %d events, batch %d", tx, n, batch)
+		}
+	}
+	if len(perTx) < 4 {
+		t.Fatalf("%d transactions for %d events in batches of %d", len(perTx), stored, batch)
 	}
 	want, got := readAllRows(t, live), readAllRows(t, bulk)
 	if len(got) != len(want) {
@@ -201,6 +244,10 @@ func TestLoaderRefusesOtherWriters(t *testing.T) {
 	err = l.Close(ctx)
 	if err == nil || !strings.Contains(err.Error(), "another writer") {
 		t.Fatalf("close after a foreign write: %v", err)
+	}
+	// The failed batch was rolled back: only the intruder's event is stored.
+	if _, stored, err := s.Count(ctx); err != nil || stored != 1 {
+		t.Fatalf("%d events stored after the failed batch (%v), want the intruder's 1", stored, err)
 	}
 	if _, err := l.AppendMulti(ctx, eventstore.Metadata{}, eventstore.StreamAppend{Stream: "mine", Events: []eventstore.EventData{ev("C", 3)}}); err == nil {
 		t.Fatal("append after a failed batch accepted")
@@ -249,4 +296,29 @@ func TestLoaderConcurrentWriters(t *testing.T) {
 		}
 	}
 	verified(t, s, writers*each)
+}
+
+// An event id given in another form than the canonical one (upper case, braces)
+// is stored and hashed in its canonical form by both stores: the chain verifies.
+func TestEventIDsAreCanonical(t *testing.T) {
+	ctx := context.Background()
+	s := eventstore.New(db.Fresh(t).Pool)
+	const given, canonical = "{6BA7B810-9DAD-11D1-80B4-00C04FD430C8}", "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
+	if _, err := s.Append(ctx, "ids", eventstore.NoStream, eventstore.Metadata{}, eventstore.EventData{ID: given, Type: "A", Payload: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	m := eventstore.NewMemory()
+	if _, err := m.AppendMulti(ctx, eventstore.Metadata{}, eventstore.StreamAppend{Stream: "ids", Expected: eventstore.NoStream,
+		Events: []eventstore.EventData{{ID: given, Type: "A", Payload: []byte(`{}`)}}}); err != nil {
+		t.Fatal(err)
+	}
+	rows := readAllRows(t, s)
+	fromMemory, err := m.ReadStreams(ctx, []string{"ids"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].EventID != canonical || fromMemory["ids"][0].EventID != canonical {
+		t.Fatalf("stored ids %+v, in memory %+v", rows, fromMemory["ids"])
+	}
+	verified(t, s, 1)
 }

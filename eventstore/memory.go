@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -171,8 +173,13 @@ func validateAppends(appends []StreamAppend) error {
 			if e.Type == "" {
 				return fmt.Errorf("%w: event without type", ErrInvalidAppend)
 			}
-			if !json.Valid(e.Payload) {
-				return fmt.Errorf("%w: payload of %s is not JSON", ErrInvalidAppend, e.Type)
+			// PostgreSQL's text refuses NUL and invalid UTF-8: refused here, the
+			// same way by every store (the Loader acknowledges before writing).
+			if !utf8.ValidString(e.Type) || strings.IndexByte(e.Type, 0) >= 0 {
+				return fmt.Errorf("%w: event type %q is not UTF-8 text", ErrInvalidAppend, e.Type)
+			}
+			if !json.Valid(e.Payload) || !utf8.Valid(e.Payload) {
+				return fmt.Errorf("%w: payload of %s is not JSON in UTF-8", ErrInvalidAppend, e.Type)
 			}
 			if e.ID != "" {
 				if _, err := uuid.Parse(e.ID); err != nil {

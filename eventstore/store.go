@@ -35,6 +35,9 @@ type Store struct {
 	groupOpts  GroupOptions
 	commitOnce sync.Once
 	commit     *committer
+	// loaderHold, set only by tests, is given to the Loaders made after it: their
+	// writer waits until it is closed.
+	loaderHold chan struct{}
 }
 
 // Option configures a Store.
@@ -148,9 +151,11 @@ func (s *Store) prepare(md Metadata, appends []StreamAppend) (*member, error) {
 	for _, a := range sorted {
 		ps := preparedStream{stream: a.Stream, expected: a.Expected}
 		for j, e := range a.Events {
-			id := e.ID
-			if id == "" {
-				id = uuid.NewString()
+			id := uuid.NewString()
+			if e.ID != "" {
+				// Canonical form, as PostgreSQL stores it (and Memory writes it):
+				// the content hash must cover the id as stored. Validated above.
+				id = uuid.MustParse(e.ID).String()
 			}
 			ps.events = append(ps.events, preparedEvent{id: id, typ: e.Type, payload: e.Payload,
 				contentHash: ContentHash(id, a.Stream, e.Type, m.recordedAt, e.Payload, metadata), order: callerIndex[a.Stream] + j})

@@ -185,6 +185,7 @@ func loadWorld(t testing.TB, ctx context.Context, store *eventstore.Store, cfg s
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = loader.Close(context.Background()) }) // after a failure: stop the writer
 	start := time.Now()
 	sum, err := simulate.Run(ctx, loader, worldKeys, cfg, loud)
 	if err != nil {

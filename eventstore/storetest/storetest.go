@@ -229,6 +229,9 @@ func testInvalidAppends(t *testing.T, s Store) {
 		"nothing to write":   {{Stream: stream}},
 		"payload not json":   {{Stream: stream, Events: []eventstore.EventData{{Type: "A", Payload: []byte("{")}}}},
 		"no type":            {{Stream: stream, Events: []eventstore.EventData{{Payload: []byte("1")}}}},
+		"payload not utf-8":  {{Stream: stream, Events: []eventstore.EventData{{Type: "A", Payload: []byte("{\"a\":\"\xff\"}")}}}},
+		"type with nul":      {{Stream: stream, Events: []eventstore.EventData{{Type: "A\x00B", Payload: []byte("1")}}}},
+		"type not utf-8":     {{Stream: stream, Events: []eventstore.EventData{{Type: "A\xffB", Payload: []byte("1")}}}},
 		"event id not uuid":  {{Stream: stream, Events: []eventstore.EventData{{ID: "nope", Type: "A", Payload: []byte("1")}}}},
 		"expected below any": {{Stream: stream, Expected: -2, Events: okEvent}},
 		"stream twice":       {{Stream: stream, Events: okEvent}, {Stream: stream, Events: okEvent}},
@@ -531,6 +534,19 @@ func testEventsWhere(t *testing.T, s Store) {
 	}
 	if got, err := s.EventsWhere(ctx, uniq("none"), eventstore.PayloadField{EventType: w.drawn, Field: "fund_id"}); err != nil || len(got) != 0 {
 		t.Fatalf("unknown value: %v %v", got, err)
+	}
+	// Events of a looked-up type appended after the lookup are found by the next
+	// one (an index built by the first lookup must follow), in position order.
+	s6 := uniq("c6")
+	late := mustAppend(t, s, one(s6, eventstore.NoStream, ev(w.pledged, map[string]any{"fund_id": w.value})),
+		one(w.s4, eventstore.Exactly(2), ev(w.pledged, map[string]any{"fund_id": w.value})))
+	got, err = s.EventsWhere(ctx, w.value, eventstore.PayloadField{EventType: w.pledged, Field: "fund_id"})
+	if want := append([]int64{s2[0].Position, s1[0].Position, s2[1].Position}, slices.Sorted(slices.Values(late.Positions))...); err != nil || !slices.Equal(positions(got), want) {
+		t.Fatalf("pledges after two more at %v (%v), want %v", positions(got), err, want)
+	}
+	streams, err := s.StreamsWhere(ctx, w.value, eventstore.PayloadField{EventType: w.pledged, Field: "fund_id"})
+	if want := slices.Sorted(slices.Values([]string{w.s1, w.s2, w.s4, s6})); err != nil || !slices.Equal(streams, want) {
+		t.Fatalf("streams after two more pledges %v (%v), want %v", streams, err, want)
 	}
 	wantInvalidQuery(t, s)
 }
