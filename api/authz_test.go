@@ -15,6 +15,7 @@ import (
 // status but 401 and 403; the dummy bodies and ids may well be refused later, with
 // 400, 404 or 422). Without a token, every non-public endpoint answers 401.
 func TestAuthorisationMatrix(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, db)
 	const own, other = "org_own", "org_other"
 	tokens := map[api.Role]string{}

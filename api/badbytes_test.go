@@ -183,6 +183,7 @@ func badCases(t *testing.T, rt api.Route) []badCase {
 // parameter gets the path cases in a query parameter; the bank statement (CSV) gets
 // a NUL in its reference cell, a control character in its label cell and "null".
 func TestBadBytesAreRefusedAtTheDoor(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, db.Fresh(t))
 	tokens := map[api.Role]string{}
 	before := eventCount(t, e)
@@ -242,6 +243,7 @@ func TestBadBytesAreRefusedAtTheDoor(t *testing.T) {
 // no null where an object is expected, no bad bytes in a query on a read or in an
 // Idempotency-Key; accents and escaped non-BMP characters are fine.
 func TestBadBytesRules(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, db.Fresh(t))
 	w := newWorld(t, e)
 	before := eventCount(t, e)

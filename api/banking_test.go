@@ -109,6 +109,7 @@ func (e *env) sendBody(t *testing.T, path, token, contentType string, body []byt
 // reasons, a duplicate line, the same statement twice), and the spreadsheets read
 // back and compared with the JSON cent by cent.
 func TestBankingEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, db.Fresh(t))
 	e.clock.set(time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC))
 	w := newWorld(t, e)

@@ -17,6 +17,7 @@ import (
 // against a real server, as README's curl session does, and reads the
 // redemption back from the event log with its postings.
 func TestGeneratedClientRedeems(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, db.Fresh(t))
 	ctx := context.Background()
 	as := func(token string) *client.ClientWithResponses {

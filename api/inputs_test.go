@@ -60,6 +60,7 @@ func (w *world) redeem(t *testing.T, i int) response {
 
 // Every class of malformed input gets a 400 with a problem type, and changes nothing.
 func TestMalformedInputIsRefusedWith400(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, db.Fresh(t))
 	cases := []struct{ name, body string }{
 		{"not JSON", `{"name": "x", "kind":`},
@@ -112,6 +113,7 @@ func TestMalformedInputIsRefusedWith400(t *testing.T) {
 }
 
 func TestIdempotencyKeyReplayAndMismatch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, db.Fresh(t))
 	body := map[string]any{"name": "Région AURA", "kind": "other"}
 	first := e.call("POST", "/v1/funders", e.admin, body, "Idempotency-Key", "k-1").want(t, 201)
@@ -150,6 +152,7 @@ func TestIdempotencyKeyReplayAndMismatch(t *testing.T) {
 // once any byte changes; the same cheque redeemed again is refused with a stable
 // problem type.
 func TestRedemptionReceipt(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, db.Fresh(t))
 	w := newWorld(t, e)
 	var red api.RedemptionResponse

@@ -36,6 +36,7 @@ func (l *lifecycle) pos(p int64) {
 // → advance → repay → bank import → close → reports. Every figure asserted is
 // computed by hand in the comments, not by the code under test.
 func TestLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, db.Fresh(t))
 	l := &lifecycle{e: e}
 	e.clock.set(time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC))

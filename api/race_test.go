@@ -11,6 +11,7 @@ import (
 // stable problem type, one ChequeRedeemed in the ledger. Then every client
 // retries with its key and gets exactly its first answer again.
 func TestHundredClientsOneCheque(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, db.Fresh(t))
 	w := newWorld(t, e)
 	const n = 100

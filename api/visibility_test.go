@@ -11,6 +11,7 @@ import (
 
 // A token sees its own organisation's cheques only.
 func TestChequeVisibility(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, db.Fresh(t))
 	w := newWorld(t, e)
 	var red api.RedemptionResponse
@@ -28,6 +29,7 @@ func TestChequeVisibility(t *testing.T) {
 // An admin creates tokens through the API; the token works, and an idempotent
 // replay does not show it again (it is never stored in clear).
 func TestTokenCreationOverAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, db.Fresh(t))
 	var tok api.TokenResponse
 	e.call("POST", "/v1/tokens", e.admin, map[string]any{"role": "auditor"}, "Idempotency-Key", "t-1").want(t, 201).decode(t, &tok)

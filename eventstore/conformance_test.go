@@ -9,6 +9,7 @@ import (
 
 // The conformance suite on PostgreSQL, in a database of its own.
 func TestConformancePostgres(t *testing.T) {
+	t.Parallel()
 	s := eventstore.New(db.Fresh(t).Pool)
 	storetest.Run(t, func(*testing.T) storetest.Store { return s }, storetest.Options{ReadSetChecks: true})
 }

@@ -223,6 +223,7 @@ func TestIdempotencyUnderConcurrency(t *testing.T) {
 // sleeping before they commit, while a reader tails. The reader must see exactly the
 // full log, once each, and every stream in version order.
 func TestGapFreeTailing(t *testing.T) {
+	t.Parallel()
 	fresh := db.Fresh(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -488,6 +489,7 @@ func seedHistory(t *testing.T, s *eventstore.Store, n int) []int64 {
 }
 
 func TestVerifyDetectsTampering(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("intact", func(t *testing.T) {
 		d := db.Fresh(t)
@@ -550,6 +552,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 // Reading order is by the xid8 value, not its text: transaction 99 comes before
 // transaction 100 (a text ordering would put "100" first and skip events).
 func TestReadingOrderIsNumericByTransaction(t *testing.T) {
+	t.Parallel()
 	d := db.Fresh(t)
 	ctx := context.Background()
 	for _, tx := range []string{"100", "99", "1000"} {

@@ -58,6 +58,7 @@ func verified(t *testing.T, s *eventstore.Store, want int) {
 // database of its own); then everything it acknowledged is in the database,
 // exactly as its reads returned it, and the chains verify.
 func TestConformanceLoader(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := eventstore.New(db.Fresh(t).Pool)
 	l, err := s.NewLoader(ctx)
@@ -113,6 +114,7 @@ func TestConformanceLoader(t *testing.T) {
 // versions, ids, payloads, metadata, times and hashes), and the Loader answers
 // each append with the positions the group commit gave.
 func TestLoaderWritesWhatStoreWrites(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	at := time.Date(2026, 3, 1, 9, 30, 0, 123456000, time.UTC)
 	clock := eventstore.WithClock(func() time.Time { return at })
@@ -226,6 +228,7 @@ func errorsIsConflict(err error) bool {
 // beside it, the position check fails its next batch, and Close and every later
 // append report it.
 func TestLoaderRefusesOtherWriters(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := eventstore.New(db.Fresh(t).Pool)
 	l, err := s.NewLoader(ctx)
@@ -257,6 +260,7 @@ func TestLoaderRefusesOtherWriters(t *testing.T) {
 // Many writers at once: every acknowledged append is written once, in
 // acknowledgement order, while the batches run.
 func TestLoaderConcurrentWriters(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := eventstore.New(db.Fresh(t).Pool)
 	l, err := s.NewLoader(ctx)
@@ -301,6 +305,7 @@ func TestLoaderConcurrentWriters(t *testing.T) {
 // An event id given in another form than the canonical one (upper case, braces)
 // is stored and hashed in its canonical form by both stores: the chain verifies.
 func TestEventIDsAreCanonical(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := eventstore.New(db.Fresh(t).Pool)
 	const given, canonical = "{6BA7B810-9DAD-11D1-80B4-00C04FD430C8}", "6ba7b810-9dad-11d1-80b4-00c04fd430c8"

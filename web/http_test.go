@@ -75,6 +75,7 @@ func (c *client) login(token string) {
 // is refused; a form submitted twice (same key) redeems once; a logged-in browser
 // downloads the API's JSON; logging out ends the session.
 func TestSessionCSRFAndDoubleSubmit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	w := newWorld(e, 1)
 	c := newClient(t, e.srv.URL)
@@ -156,6 +157,7 @@ func TestSessionCSRFAndDoubleSubmit(t *testing.T) {
 
 // The CSV download opens in a French spreadsheet (BOM, ';').
 func TestEquityCSVDownload(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	equityWorld(e)
 	c := newClient(t, e.srv.URL)
@@ -169,6 +171,7 @@ func TestEquityCSVDownload(t *testing.T) {
 // The API answers Accept: text/html with the same page (map, chart), to a bearer
 // token; JSON stays the default.
 func TestAPIEquityAsHTML(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	equityWorld(e)
 	get := func(accept string) (*http.Response, string) {
