@@ -13,10 +13,9 @@ import (
 	"github.com/passnumerique/passledger/eventstore/storetest"
 )
 
-// readAllRows reads every event of s in reading order, once every stored event
-// is readable, without transaction ids (which say which transaction wrote an
-// event, not what was written).
-func readAllRows(t *testing.T, s *eventstore.Store) []eventstore.RecordedEvent {
+// readAll reads every event of s in reading order, once every stored event is
+// readable.
+func readAll(t *testing.T, s *eventstore.Store) []eventstore.RecordedEvent {
 	t.Helper()
 	ctx := context.Background()
 	_, stored, err := s.Count(ctx)
@@ -35,11 +34,19 @@ func readAllRows(t *testing.T, s *eventstore.Store) []eventstore.RecordedEvent {
 			return out
 		}
 		after = page[len(page)-1].Cursor()
-		for _, e := range page {
-			e.TxID = 0
-			out = append(out, e)
-		}
+		out = append(out, page...)
 	}
+}
+
+// readAllRows is readAll without transaction ids (which say which transaction
+// wrote an event, not what was written).
+func readAllRows(t *testing.T, s *eventstore.Store) []eventstore.RecordedEvent {
+	t.Helper()
+	out := readAll(t, s)
+	for i := range out {
+		out[i].TxID = 0
+	}
+	return out
 }
 
 // verified checks every hash chain of s with Verify.
@@ -170,27 +177,11 @@ func TestLoaderWritesWhatStoreWrites(t *testing.T) {
 	}
 	// Whole appends per transaction, at most batch events but for the rest of
 	// the append that crosses the limit (up to 4 events per append here).
-	_, stored, err := bulk.Count(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitVisible(t, bulk, int(stored))
 	txOf := map[int64]uint64{}
 	perTx := map[uint64]int{}
-	var after eventstore.Cursor
-	for {
-		page, err := bulk.ReadFrom(ctx, after, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		after = page[len(page)-1].Cursor()
-		for _, e := range page {
-			txOf[e.Position] = e.TxID
-			perTx[e.TxID]++
-		}
+	for _, e := range readAll(t, bulk) {
+		txOf[e.Position] = e.TxID
+		perTx[e.TxID]++
 	}
 	for i, ps := range acknowledged {
 		for _, p := range ps {
@@ -205,7 +196,7 @@ func TestLoaderWritesWhatStoreWrites(t *testing.T) {
 		}
 	}
 	if len(perTx) < 4 {
-		t.Fatalf("%d transactions for %d events in batches of %d", len(perTx), stored, batch)
+		t.Fatalf("%d transactions for %d events in batches of %d", len(perTx), len(txOf), batch)
 	}
 	want, got := readAllRows(t, live), readAllRows(t, bulk)
 	if len(got) != len(want) {

@@ -174,29 +174,16 @@ func simulateWorld(t testing.TB, ctx context.Context, store simulate.Store, cfg 
 
 // loadWorld writes the same simulated year as simulateWorld — the same commands
 // through package app, the same events — through the store's Loader
-// (eventstore.Store.NewLoader: each append decided in memory, the events written
-// in large batches), several times faster, and returns once every event is in
-// the database. For the tests whose history is written before anything reads
-// it. (TestNATSWorkers starts its Loader itself: its workers start while the
-// history is being written.)
+// (simulate.Load), several times faster, and returns once every event is in the
+// database. For the tests whose history is written before anything reads it.
 func loadWorld(t testing.TB, ctx context.Context, store *eventstore.Store, cfg simulate.Config) simulate.Summary {
 	t.Helper()
-	loader, err := store.NewLoader(ctx)
+	sum, err := simulate.Load(ctx, store, worldKeys, cfg, loud)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = loader.Close(context.Background()) }) // after a failure: stop the writer
-	start := time.Now()
-	sum, err := simulate.Run(ctx, loader, worldKeys, cfg, loud)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := loader.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	elapsed := time.Since(start)
 	t.Logf("loaded %d events (%d commands) in %s (%.0f events/s)", sum.Events, sum.Commands,
-		elapsed.Round(time.Millisecond), float64(sum.Events)/elapsed.Seconds())
+		sum.Elapsed.Round(time.Millisecond), sum.EventsPerSecond())
 	return sum
 }
 

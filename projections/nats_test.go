@@ -340,23 +340,16 @@ func TestNATSWorkers(t *testing.T) {
 	// the last fifth live, as it is appended. (Written entirely live, the history
 	// took 7 to 15 minutes: the simulation shares the 2 cores with the relay, the
 	// broker and three workers; on its own it writes several times faster.)
-	// The history goes through the store's Loader (see loadWorld): the database
-	// fills in transactions of up to eventstore.DefaultLoaderBatch events while
-	// the simulation runs, and Close returns once everything is written.
-	loader, err := store.NewLoader(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The history goes through the store's Loader (simulate.Load, as loadWorld):
+	// the database fills in transactions of up to eventstore.DefaultLoaderBatch
+	// events while the simulation runs.
 	simErr := make(chan error, 1)
 	var sum simulate.Summary
 	start := time.Now()
 	go func() {
 		var err error
-		sum, err = simulate.Run(ctx, loader, worldKeys,
+		sum, err = simulate.Load(ctx, store, worldKeys,
 			simulate.Config{Seed: 3, Scale: scale, Departements: 101, Concurrency: 6, Year: 2026}, loud)
-		if cerr := loader.Close(ctx); err == nil {
-			err = cerr
-		}
 		simErr <- err
 	}()
 	backlog := int64(wantEvents * 4 / 5)

@@ -21,6 +21,13 @@
 // the run with its error (the plan is meant to be valid; a refusal is a bug in
 // the plan or a broken rule, and either must be seen).
 //
+// Run appends through the store it is given — on an eventstore.Store, the
+// group commit, one transaction per group of commands, as the ledger writes.
+// Load plays the same commands into the store's Loader (batched appends: each
+// append decided in memory, the events written in large transactions), about
+// seven times faster, for the tests' and benchmarks' histories that nothing
+// reads while they are written.
+//
 // Identifiers it chooses (funders, programmes, contributions, redemptions,
 // batches...) are derived from the seed's plan, so two runs with the same
 // configuration into empty databases write the same number of events of each

@@ -220,6 +220,26 @@ func TestSimulatedYear(t *testing.T) {
 	if a, b := withoutTiming(sum), withoutTiming(onMemory); a != b {
 		t.Errorf("PostgreSQL and memory summaries differ:\n%s\nvs\n%s", a, b)
 	}
+
+	// Loaded through the store's Loader, the same year writes the same events,
+	// and every chain verifies.
+	third := eventstore.New(db.Fresh(t).Pool)
+	loaded, err := simulate.Load(ctx, third, keys, tiny, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := stats(t, evs), stats(t, allEvents(t, third)); a != b {
+		t.Errorf("run and load differ:\n%s\nvs\n%s", a, b)
+	}
+	if a, b := withoutTiming(sum), withoutTiming(loaded); a != b {
+		t.Errorf("run and load summaries differ:\n%s\nvs\n%s", a, b)
+	}
+	if rep, err := third.Verify(ctx, nil); err != nil || !rep.OK || rep.Events != int64(len(evs)) {
+		t.Errorf("verify after load: %+v %v, want OK over %d events", rep, err, len(evs))
+	}
+	if _, err := simulate.Load(ctx, third, keys, tiny, nil); err == nil || !strings.Contains(err.Error(), "empty store") {
+		t.Errorf("second load into a used database: %v", err)
+	}
 }
 
 func withoutTiming(s simulate.Summary) string {
