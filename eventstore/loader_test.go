@@ -49,6 +49,18 @@ func readAllRows(t *testing.T, s *eventstore.Store) []eventstore.RecordedEvent {
 	return out
 }
 
+// newLoader returns a store over a database of the test's own and a Loader
+// into it.
+func newLoader(t *testing.T) (*eventstore.Store, *eventstore.Loader) {
+	t.Helper()
+	s := eventstore.New(db.Fresh(t).Pool)
+	l, err := s.NewLoader(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, l
+}
+
 // verified checks every hash chain of s with Verify.
 func verified(t *testing.T, s *eventstore.Store, want int) {
 	t.Helper()
@@ -67,11 +79,7 @@ func verified(t *testing.T, s *eventstore.Store, want int) {
 func TestConformanceLoader(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := eventstore.New(db.Fresh(t).Pool)
-	l, err := s.NewLoader(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, l := newLoader(t)
 	storetest.Run(t, func(*testing.T) storetest.Store { return l }, storetest.Options{ReadSetChecks: true, NoIdempotencyKeys: true})
 
 	if err := l.Close(ctx); err != nil {
@@ -221,11 +229,7 @@ func errorsIsConflict(err error) bool {
 func TestLoaderRefusesOtherWriters(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := eventstore.New(db.Fresh(t).Pool)
-	l, err := s.NewLoader(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, l := newLoader(t)
 	if _, err := s.Append(ctx, "intruder", eventstore.NoStream, eventstore.Metadata{}, ev("A", 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +239,7 @@ func TestLoaderRefusesOtherWriters(t *testing.T) {
 	if _, err := l.AppendMulti(ctx, eventstore.Metadata{}, eventstore.StreamAppend{Stream: "mine", Events: []eventstore.EventData{ev("B", 2)}}); err != nil {
 		t.Fatal(err) // acknowledged: the writer has not tried yet
 	}
-	err = l.Close(ctx)
+	err := l.Close(ctx)
 	if err == nil || !strings.Contains(err.Error(), "another writer") {
 		t.Fatalf("close after a foreign write: %v", err)
 	}
@@ -253,11 +257,7 @@ func TestLoaderRefusesOtherWriters(t *testing.T) {
 func TestLoaderConcurrentWriters(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := eventstore.New(db.Fresh(t).Pool)
-	l, err := s.NewLoader(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, l := newLoader(t)
 	const writers, each = 8, 1500
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
