@@ -35,7 +35,7 @@ const DefaultLoaderBatch = 4096
 // not durable until Close returns (a crash before loses it); it assumes it is the
 // only writer (an append by anyone else, or a position the database assigns
 // differently from the one it acknowledged, fails the next batch and then every
-// call); and it takes no idempotency key (ErrInvalidAppend). Positions are the
+// call); and it takes no idempotency key and no Command (ErrInvalidAppend). Positions are the
 // ones the database assigns — each batch checks them — but the transaction ids
 // of its results and reads (Cursor.TxID, RecordedEvent.TxID) are its own
 // numbering of the appends, as Memory's: the database's are not known until a
