@@ -729,6 +729,7 @@ func compareDumps(t *testing.T, live, rebuilt map[string][]string) {
 // Test 1: kill -9 during 20,000 redemptions.
 
 func TestResilienceKillDuringRedemptions(t *testing.T) {
+	t.Parallel()
 	const (
 		redemptions = 20000
 		clients     = 32
@@ -876,6 +877,10 @@ func TestResilienceKillDuringRedemptions(t *testing.T) {
 // Test 2: PostgreSQL stopped for 5 s under load.
 
 func TestResilienceDatabaseOutage(t *testing.T) {
+	// Beside the kill test (make test's -parallel 2): each has its own server
+	// process and database — this one a cluster of its own — and this one mostly
+	// waits (a 5 s outage).
+	t.Parallel()
 	const (
 		cheques = 8000
 		clients = 12
