@@ -18,23 +18,19 @@ run:
 ## validation) and chromium (the web pages' browser tests).
 ## Packages can run in parallel (TEST_P at once): each has databases of its own,
 ## copied from the template cmd/pgenv migrates, each NATS test its own in-process
-## server on a free port, each server a free port. What stops it by default is
-## the server's connection limit (max_connections, 100), shared with everything
-## else that uses the server, against pools of up to 40 connections per package
-## (internal/pgtest; TestNATSWorkers runs the simulation, the relay and three
-## workers on one): on the shared development machine, two packages at once beside
-## the other sessions' tests ran out of connections ("too many clients"), and
-## pools of 12 starved TestNATSWorkers past the 30 min timeout. TEST_P=2 on a
-## server of your own with connections to spare. The event store's gap-free reading watermark is
-## cluster-wide: a transaction in one package's database holds back the readers
-## of another for its duration (the tests wait for visibility, never assume it).
+## server on a free port, each server a free port. They run one at a time by
+## default: on this 2-core machine the suite is CPU-bound (two at a time took as
+## long, 2 min 52 s against 3 min 4 s on 2026-12-06), the server's connections
+## (max_connections 100) are shared with everything else, and the event store's
+## gap-free reading watermark is cluster-wide: a transaction in one package's
+## database holds back the readers of another for its duration (the tests wait
+## for visibility, never assume it).
 ## `sqlc-check` first: the generated SQL code must be what the .sql files give.
-## Within a package, the long tests that own their databases (t.Parallel: the
-## projections package's simulated histories, NATS workers, crash tests) run
-## TEST_PARALLEL at once: they mostly wait on round trips to PostgreSQL, so two
-## overlap well even on 2 cores (the others run beside TestNATSWorkers, the
-## longest). More at once ran the shared server out of connections ("too many
-## clients") while other sessions' tests ran on it: same limit as TEST_P.
+## Within a package, the tests that own their databases (t.Parallel: the
+## projections package's simulated histories, NATS workers and crash tests, the
+## api and eventstore tests on a database of their own, the outage test beside
+## the kill test) run TEST_PARALLEL at once: they wait on round trips and sleeps
+## often enough that two overlap well even on 2 cores.
 ## TEST_BUILDFLAGS: -trimpath keeps source paths out of the compiled packages, so
 ## a fresh clone in another folder reuses the build cache's packages (vet and the
 ## test builds of a new clone took 20 s and 33 s, 1.5 s and 25 s with it); -w
