@@ -151,11 +151,13 @@ func (s *Store) prepare(md Metadata, appends []StreamAppend) (*member, error) {
 	for _, a := range sorted {
 		ps := preparedStream{stream: a.Stream, expected: a.Expected}
 		for j, e := range a.Events {
-			id := uuid.NewString()
+			var id string
 			if e.ID != "" {
 				// Canonical form, as PostgreSQL stores it (and Memory writes it):
 				// the content hash must cover the id as stored. Validated above.
 				id = uuid.MustParse(e.ID).String()
+			} else {
+				id = uuid.NewString()
 			}
 			ps.events = append(ps.events, preparedEvent{id: id, typ: e.Type, payload: e.Payload,
 				contentHash: ContentHash(id, a.Stream, e.Type, m.recordedAt, e.Payload, metadata), order: callerIndex[a.Stream] + j})
