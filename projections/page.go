@@ -257,16 +257,14 @@ func (r *pageReader) uvarint() uint64 {
 	return v
 }
 
+// varint reads a signed varint: the zig-zag form of an unsigned one, as
+// binary.Varint decodes it.
 func (r *pageReader) varint() int64 {
-	if r.err != nil {
-		return 0
+	u := r.uvarint()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
 	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail("bad or truncated varint")
-		return 0
-	}
-	r.b = r.b[n:]
 	return v
 }
 
