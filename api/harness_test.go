@@ -23,6 +23,7 @@ import (
 	"github.com/passnumerique/passledger/api"
 	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/eventstore/storetest"
 	"github.com/passnumerique/passledger/internal/pgtest"
 )
 
@@ -207,25 +208,12 @@ func (r response) want(t *testing.T, status int) response {
 // events returns every event of the given type, read through GET /v1/events (the
 // auditor's view of the log, in reading order).
 //
-// It first waits until every committed event is readable: the reading watermark
-// is cluster-wide, so another session's transaction on the shared server can hold
-// a fresh event back for a moment, and a count taken then would miss it.
+// It first waits until every committed event is readable (storetest.WaitVisible):
+// another session's transaction on the shared server can hold a fresh event back
+// for a moment, and a count taken then would miss it.
 func (e *env) events(t *testing.T, eventType string) []api.EventView {
 	t.Helper()
-	store := eventstore.New(e.d.Pool)
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		readable, stored, err := store.Count(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if readable == stored {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d committed events readable after 30 s", readable, stored)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	storetest.WaitVisible(t, t.Context(), eventstore.New(e.d.Pool))
 	var out []api.EventView
 	var after int64
 	for {

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/eventstore/storetest"
 	"github.com/passnumerique/passledger/internal/pgtest"
 )
 
@@ -441,27 +442,6 @@ func tamper(t *testing.T, d *pgtest.DB, stmts ...string) {
 	}
 }
 
-// waitVisible waits until n events are readable in the gap-free order: the
-// watermark is cluster-wide, and another session's open transaction (a parallel
-// test package) can hold it back for a moment.
-func waitVisible(t *testing.T, s *eventstore.Store, n int) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		evs, err := s.ReadFrom(context.Background(), eventstore.Cursor{}, n+1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(evs) >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d events visible after a minute", len(evs), n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // seedHistory writes n events over a few streams and chains them into checkpoints.
 func seedHistory(t *testing.T, s *eventstore.Store, n int) []int64 {
 	t.Helper()
@@ -475,7 +455,7 @@ func seedHistory(t *testing.T, s *eventstore.Store, n int) []int64 {
 		}
 		positions = append(positions, res.Positions...)
 	}
-	waitVisible(t, s, n)
+	storetest.WaitVisible(t, ctx, s)
 	for {
 		c, err := s.AppendCheckpoint(ctx, 7)
 		if err != nil {
@@ -499,7 +479,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		if _, err := s.Append(ctx, "stream-1", eventstore.Any, eventstore.Metadata{}, ev("Late", 1)); err != nil {
 			t.Fatal(err)
 		}
-		waitVisible(t, s, 41)
+		storetest.WaitVisible(t, ctx, s)
 		rep, err := s.Verify(ctx, nil)
 		if err != nil || !rep.OK || rep.Events != 41 || rep.Checkpoints != 6 {
 			t.Fatalf("report %+v, err %v", rep, err)

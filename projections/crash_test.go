@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/eventstore/storetest"
 	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/projections"
 )
@@ -32,7 +33,7 @@ func TestCrashSafety(t *testing.T) {
 	store := eventstore.New(d.Pool)
 	loadWorld(t, ctx, store, crashWorld)
 	ps := projections.All()
-	head := waitVisible(t, ctx, store)
+	head := storetest.WaitVisible(t, ctx, store)
 	if err := projections.Rebuild(ctx, d.Pool, store, ps, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/eventstore/storetest"
 	"github.com/passnumerique/passledger/internal/pgtest"
 	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/projections"
@@ -76,37 +77,11 @@ func sameDump(t testing.TB, what string, a, b map[string][]string) {
 	}
 }
 
-// waitVisible waits until every event stored is visible to readers (below the
-// watermark, which is cluster-wide: a transaction of another database of the
-// server holds it back for a moment), so that a rebuild or a read sees them all,
-// and returns the cursor of the last one.
-func waitVisible(t testing.TB, ctx context.Context, store *eventstore.Store) eventstore.Cursor {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		readable, stored, err := store.Count(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if readable == stored {
-			head, err := store.Head(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return head
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d events stored, %d visible after a minute", stored, readable)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // waitHead waits until every projection's checkpoint reached the last event stored.
 func waitHead(t testing.TB, ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, ps []core.Projection, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	head := waitVisible(t, ctx, store)
+	head := storetest.WaitVisible(t, ctx, store)
 	for {
 		cps, err := projections.Checkpoints(ctx, pool)
 		if err != nil {
@@ -198,7 +173,7 @@ type logEvent struct {
 // every stored event is visible) and decodes it.
 func readLog(t testing.TB, ctx context.Context, store *eventstore.Store) []logEvent {
 	t.Helper()
-	waitVisible(t, ctx, store)
+	storetest.WaitVisible(t, ctx, store)
 	var out []logEvent
 	var after eventstore.Cursor
 	for {

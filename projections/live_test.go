@@ -18,6 +18,7 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/eventstore/storetest"
 	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/projections/audit"
@@ -69,7 +70,7 @@ func TestLiveAndRebuildAgree(t *testing.T) {
 	if len(log) != sum.Events {
 		t.Fatalf("the store holds %d events, the simulation says it wrote %d", len(log), sum.Events)
 	}
-	head := waitVisible(t, ctx, store)
+	head := storetest.WaitVisible(t, ctx, store)
 	appended := len(log)
 
 	// The lag gauge reads 0 for every projection once they are at the head.
@@ -98,7 +99,7 @@ func TestLiveAndRebuildAgree(t *testing.T) {
 	if err := svc.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitVisible(t, ctx, store)
+	storetest.WaitVisible(t, ctx, store)
 
 	start = time.Now()
 	var calls int

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/eventstore/storetest"
 	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/projections/core"
@@ -37,7 +38,7 @@ func BenchmarkNATSCatchUp(b *testing.B) {
 	events := envInt("BENCH_EVENTS", 50000)
 	loadWorld(b, ctx, store, simulate.Config{Seed: 9, Scale: simulate.ScaleFor(events), Departements: simulate.MaxDepartements,
 		Concurrency: 16, Year: 2026})
-	head := waitVisible(b, ctx, store)
+	head := storetest.WaitVisible(b, ctx, store)
 	url := startNATS(b)
 	run := 0
 	for _, workers := range []int{1, 2, 3} {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/eventstore/storetest"
 	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/projections/core"
@@ -182,7 +183,7 @@ func TestNATSRelayRestart(t *testing.T) {
 	d := db.Fresh(t)
 	store := eventstore.New(d.Pool)
 	loadWorld(t, ctx, store, simulate.Config{Seed: 5, Scale: 0.1, Departements: 12, Concurrency: 8, Year: 2026})
-	head := waitVisible(t, ctx, store)
+	head := storetest.WaitVisible(t, ctx, store)
 	url := startNATS(t)
 	cfg := projections.NATSConfig{URL: url, Stream: "RELAY_RESTART"}
 	tr := natsTransport(t, cfg)
@@ -423,7 +424,7 @@ func TestNATSWorkers(t *testing.T) {
 	ps := projections.All()
 	waitHead(t, ctx, d.Pool, store, ps, 10*time.Minute)
 	t.Logf("every projection at the head %s after the simulation ended", (time.Since(start) - wrote).Round(time.Millisecond))
-	head := waitVisible(t, ctx, store)
+	head := storetest.WaitVisible(t, ctx, store)
 	cps, err := projections.PartitionCheckpoints(ctx, d.Pool)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/eventstore/storetest"
 	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/projections/core"
@@ -123,7 +124,7 @@ func TestPartitionsEqualWhole(t *testing.T) {
 	d := db.Fresh(t)
 	store := eventstore.New(d.Pool)
 	loadWorld(t, ctx, store, simulate.Config{Seed: 11, Scale: simulate.ScaleFor(15000), Departements: 12, Concurrency: 8, Year: 2026})
-	head := waitVisible(t, ctx, store)
+	head := storetest.WaitVisible(t, ctx, store)
 	ps := projections.All()
 	if err := projections.Rebuild(ctx, d.Pool, store, ps, nil); err != nil {
 		t.Fatal(err)

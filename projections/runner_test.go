@@ -14,6 +14,7 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/eventstore/storetest"
 	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/projections/core"
 )
@@ -54,7 +55,7 @@ func appendFunders(t *testing.T, ctx context.Context, store *eventstore.Store, f
 			t.Fatal(err)
 		}
 	}
-	waitVisible(t, ctx, store)
+	storetest.WaitVisible(t, ctx, store)
 	recs, err := store.ReadFrom(ctx, eventstore.Cursor{}, n+10)
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/eventstore/storetest"
 	"github.com/passnumerique/passledger/internal/pgtest"
 	"github.com/passnumerique/passledger/internal/simulate"
 )
@@ -234,6 +235,7 @@ func TestSimulatedYear(t *testing.T) {
 	if a, b := withoutTiming(sum), withoutTiming(loaded); a != b {
 		t.Errorf("run and load summaries differ:\n%s\nvs\n%s", a, b)
 	}
+	storetest.WaitVisible(t, ctx, third) // Verify checks what readers can see
 	if rep, err := third.Verify(ctx, nil); err != nil || !rep.OK || rep.Events != int64(len(evs)) {
 		t.Errorf("verify after load: %+v %v, want OK over %d events", rep, err, len(evs))
 	}

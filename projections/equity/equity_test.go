@@ -12,6 +12,7 @@ import (
 
 	"github.com/passnumerique/passledger/domain"
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/eventstore/storetest"
 	"github.com/passnumerique/passledger/internal/pgtest"
 	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/projections/core"
@@ -173,19 +174,7 @@ func TestReportFromEvents(t *testing.T) {
 		alloc("R1", at, "500.00", "1000.00", "1500.00", "3000.00"),
 		alloc("R2", at.AddDate(0, 5, 0), "500.00", "0.00", "1500.00", "3000.00"))
 	appendEv(domain.FundStream("F2"), domain.FundCreated{FundID: "F2", Name: "F2", Territories: []string{"01"}, CreatedAt: at})
-	// The reading watermark is cluster-wide: wait until every event is visible.
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
-		visible, stored, err := store.Count(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if visible == stored {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("events not visible after a minute")
-		}
-	}
+	storetest.WaitVisible(t, ctx, store) // the rebuild reads what readers can see
 	p, _ := projections.ByName(equity.Name)
 	if err := projections.Rebuild(ctx, d.Pool, store, []core.Projection{p}, nil); err != nil {
 		t.Fatal(err)

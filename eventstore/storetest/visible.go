@@ -1,0 +1,41 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/passnumerique/passledger/eventstore"
+)
+
+// WaitVisible waits until every event stored in s is readable in the gap-free
+// order, and returns the cursor of the last one. It is the one wait of the tests
+// that read, verify or rebuild what they have just written.
+//
+// Readers see an event once no transaction that could still commit an earlier
+// position is open, and that watermark is cluster-wide: a transaction in another
+// database of the same PostgreSQL server (another test package, a benchmark)
+// holds it back for its duration. A test that reads right after its writes
+// without waiting sees a prefix: Verify, for one, reports OK over the events it
+// could read. WaitVisible fails the test after a minute.
+func WaitVisible(t testing.TB, ctx context.Context, s *eventstore.Store) eventstore.Cursor {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		readable, stored, err := s.Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if readable == stored {
+			head, err := s.Head(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return head
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events stored, %d readable after a minute", stored, readable)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
