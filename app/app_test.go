@@ -388,4 +388,14 @@ func fundPerequationAndDraw(t *testing.T, store app.Store) {
 	if got[funders[0]] != "6000.00" || got[funders[1]] != "4000.00" {
 		t.Fatalf("fund line attribution %v", got)
 	}
+	// Another process (an App with a stream cache of its own) draws on the fund:
+	// 63 has 50916.10 − 10000.00 − 40900.00 = 16.10 left. This App's cached copy of
+	// the fund stream still says 40916.10; the draw it allows is refused once the
+	// append finds the stream moved.
+	other := newApp(t, store)
+	must(t)(other.CreateProgramme(ctx, md, line("40900.00")))
+	if _, err := a.CreateProgramme(ctx, md, line("16.11")); !errors.Is(err, domain.ErrFundAllocationExceeded) {
+		t.Fatalf("draw above what another process left: %v", err)
+	}
+	must(t)(a.CreateProgramme(ctx, md, line("16.10")))
 }

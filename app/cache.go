@@ -37,7 +37,7 @@ type cachedStream struct {
 
 // cachedKinds are the stream kinds worth caching: read by many commands, written
 // by few.
-var cachedKinds = []string{"programme-", "carnet-", "place-", "prescriber-", "funder-", "territory-"}
+var cachedKinds = []string{"programme-", "carnet-", "place-", "prescriber-", "funder-", "territory-", "fund-"}
 
 func cacheable(stream string) bool {
 	for _, k := range cachedKinds {
