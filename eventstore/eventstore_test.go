@@ -564,3 +564,74 @@ func TestReadingOrderIsNumericByTransaction(t *testing.T) {
 		t.Fatalf("head %v %v, want transaction 1000", head, err)
 	}
 }
+
+// TestSettledFollowsTheWatermark checks Settled against Count, which counts the
+// table: an open transaction that took a transaction id before an event was
+// appended keeps that event unreadable, and Settled says so until it ends.
+func TestSettledFollowsTheWatermark(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := db.Fresh(t)
+	s := eventstore.New(d.Pool)
+	// settles waits until both say everything is readable: other tests' open
+	// transactions anywhere in the cluster hold the watermark back for a moment.
+	settles := func(want int64) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for {
+			ok, err := s.Settled(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			readable, stored, err := s.Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stored != want {
+				t.Fatalf("%d events stored, want %d", stored, want)
+			}
+			if ok && readable == stored {
+				return
+			}
+			if ok && readable != stored {
+				t.Fatalf("settled with %d of %d events readable", readable, stored)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not settled after a minute: %d of %d readable", readable, stored)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	settles(0) // an empty log is settled
+	if _, err := s.Append(ctx, "settled-1", eventstore.NoStream, eventstore.Metadata{}, ev("Seeded", 1)); err != nil {
+		t.Fatal(err)
+	}
+	settles(1)
+
+	holder, err := d.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = holder.Rollback(ctx) }()
+	if _, err := holder.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, "settled-2", eventstore.NoStream, eventstore.Metadata{}, ev("Seeded", 2)); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := s.Settled(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readable, stored, err := s.Count(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok || readable != 1 || stored != 2 {
+		t.Fatalf("with an older transaction open: settled %v, %d of %d readable; want false, 1 of 2", ok, readable, stored)
+	}
+	if err := holder.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	settles(2)
+}

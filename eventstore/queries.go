@@ -157,12 +157,26 @@ func (s *Store) StreamsWithMore(ctx context.Context, types, than []string) ([]st
 	return out, nil
 }
 
+// Settled reports whether every event stored is readable now: whether the
+// last transaction that stored events is below the reading watermark (true on an
+// empty log). It answers what Count's readable == stored answers, from one index
+// entry instead of the whole table, so it is the check to poll while waiting
+// for another session's transaction to end.
+func (s *Store) Settled(ctx context.Context) (bool, error) {
+	ok, err := queries.Settled(ctx, s.pool)
+	if err != nil {
+		return false, fmt.Errorf("eventstore: settled: %w", err)
+	}
+	return ok, nil
+}
+
 // Count returns, from one snapshot, how many events are readable now (below the
 // reading watermark: what ReadFrom and Tail can return) and how many are stored
 // (every committed event). The two differ while a transaction anywhere in the
 // cluster holds the watermark back; readable == stored means a reader from the
 // start sees every event. It counts the whole table: a replay's progress bar
-// calls it once, not per event.
+// calls it once, not per event; to wait for readers to see everything, poll
+// Settled.
 func (s *Store) Count(ctx context.Context) (readable, stored int64, err error) {
 	c, err := queries.Count(ctx, s.pool)
 	if err != nil {

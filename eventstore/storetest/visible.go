@@ -22,11 +22,11 @@ func WaitVisible(t testing.TB, ctx context.Context, s *eventstore.Store) eventst
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		readable, stored, err := s.Count(ctx)
+		settled, err := s.Settled(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if readable == stored {
+		if settled {
 			head, err := s.Head(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -34,7 +34,8 @@ func WaitVisible(t testing.TB, ctx context.Context, s *eventstore.Store) eventst
 			return head
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d events stored, %d readable after a minute", stored, readable)
+			readable, stored, err := s.Count(ctx)
+			t.Fatalf("%d events stored, %d readable after a minute (%v)", stored, readable, err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -234,6 +234,21 @@ func (q *Queries) ReadStreams(ctx context.Context, db DBTX, streamIds []string) 
 	return items, nil
 }
 
+const settled = `-- name: Settled :one
+SELECT coalesce((SELECT events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                 FROM events ORDER BY events.transaction_id DESC LIMIT 1), true)::bool AS settled
+`
+
+// Settled reads the one index entry of the last transaction that stored events:
+// every stored event is readable when that transaction is below the watermark
+// (true on an empty log). Count gives the same answer by counting the table.
+func (q *Queries) Settled(ctx context.Context, db DBTX) (bool, error) {
+	row := db.QueryRow(ctx, settled)
+	var settled bool
+	err := row.Scan(&settled)
+	return settled, err
+}
+
 const streamsWithMore = `-- name: StreamsWithMore :many
 SELECT stream_id FROM events
 WHERE event_type = ANY($1::text[]) OR event_type = ANY($2::text[])
