@@ -76,7 +76,9 @@
 // streams (queries.go): which streams hold an event of a type whose payload field
 // has a value (StreamsWhere), which events do (EventsWhere), every event of some
 // types (EventsOfTypes), which streams hold more events of some types than of
-// others (StreamsWithMore), and how many events are stored and readable (Count).
+// others (StreamsWithMore), how many events are stored and readable (Count, which
+// counts the table), and whether every stored event is readable yet (Settled,
+// one index entry: what a wait for readers to catch up polls).
 // A lookup names the event type and the top-level payload field; both are plain
 // names (ValidName) written into the SQL as literals, so that the partial
 // expression indexes of migrations 00003 and 00005 serve it even under a generic
