@@ -573,20 +573,26 @@ func TestSettledFollowsTheWatermark(t *testing.T) {
 	ctx := context.Background()
 	d := db.Fresh(t)
 	s := eventstore.New(d.Pool)
+	// state reads both answers: Settled's, and Count's, which counts the table.
+	state := func() (settled bool, readable, stored int64) {
+		t.Helper()
+		settled, err := s.Settled(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if readable, stored, err = s.Count(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return settled, readable, stored
+	}
 	// settles waits until both say everything is readable: other tests' open
 	// transactions anywhere in the cluster hold the watermark back for a moment.
+	// (Not storetest.WaitVisible: that wait polls Settled, the thing tested.)
 	settles := func(want int64) {
 		t.Helper()
 		deadline := time.Now().Add(time.Minute)
 		for {
-			ok, err := s.Settled(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			readable, stored, err := s.Count(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ok, readable, stored := state()
 			if stored != want {
 				t.Fatalf("%d events stored, want %d", stored, want)
 			}
@@ -619,15 +625,7 @@ func TestSettledFollowsTheWatermark(t *testing.T) {
 	if _, err := s.Append(ctx, "settled-2", eventstore.NoStream, eventstore.Metadata{}, ev("Seeded", 2)); err != nil {
 		t.Fatal(err)
 	}
-	ok, err := s.Settled(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	readable, stored, err := s.Count(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ok || readable != 1 || stored != 2 {
+	if ok, readable, stored := state(); ok || readable != 1 || stored != 2 {
 		t.Fatalf("with an older transaction open: settled %v, %d of %d readable; want false, 1 of 2", ok, readable, stored)
 	}
 	if err := holder.Rollback(ctx); err != nil {
