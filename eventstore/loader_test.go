@@ -13,32 +13,11 @@ import (
 	"github.com/passnumerique/passledger/eventstore/storetest"
 )
 
-// readAll reads every event of s in reading order, once every stored event is
-// readable.
-func readAll(t *testing.T, s *eventstore.Store) []eventstore.RecordedEvent {
-	t.Helper()
-	ctx := context.Background()
-	storetest.WaitVisible(t, ctx, s)
-	var out []eventstore.RecordedEvent
-	var after eventstore.Cursor
-	for {
-		page, err := s.ReadFrom(ctx, after, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) == 0 {
-			return out
-		}
-		after = page[len(page)-1].Cursor()
-		out = append(out, page...)
-	}
-}
-
-// readAllRows is readAll without transaction ids (which say which transaction
-// wrote an event, not what was written).
+// readAllRows is storetest.ReadAll without transaction ids (which say which
+// transaction wrote an event, not what was written).
 func readAllRows(t *testing.T, s *eventstore.Store) []eventstore.RecordedEvent {
 	t.Helper()
-	out := readAll(t, s)
+	out := storetest.ReadAll(t, context.Background(), s)
 	for i := range out {
 		out[i].TxID = 0
 	}
@@ -184,7 +163,7 @@ func TestLoaderWritesWhatStoreWrites(t *testing.T) {
 	// the append that crosses the limit (up to 4 events per append here).
 	txOf := map[int64]uint64{}
 	perTx := map[uint64]int{}
-	for _, e := range readAll(t, bulk) {
+	for _, e := range storetest.ReadAll(t, context.Background(), bulk) {
 		txOf[e.Position] = e.TxID
 		perTx[e.TxID]++
 	}

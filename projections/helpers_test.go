@@ -173,24 +173,14 @@ type logEvent struct {
 // every stored event is visible) and decodes it.
 func readLog(t testing.TB, ctx context.Context, store *eventstore.Store) []logEvent {
 	t.Helper()
-	storetest.WaitVisible(t, ctx, store)
-	var out []logEvent
-	var after eventstore.Cursor
-	for {
-		recs, err := store.ReadFrom(ctx, after, 5000)
+	recs := storetest.ReadAll(t, ctx, store)
+	out := make([]logEvent, 0, len(recs))
+	for _, r := range recs {
+		ev, err := domain.DecodeEvent(r.Type, r.Payload)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("position %d: %v", r.Position, err)
 		}
-		if len(recs) == 0 {
-			return out
-		}
-		for _, r := range recs {
-			ev, err := domain.DecodeEvent(r.Type, r.Payload)
-			if err != nil {
-				t.Fatalf("position %d: %v", r.Position, err)
-			}
-			out = append(out, logEvent{Stream: r.StreamID, Event: ev})
-		}
-		after = recs[len(recs)-1].Cursor()
+		out = append(out, logEvent{Stream: r.StreamID, Event: ev})
 	}
+	return out
 }

@@ -106,19 +106,8 @@ func checkStreamIsLog(t testing.TB, ctx context.Context, store *eventstore.Store
 	t.Helper()
 	got := streamPositions(t, url, stream)
 	var want []int64
-	var after eventstore.Cursor
-	for {
-		recs, err := store.ReadFrom(ctx, after, 10000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(recs) == 0 {
-			break
-		}
-		for _, r := range recs {
-			want = append(want, r.Position)
-		}
-		after = recs[len(recs)-1].Cursor()
+	for _, r := range storetest.ReadAll(t, ctx, store) {
+		want = append(want, r.Position)
 	}
 	seen := map[int64]bool{}
 	for i, p := range got {

@@ -40,3 +40,24 @@ func WaitVisible(t testing.TB, ctx context.Context, s *eventstore.Store) eventst
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// ReadAll waits until every stored event is readable (WaitVisible) and returns
+// the whole log of s in the gap-free reading order: the one way the tests read
+// back everything they wrote.
+func ReadAll(t testing.TB, ctx context.Context, s *eventstore.Store) []eventstore.RecordedEvent {
+	t.Helper()
+	WaitVisible(t, ctx, s)
+	var out []eventstore.RecordedEvent
+	var after eventstore.Cursor
+	for {
+		page, err := s.ReadFrom(ctx, after, 5000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			return out
+		}
+		out = append(out, page...)
+		after = page[len(page)-1].Cursor()
+	}
+}
