@@ -16,38 +16,30 @@ run:
 ## test: every test, against a real PostgreSQL found or started once for all packages.
 ## `tools` installs what tests need from Debian when missing: xmllint (SEPA XSD
 ## validation) and chromium (the web pages' browser tests).
-## Packages could run in parallel: each has databases of its own, copied from
-## the template cmd/pgenv migrates, each NATS test its own in-process server on
-## a free port, each server a free port. Their tests run one package at a time
-## (TEST_EXEC below): on this 2-core machine the suite is CPU-bound (two at a time took as
-## long, 2 min 52 s against 3 min 4 s on 2026-12-06), the server's connections
-## (max_connections 100) are shared with everything else, and the event store's
-## gap-free reading watermark is cluster-wide: a transaction in one package's
-## database holds back the readers of another for its duration (the tests wait
-## for visibility, never assume it).
+## Packages run two at a time (`go test -p 2`): each has databases of its own,
+## copied from the template cmd/pgenv migrates, each NATS test its own in-process
+## server on a free port, each server a free port. The event store's gap-free
+## reading watermark is cluster-wide: a transaction in one package's database
+## holds back the readers of another for its duration, so the tests wait for
+## visibility, never assume it. On this 2-core machine the suite is CPU-bound;
+## running one package at a time (flock on a lock file, tried until 2026-12-06)
+## left a core idle whenever a package waited (sleeps, a stopped database, a
+## browser) and took 70-74 s against 53-56 s (docs/benchmarks.md).
 ## `sqlc-check` first: the generated SQL code must be what the .sql files give.
 ## Within a package, the tests that own their databases (t.Parallel: the
 ## projections package's simulated histories, NATS workers and crash tests, the
 ## api and eventstore tests on a database of their own, the outage test beside
-## the kill test) run TEST_PARALLEL at once: they wait on round trips and sleeps
-## often enough that two overlap well even on 2 cores.
+## the kill test) run TEST_PARALLEL at once.
 ## TEST_BUILDFLAGS: -trimpath keeps source paths out of the compiled packages, so
 ## a fresh clone in another folder reuses the build cache's packages (vet and the
 ## test builds of a new clone took 20 s and 33 s, 1.5 s and 25 s with it); -w
 ## leaves DWARF out of the ~20 test binaries, which are linked anew each run.
-## TEST_EXEC runs each test binary under flock(1) on one lock file, so that one
-## package's tests run at a time while `go test -p 2` links the next packages'
-## binaries beside them (linking the ~20 binaries is ~25 s of wall that otherwise
-## adds up; 2 min 44 s against 3 min 0 s, 2026-12-06). The package times that
-## go test prints then include the wait for the lock; TEST_EXEC= TEST_P=1 gives
-## each package's own time.
 TEST_P ?= 2
 TEST_PARALLEL ?= 2
 TEST_BUILDFLAGS ?= -trimpath -ldflags=-w
-TEST_EXEC ?= flock $(CURDIR)/.test.lock
 test: tools sqlc-check
 	$(GO) vet $(TEST_BUILDFLAGS) ./...
-	$(GO) run ./cmd/pgenv -- $(GO) test $(TEST_BUILDFLAGS) -p $(TEST_P) $(if $(TEST_EXEC),-exec "$(TEST_EXEC)") -parallel $(TEST_PARALLEL) -count=1 -timeout 30m $(PKGS)
+	$(GO) run ./cmd/pgenv -- $(GO) test $(TEST_BUILDFLAGS) -p $(TEST_P) -parallel $(TEST_PARALLEL) -count=1 -timeout 30m $(PKGS)
 
 ## bench: Go benchmarks plus the pgbench ceiling; figures go to docs/benchmarks.md
 bench:
@@ -79,4 +71,3 @@ build:
 tools:
 	@command -v xmllint >/dev/null || (apt-get update && apt-get install -y libxml2-utils)
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
-	@command -v flock >/dev/null || (apt-get update && apt-get install -y util-linux)
