@@ -126,16 +126,36 @@ func get[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 
 func css(s string) chromedp.CSS { return chromedp.CSS(s) }
 
-// login fills the login form with the token and submits it.
+// login fills the login form with the token and submits it. The token is set
+// as the field's value rather than typed: typing a 47-character token is a
+// round trip and three key events per character in Chromium, and
+// TestBrowserKeyboardOnlyRedemption types it once, with the keyboard alone.
 func login(t *testing.T, ctx context.Context, base, token string) {
 	t.Helper()
 	run(t, ctx,
 		chromedp.Navigate(base+"/connexion"),
 		chromedp.WaitVisible(css("#jeton")),
-		chromedp.SendKeys(css("#jeton"), token),
-		chromedp.Submit(css("#jeton")),
-		chromedp.WaitVisible(css("header.site .who")),
+		chromedp.SetValue(css("#jeton"), token),
 	)
+	navigateBy(t, ctx, chromedp.Submit(css("#jeton")))
+	run(t, ctx, chromedp.WaitVisible(css("header.site .who")))
+}
+
+// navigateBy runs actions that make the page navigate (a form submitted, Enter
+// in a form) and returns once the new page has loaded (chromedp.RunResponse).
+// A query run while the page is being replaced could otherwise keep looking at
+// the old document: under a loaded machine a WaitVisible that followed a
+// submit in the same run waited out the test's three minutes (seen with two
+// packages' tests at once).
+func navigateBy(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	resp, err := chromedp.RunResponse(ctx, actions...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status >= 500 {
+		t.Fatalf("%s: HTTP %d", resp.URL, resp.Status)
+	}
 }
 
 // screenshot saves the whole page as name.png: in docs/screenshots when
@@ -176,9 +196,9 @@ func redeemForm(t *testing.T, ctx context.Context, serial, code string) {
 		chromedp.Clear(css("#code")), chromedp.SendKeys(css("#code"), code),
 		chromedp.Clear(css("#prestation")), chromedp.SendKeys(css("#prestation"), "atelier smartphone"),
 		forget("#resultat"),
-		chromedp.Click(css("#form-encaisser button[type=submit]")),
-		chromedp.WaitVisible(css("#resultat")),
 	)
+	navigateBy(t, ctx, chromedp.Click(css("#form-encaisser button[type=submit]")))
+	run(t, ctx, chromedp.WaitVisible(css("#resultat")))
 }
 
 // forget removes the element sel of the current page, so that waiting for it
@@ -253,7 +273,9 @@ func TestBrowserKeyboardOnlyRedemption(t *testing.T) {
 	ctx := browser(t, desktopW, desktopH)
 	run(t, ctx, chromedp.Navigate(e.srv.URL+"/connexion"), chromedp.WaitVisible(css("#jeton")))
 	// The token field has the focus on arrival (autofocus); Enter submits.
-	run(t, ctx, chromedp.KeyEvent(w.placeTok), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css("#serie")))
+	run(t, ctx, chromedp.KeyEvent(w.placeTok))
+	navigateBy(t, ctx, chromedp.KeyEvent(kb.Enter))
+	run(t, ctx, chromedp.WaitVisible(css("#serie")))
 	// Tab from the top of the page until the serial field has the focus.
 	focused := func() string {
 		return get(t, ctx, chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ""`))
@@ -284,7 +306,9 @@ func TestBrowserKeyboardOnlyRedemption(t *testing.T) {
 	tabTo("code")
 	run(t, ctx, chromedp.KeyEvent(chq.CheckCode))
 	tabTo("prestation") // through the date (today by default)
-	run(t, ctx, chromedp.KeyEvent("atelier"), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css("#resultat")))
+	run(t, ctx, chromedp.KeyEvent("atelier"))
+	navigateBy(t, ctx, chromedp.KeyEvent(kb.Enter))
+	run(t, ctx, chromedp.WaitVisible(css("#resultat")))
 	if got := text(t, ctx, "#resultat"); !strings.Contains(got, "accepté") {
 		t.Fatalf("keyboard redemption: %q", got)
 	}
@@ -312,9 +336,9 @@ func TestBrowserPrescriberIssuesCarnet(t *testing.T) {
 		chromedp.SendKeys(css("#beneficiaire"), "CCAS63-2026-000777"),
 		chromedp.Click(css(`input[name=besoin][value=inclusion]`)),
 		forget("#resultat"),
-		chromedp.Click(css("#form-remettre button[type=submit]")),
-		chromedp.WaitVisible(css("#resultat")),
 	)
+	navigateBy(t, ctx, chromedp.Click(css("#form-remettre button[type=submit]")))
+	run(t, ctx, chromedp.WaitVisible(css("#resultat")))
 	if got := text(t, ctx, "#resultat"); !strings.Contains(got, "Carnet "+carnet+" remis") {
 		t.Fatalf("issue message: %q", got)
 	}
@@ -328,9 +352,9 @@ func TestBrowserPrescriberIssuesCarnet(t *testing.T) {
 		chromedp.SendKeys(css("#beneficiaire"), "CCAS63-2026-000777"),
 		chromedp.Click(css(`input[name=besoin][value=urgence]`)),
 		forget("#resultat"),
-		chromedp.Click(css("#form-remettre button[type=submit]")),
-		chromedp.WaitVisible(css("#resultat")),
 	)
+	navigateBy(t, ctx, chromedp.Click(css("#form-remettre button[type=submit]")))
+	run(t, ctx, chromedp.WaitVisible(css("#resultat")))
 	if got := text(t, ctx, "#resultat"); !strings.Contains(got, "a déjà reçu un carnet de ce programme") {
 		t.Fatalf("refusal: %q", got)
 	}
@@ -386,6 +410,7 @@ func TestBrowserPhoneLayoutIsOneColumn(t *testing.T) {
 	w := newWorld(e, 1)
 	chq := w.carnets[0].Cheques[0]
 	e.call("POST", "/v1/redemptions", w.placeTok, map[string]any{"serial": chq.Serial, "check_code": chq.CheckCode, "session_date": "2026-03-14", "service": "atelier"}, 201, nil)
+	e.settle()
 	ctx := browser(t, phoneW, phoneH)
 	login(t, ctx, e.srv.URL, w.placeTok)
 	type box struct{ X, Y, W float64 }
@@ -422,6 +447,7 @@ func TestBrowserFinanceAndFunderPages(t *testing.T) {
 	var batch api.BatchResponse
 	e.call("POST", "/v1/reimbursement-batches", finance, map[string]any{"cut_off": "2026-03-15"}, 201, &batch)
 	e.call("POST", "/v1/reimbursement-batches/"+batch.ID+"/payment", finance, map[string]any{"paid_on": "2026-03-12", "bank_reference": "VIR-2026-03"}, 200, nil)
+	e.settle()
 
 	ctx := browser(t, desktopW, desktopH)
 	login(t, ctx, e.srv.URL, finance)

@@ -19,6 +19,7 @@ import (
 	"github.com/passnumerique/passledger/api"
 	"github.com/passnumerique/passledger/app"
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/eventstore/storetest"
 	"github.com/passnumerique/passledger/internal/pgtest"
 	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/web"
@@ -46,6 +47,8 @@ type env struct {
 	d     *pgtest.DB
 	srv   *httptest.Server
 	admin string
+	store *eventstore.Store
+	live  *projections.Service
 }
 
 func newEnv(t *testing.T) *env {
@@ -79,7 +82,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, d: d}
+	e := &env{t: t, d: d, store: store, live: live}
 	e.srv = httptest.NewServer(pages.Handler())
 	t.Cleanup(e.srv.Close)
 	e.admin = e.token(api.RoleAdmin, "")
@@ -157,7 +160,22 @@ func newWorld(e *env, carnets int) *world {
 	w.placeTok = e.token(api.RolePlace, w.place)
 	w.funderTok = e.token(api.RoleFunder, w.funder)
 	e.call("POST", "/v1/carnets/"+m.Carnets[0].ID+"/issue", w.prescriberTok, map[string]any{"beneficiary_ref": "BEN-42", "need_level": "urgence"}, 200, nil)
+	e.settle()
 	return w
+}
+
+// settle waits until the live projections applied every event stored: the
+// pages read the projections, and a page opened right after the API writes
+// that set up a test would otherwise show them or not depending on the
+// projections' lag (a finance page without its batch, a prescriber without
+// stock: seen with two packages' tests sharing the machine).
+func (e *env) settle() {
+	e.t.Helper()
+	ctx := context.Background()
+	head := storetest.WaitVisible(e.t, ctx, e.store)
+	if err := e.live.WaitForAll(ctx, head.Position); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // equityWorld gives most départements need data and shares a fund between them
@@ -199,4 +217,5 @@ func equityWorld(e *env) {
 		e.call("POST", "/v1/funds/"+fund+"/perequation-runs", finance, map[string]any{"budget": budget, "territories": subset}, 201, nil)
 	}
 	e.call("POST", "/v1/funds/"+fund+"/perequation-runs", finance, map[string]any{"budget": "600000.00", "territories": south}, 201, nil)
+	e.settle()
 }
