@@ -142,11 +142,10 @@ func login(t *testing.T, ctx context.Context, base, token string) {
 }
 
 // navigateBy runs actions that make the page navigate (a form submitted, Enter
-// in a form) and returns once the new page has loaded (chromedp.RunResponse).
-// A query run while the page is being replaced could otherwise keep looking at
-// the old document: under a loaded machine a WaitVisible that followed a
-// submit in the same run waited out the test's three minutes (seen with two
-// packages' tests at once).
+// in a form) and returns once the new page has loaded (chromedp.RunResponse),
+// so that the queries that follow look at the new page rather than racing its
+// replacement, and a server error fails the test at once instead of leaving a
+// WaitVisible to wait out the test's three minutes.
 func navigateBy(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	resp, err := chromedp.RunResponse(ctx, actions...)
