@@ -344,7 +344,15 @@ func TestNATSWorkers(t *testing.T) {
 	}()
 	// The wait polls the readable head (one index entry; the loader's
 	// positions follow one another) rather than Count, which counts the table.
+	// The readable head can trail what is stored by seconds: its watermark is
+	// cluster-wide, held back by any open transaction, other packages' and
+	// other tests' too (their loaders write in large transactions). So the
+	// simulation may end before four fifths are readable; the workers then
+	// catch up on the whole history (the kill still comes during the
+	// catch-up) and this run has no live part, which the log says.
 	backlog := int64(wantEvents * 4 / 5)
+	simDone := false
+	var readableBy time.Time
 	for {
 		head, err := store.Head(ctx)
 		if err != nil {
@@ -356,8 +364,19 @@ func TestNATSWorkers(t *testing.T) {
 		}
 		select {
 		case err := <-simErr:
-			t.Fatalf("simulation ended (%v) with events readable up to position %d, before the workers started", err, head.Position)
+			if err != nil {
+				t.Fatalf("simulation failed with events readable up to position %d, before the workers started: %v", head.Position, err)
+			}
+			t.Logf("simulation ended with events readable up to position %d, before the workers started: they catch up on the whole history, none of it live", head.Position)
+			simDone = true
+			simErr = nil // a nil channel: the select waits on the timer only
+			readableBy = time.Now().Add(2 * time.Minute)
 		case <-time.After(100 * time.Millisecond):
+		}
+		if simDone && time.Now().After(readableBy) {
+			// A bound, not a timing assertion: stored events that never become
+			// readable fail the test rather than hang it.
+			t.Fatalf("events readable up to position %d two minutes after the simulation ended", head.Position)
 		}
 	}
 	relay := startRelay()
@@ -366,7 +385,6 @@ func TestNATSWorkers(t *testing.T) {
 	startWorker(2, nil)
 
 	var last eventstore.Cursor
-	simDone := false
 	for last == (eventstore.Cursor{}) {
 		select {
 		case last = <-killed:
@@ -403,7 +421,7 @@ func TestNATSWorkers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	wrote := time.Since(start)
+	wrote := sum.Elapsed // until the last event was written, however long ago
 	_, stored, err := store.Count(ctx)
 	if err != nil {
 		t.Fatal(err)
