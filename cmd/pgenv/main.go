@@ -59,7 +59,8 @@ func main() {
 
 // makeTemplate creates and migrates a database that the test packages copy
 // (internal/pgtest, PASSLEDGER_TEST_TEMPLATE), and returns a function that drops
-// it. Its name is unique to this run, so concurrent runs never share one.
+// it and the spare databases the packages gave back, which are named after it.
+// Its name is unique to this run, so concurrent runs never share one.
 func makeTemplate(ctx context.Context, serverURL string) (string, func() error, error) {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -80,8 +81,22 @@ func makeTemplate(ctx context.Context, serverURL string) (string, func() error, 
 			return err
 		}
 		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		return err
+		// The spares the test packages gave back (internal/pgtest), then the
+		// template.
+		rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, name+ledgerdb.SpareInfix)
+		if err != nil {
+			return err
+		}
+		spares, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, spare := range append(spares, name) {
+			if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{spare}.Sanitize()+" WITH (FORCE)"); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	dbURL, err := ledgerdb.WithDatabase(serverURL, name)
 	if err == nil {

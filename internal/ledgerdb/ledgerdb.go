@@ -95,6 +95,11 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*DB, error) {
 // template database to the test packages it runs (internal/pgtest copies it).
 const TemplateEnv = "PASSLEDGER_TEST_TEMPLATE"
 
+// SpareInfix follows the template's name in the names of the spare databases
+// that the test packages of a cmd/pgenv run give back for one another to reuse
+// (internal/pgtest); cmd/pgenv drops them when the run ends.
+const SpareInfix = "_spare_"
+
 // defaultMaxConns sizes the pool when neither the caller nor the URL does: the
 // group committer's workers hold a connection each while command reads go on.
 const defaultMaxConns = 24

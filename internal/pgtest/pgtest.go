@@ -1,5 +1,6 @@
-// Package pgtest gives each test package its own PostgreSQL database, migrated, and
-// drops it afterwards, so tests never depend on leftovers. Test databases commit
+// Package pgtest gives each test package, and each test that asks, a PostgreSQL
+// database of its own, migrated and empty, and takes it back afterwards (emptied
+// for reuse, or dropped), so tests never depend on leftovers. Test databases commit
 // without waiting for the WAL flush (synchronous_commit = off: see create).
 //
 // The server comes from pgserver.Resolve (DATABASE_URL, else the local server, else
@@ -16,6 +17,16 @@
 // Under `make test`, cmd/pgenv migrates one template database for the whole run
 // and names it in PASSLEDGER_TEST_TEMPLATE: every database is then copied from it
 // rather than migrated again.
+//
+// Databases are reused (reuse.go): when a test (or a package) ends, its database
+// is renamed (so that nothing the test left running can reach it again), checked
+// to have exactly the migrated schema still, emptied (TRUNCATE of the tables that
+// hold rows, sequences set back to their start) and kept as a spare for the next
+// one — under cmd/pgenv, for any package of the run. A database whose schema the
+// test changed is dropped instead. Copying a database creates about 480 files and
+// WAL-logs its 9 MB, dropping one forces a checkpoint: with 63 copies and drops per
+// `make test`, they cost 4 to 6 s of CPU (docs/benchmarks.md, "Test databases
+// reused").
 package pgtest
 
 import (
@@ -45,10 +56,14 @@ type DB struct {
 
 	adminURL string
 	name     string
+	// schema is the fingerprint of the database's schema when it was created
+	// (schemaOf): a database is reused only while it still has it.
+	schema string
 }
 
-// Main creates the package's database, stores it in *out, runs the tests, drops the
-// database (and every Fresh one), and returns the exit code for os.Exit.
+// Main gets the package's database (acquire), stores it in *out, runs the tests,
+// releases the database (and drops the spares of this process), and returns the
+// exit code for os.Exit.
 func Main(m *testing.M, out **DB) int {
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -58,14 +73,20 @@ func Main(m *testing.M, out **DB) int {
 		return 2
 	}
 	defer srv.Close()
-	db, err := create(ctx, srv.URL, "")
+	db, err := spares.acquire(ctx, srv.URL)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest:", err)
 		return 2
 	}
 	*out = db
 	code := m.Run()
-	if err := db.drop(ctx); err != nil {
+	if err := spares.release(ctx, db); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		if code == 0 {
+			code = 2
+		}
+	}
+	if err := spares.dropAll(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest:", err)
 		if code == 0 {
 			code = 2
@@ -74,18 +95,20 @@ func Main(m *testing.M, out **DB) int {
 	return code
 }
 
-// Fresh returns a new, empty, migrated database for one test, copied from the
-// package's database as a template when that is still empty of events, and dropped
-// when the test ends.
+// Fresh returns an empty, migrated database of the test's own, with a pool of its
+// own: one that an earlier test of the package released (renamed, checked and
+// emptied: see the package comment) or else a new one. When the test ends, its
+// pool is closed, every other connection to the database is ended, and the
+// database is released for the next Fresh (or dropped).
 func (d *DB) Fresh(t testing.TB) *DB {
 	t.Helper()
 	ctx := context.Background()
-	db, err := create(ctx, d.adminURL, "")
+	db, err := spares.acquire(ctx, d.adminURL)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := db.drop(context.Background()); err != nil {
+		if err := spares.release(context.Background(), db); err != nil {
 			t.Errorf("pgtest: %v", err)
 		}
 	})
@@ -118,14 +141,32 @@ func create(ctx context.Context, adminURL, _ string) (*DB, error) {
 	if _, err := admin.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" SET synchronous_commit = off"); err != nil {
 		return nil, fmt.Errorf("configure database %s: %w", name, err)
 	}
-	dbURL, err := ledgerdb.WithDatabase(adminURL, name)
-	if err != nil {
-		return nil, err
-	}
 	if template == "" {
+		dbURL, err := ledgerdb.WithDatabase(adminURL, name)
+		if err != nil {
+			return nil, err
+		}
 		if _, err := migrations.Up(ctx, dbURL, nil); err != nil {
 			return nil, err
 		}
+	}
+	db, err := open(ctx, adminURL, name)
+	if err != nil {
+		return nil, err
+	}
+	// The schema as created: a reused database must still have it (reuse.go).
+	if db.schema, err = schemaOf(ctx, db.Pool); err != nil {
+		db.Pool.Close()
+		return nil, fmt.Errorf("schema of %s: %w", name, err)
+	}
+	return db, nil
+}
+
+// open connects a pool of up to 20 connections to the database name.
+func open(ctx context.Context, adminURL, name string) (*DB, error) {
+	dbURL, err := ledgerdb.WithDatabase(adminURL, name)
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
@@ -141,6 +182,11 @@ func create(ctx context.Context, adminURL, _ string) (*DB, error) {
 
 func (d *DB) drop(ctx context.Context) error {
 	d.Pool.Close()
+	return d.dropClosed(ctx)
+}
+
+// dropClosed drops the database, ending any connection to it.
+func (d *DB) dropClosed(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	admin, err := pgx.Connect(ctx, d.adminURL)

@@ -1,0 +1,294 @@
+package pgtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/passnumerique/passledger/internal/ledgerdb"
+)
+
+// spares holds the released databases, emptied and ready for the next test.
+//
+// Under cmd/pgenv (PASSLEDGER_TEST_TEMPLATE set) they are shared by every test
+// package of the run: a spare is a database named after the run's template with
+// "_spare_" and a random suffix, listed from pg_database, and claimed by renaming
+// it to a name of the claimer's own — of two packages claiming one spare, one
+// rename fails and that package tries the next spare. cmd/pgenv drops the spares
+// when the run ends. Otherwise (a plain go test) they are this process's own,
+// and Main drops them when the package's tests end.
+var spares pool
+
+type pool struct {
+	mu   sync.Mutex
+	free []*DB // this process's own, when there is no run to share with
+}
+
+// spareMark returns what the names of the run's spares start with, or "" when
+// there is no run (no template from cmd/pgenv). A variable for the package's own
+// tests, which use marks of their own.
+var spareMark = func() string {
+	if template := os.Getenv(ledgerdb.TemplateEnv); template != "" {
+		return template + ledgerdb.SpareInfix
+	}
+	return ""
+}
+
+// acquire returns a spare database, with a new pool, or else a new database.
+func (p *pool) acquire(ctx context.Context, adminURL string) (*DB, error) {
+	db, err := p.take(ctx, adminURL)
+	if err != nil || db != nil {
+		return db, err
+	}
+	return create(ctx, adminURL, "")
+}
+
+// take claims a spare and opens it, or returns nil when there is none.
+func (p *pool) take(ctx context.Context, adminURL string) (*DB, error) {
+	mark := spareMark()
+	if mark == "" {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if len(p.free) == 0 {
+			return nil, nil
+		}
+		d := p.free[len(p.free)-1]
+		p.free = p.free[:len(p.free)-1]
+		return reopen(ctx, d)
+	}
+	admin, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", adminURL, err)
+	}
+	defer admin.Close(ctx)
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY datname`, mark)
+	if err != nil {
+		return nil, err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	for _, spare := range names {
+		mine := "plt_" + randomSuffix()
+		// Fails when another package claimed it first (gone) or is renaming it.
+		if _, err := admin.Exec(ctx, renameSQL(spare, mine)); err != nil {
+			continue
+		}
+		return reopen(ctx, &DB{adminURL: adminURL, name: mine})
+	}
+	return nil, nil
+}
+
+// reopen opens a pool on a spare d and takes the fingerprint of its schema, which
+// its release compares with.
+func reopen(ctx context.Context, d *DB) (*DB, error) {
+	db, err := open(ctx, d.adminURL, d.name)
+	if err == nil {
+		db.schema, err = schemaOf(ctx, db.Pool)
+		if err != nil {
+			db.Pool.Close()
+		}
+	}
+	if err != nil {
+		return nil, errors.Join(err, d.dropClosed(ctx))
+	}
+	return db, nil
+}
+
+// release closes the database's pool and either puts the database back, renamed
+// and emptied, or drops it when it cannot be reused: when connections to it
+// outlive the test (other than its own pool's, which are closed first), or when
+// its schema is no longer the one it was created with. An error means the
+// database could be neither reused nor dropped.
+func (p *pool) release(ctx context.Context, d *DB) error {
+	d.Pool.Close()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	reused, err := reset(ctx, d)
+	if err == nil {
+		mark := spareMark()
+		if mark == "" {
+			p.mu.Lock()
+			p.free = append(p.free, reused)
+			p.mu.Unlock()
+			return nil
+		}
+		if err = offer(ctx, reused, mark+randomSuffix()); err == nil {
+			return nil
+		}
+	}
+	// Not reusable (a schema the test changed, a connection that would not
+	// end): dropped, under whichever name it has now.
+	if reused != nil {
+		d = reused
+	}
+	if derr := d.dropClosed(ctx); derr != nil {
+		return fmt.Errorf("release %s (%v): %w", d.name, err, derr)
+	}
+	return nil
+}
+
+// offer renames the emptied database d to spare, where any package of the run
+// can claim it.
+func offer(ctx context.Context, d *DB, spare string) error {
+	admin, err := pgx.Connect(ctx, d.adminURL)
+	if err != nil {
+		return err
+	}
+	defer admin.Close(ctx)
+	// reset's own connections are closed, but their server processes may not
+	// have exited yet: a rename needs the database to have none.
+	if _, err := admin.Exec(ctx, terminateSQL, d.name); err != nil {
+		return err
+	}
+	_, err = admin.Exec(ctx, renameSQL(d.name, spare))
+	return err
+}
+
+func renameSQL(from, to string) string {
+	return "ALTER DATABASE " + pgx.Identifier{from}.Sanitize() + " RENAME TO " + pgx.Identifier{to}.Sanitize()
+}
+
+// dropAll drops this process's spares (there are none under cmd/pgenv: the
+// run's spares outlive the package, and cmd/pgenv drops them).
+func (p *pool) dropAll(ctx context.Context) error {
+	p.mu.Lock()
+	free := p.free
+	p.free = nil
+	p.mu.Unlock()
+	var errs []error
+	for _, d := range free {
+		errs = append(errs, d.dropClosed(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// reset renames d (ending every connection to it first) and empties it under
+// its new name. Whatever the test left behind — a server process, a goroutine
+// with a pool of its own — knows only the old name, so it can no longer reach
+// the database that the next test gets. It returns the renamed database (also
+// with an error, so that the caller drops it under the right name), or nil and
+// an error when the rename failed.
+func reset(ctx context.Context, d *DB) (*DB, error) {
+	admin, err := pgx.Connect(ctx, d.adminURL)
+	if err != nil {
+		return nil, err
+	}
+	defer admin.Close(ctx)
+	renamed := &DB{adminURL: d.adminURL, name: "plt_" + randomSuffix(), schema: d.schema}
+	// A connection that opens between the two statements makes the rename
+	// fail: then the database is dropped (WITH (FORCE) ends it).
+	if _, err := admin.Exec(ctx, terminateSQL, d.name); err != nil {
+		return nil, err
+	}
+	if _, err := admin.Exec(ctx, renameSQL(d.name, renamed.name)); err != nil {
+		return nil, fmt.Errorf("rename %s: %w", d.name, err)
+	}
+	u, err := open(ctx, d.adminURL, renamed.name)
+	if err != nil {
+		return renamed, err
+	}
+	defer u.Pool.Close()
+	renamed.URL = u.URL
+	schema, err := schemaOf(ctx, u.Pool)
+	if err != nil {
+		return renamed, err
+	}
+	if schema != d.schema {
+		return renamed, errors.New("the test changed the schema")
+	}
+	if _, err := u.Pool.Exec(ctx, emptySQL); err != nil {
+		return renamed, fmt.Errorf("empty %s: %w", renamed.name, err)
+	}
+	return renamed, nil
+}
+
+// terminateSQL ends every connection to database $1 and waits, up to 5 seconds,
+// until they are gone (pg_terminate_backend with a timeout waits for each).
+const terminateSQL = `SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`
+
+// emptySQL empties the database as a new copy of the template is: every table
+// that holds a row is truncated (the others are left alone: a TRUNCATE gives a
+// table new files), except goose's record of the applied migrations, and every
+// sequence that was used starts again. session_replication_role = replica keeps
+// the event store's append-only triggers, which refuse a TRUNCATE, from firing:
+// this is the one place where the events are removed, from a test's database
+// after the test.
+const emptySQL = `
+SET session_replication_role = replica;
+DO $$
+DECLARE
+	r record;
+	used boolean;
+	tables text[] := '{}';
+BEGIN
+	FOR r IN
+		SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables
+		WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND tablename <> 'goose_db_version'
+	LOOP
+		EXECUTE 'SELECT EXISTS (SELECT FROM ' || r.t || ')' INTO used;
+		IF used THEN
+			tables := tables || r.t;
+		END IF;
+	END LOOP;
+	IF cardinality(tables) > 0 THEN
+		EXECUTE 'TRUNCATE ' || array_to_string(tables, ', ');
+	END IF;
+	FOR r IN
+		SELECT format('%I.%I', schemaname, sequencename) AS s, start_value FROM pg_sequences
+		WHERE last_value IS NOT NULL AND sequencename NOT LIKE 'goose_db_version%'
+	LOOP
+		PERFORM setval(r.s, r.start_value, false);
+	END LOOP;
+END
+$$;
+RESET session_replication_role`
+
+// schemaOf returns a fingerprint of everything a test could change in a
+// database's definition: relations (with their kind, persistence and rights),
+// columns, defaults, constraints, indexes, triggers (and whether they are
+// enabled), functions, schemas, and the database's own settings.
+func schemaOf(ctx context.Context, pool *pgxpool.Pool) (string, error) {
+	var fp string
+	err := pool.QueryRow(ctx, schemaSQL).Scan(&fp)
+	return fp, err
+}
+
+const schemaSQL = `
+WITH ns AS (
+	SELECT oid, nspname, nspacl FROM pg_namespace
+	WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_toast%' AND nspname NOT LIKE 'pg\_temp%'
+)
+SELECT md5(coalesce(string_agg(x, E'\n' ORDER BY x), '')) FROM (
+	SELECT format('schema %s %s', nspname, nspacl) FROM ns
+	UNION ALL
+	SELECT format('rel %s.%s %s %s %s', ns.nspname, c.relname, c.relkind, c.relpersistence, c.relacl)
+	FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+	UNION ALL
+	SELECT format('col %s.%s %s %s %s %s %s', ns.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity, pg_get_expr(d.adbin, d.adrelid))
+	FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN ns ON ns.oid = c.relnamespace
+	LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+	WHERE a.attnum > 0 AND NOT a.attisdropped
+	UNION ALL
+	SELECT format('con %s.%s %s', ns.nspname, co.conname, pg_get_constraintdef(co.oid))
+	FROM pg_constraint co JOIN ns ON ns.oid = co.connamespace
+	UNION ALL
+	SELECT format('index %s', pg_get_indexdef(i.indexrelid))
+	FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN ns ON ns.oid = c.relnamespace
+	UNION ALL
+	SELECT format('trigger %s %s', pg_get_triggerdef(t.oid), t.tgenabled)
+	FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN ns ON ns.oid = c.relnamespace
+	UNION ALL
+	SELECT format('function %s %s', p.oid::regprocedure, md5(pg_get_functiondef(p.oid)))
+	FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace WHERE p.prokind IN ('f', 'p')
+	UNION ALL
+	SELECT format('setting %s', s.setconfig)
+	FROM pg_db_role_setting s JOIN pg_database db ON db.oid = s.setdatabase WHERE db.datname = current_database()
+) AS schema(x)`
