@@ -58,9 +58,9 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	binary = filepath.Join(dir, "passledger")
-	// -trimpath -ldflags=-w, as make test builds the test binaries: the
+	// -trimpath -ldflags="-s -w", as make test builds the test binaries: the
 	// packages compiled for this test binary serve the server's binary too.
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-w", "-o", binary, ".")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", binary, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build passledger:", err)
