@@ -194,8 +194,13 @@ func (d *DB) dropClosed(ctx context.Context) error {
 		return err
 	}
 	defer admin.Close(ctx)
-	_, err = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{d.name}.Sanitize()+" WITH (FORCE)")
+	_, err = admin.Exec(ctx, dropSQL(d.name))
 	return err
+}
+
+// dropSQL drops database name, ending the connections to it.
+func dropSQL(name string) string {
+	return "DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize() + " WITH (FORCE)"
 }
 
 func randomSuffix() string {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/passnumerique/passledger/internal/ledgerdb"
 )
@@ -78,7 +77,7 @@ func (p *pool) take(ctx context.Context, adminURL string) (*DB, error) {
 	for _, spare := range names {
 		mine := "plt_" + randomSuffix()
 		// Fails when another package claimed it first (gone) or is renaming it.
-		if _, err := admin.Exec(ctx, renameSQL(spare, mine)); err != nil {
+		if err := rename(ctx, admin, spare, mine); err != nil {
 			continue
 		}
 		return reopen(ctx, &DB{adminURL: adminURL, name: mine})
@@ -111,7 +110,12 @@ func (p *pool) release(ctx context.Context, d *DB) error {
 	d.Pool.Close()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	reused, err := reset(ctx, d)
+	admin, err := pgx.Connect(ctx, d.adminURL)
+	if err != nil {
+		return fmt.Errorf("release %s: %w", d.name, err)
+	}
+	defer admin.Close(ctx)
+	reused, err := reset(ctx, admin, d)
 	if err == nil {
 		mark := spareMark()
 		if mark == "" {
@@ -120,7 +124,8 @@ func (p *pool) release(ctx context.Context, d *DB) error {
 			p.mu.Unlock()
 			return nil
 		}
-		if err = offer(ctx, reused, mark+randomSuffix()); err == nil {
+		// Offered to every package of the run.
+		if err = rename(ctx, admin, reused.name, mark+randomSuffix()); err == nil {
 			return nil
 		}
 	}
@@ -129,31 +134,20 @@ func (p *pool) release(ctx context.Context, d *DB) error {
 	if reused != nil {
 		d = reused
 	}
-	if derr := d.dropClosed(ctx); derr != nil {
+	if _, derr := admin.Exec(ctx, dropSQL(d.name)); derr != nil {
 		return fmt.Errorf("release %s (%v): %w", d.name, err, derr)
 	}
 	return nil
 }
 
-// offer renames the emptied database d to spare, where any package of the run
-// can claim it.
-func offer(ctx context.Context, d *DB, spare string) error {
-	admin, err := pgx.Connect(ctx, d.adminURL)
-	if err != nil {
+// rename ends every connection to database from (waiting for them to be gone)
+// and renames it. A connection that opens in between makes it fail.
+func rename(ctx context.Context, admin *pgx.Conn, from, to string) error {
+	if _, err := admin.Exec(ctx, terminateSQL, from); err != nil {
 		return err
 	}
-	defer admin.Close(ctx)
-	// reset's own connections are closed, but their server processes may not
-	// have exited yet: a rename needs the database to have none.
-	if _, err := admin.Exec(ctx, terminateSQL, d.name); err != nil {
-		return err
-	}
-	_, err = admin.Exec(ctx, renameSQL(d.name, spare))
+	_, err := admin.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{from}.Sanitize()+" RENAME TO "+pgx.Identifier{to}.Sanitize())
 	return err
-}
-
-func renameSQL(from, to string) string {
-	return "ALTER DATABASE " + pgx.Identifier{from}.Sanitize() + " RENAME TO " + pgx.Identifier{to}.Sanitize()
 }
 
 // dropAll drops this process's spares (there are none under cmd/pgenv: the
@@ -170,41 +164,34 @@ func (p *pool) dropAll(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// reset renames d (ending every connection to it first) and empties it under
-// its new name. Whatever the test left behind — a server process, a goroutine
-// with a pool of its own — knows only the old name, so it can no longer reach
-// the database that the next test gets. It returns the renamed database (also
-// with an error, so that the caller drops it under the right name), or nil and
-// an error when the rename failed.
-func reset(ctx context.Context, d *DB) (*DB, error) {
-	admin, err := pgx.Connect(ctx, d.adminURL)
-	if err != nil {
-		return nil, err
-	}
-	defer admin.Close(ctx)
+// reset renames d and empties it under its new name. Whatever the test left
+// behind — a server process, a goroutine with a pool of its own — knows only
+// the old name, so it can no longer reach the database that the next test
+// gets. It returns the renamed database (also with an error, so that the
+// caller drops it under the right name), or nil and an error when the rename
+// failed.
+func reset(ctx context.Context, admin *pgx.Conn, d *DB) (*DB, error) {
 	renamed := &DB{adminURL: d.adminURL, name: "plt_" + randomSuffix(), schema: d.schema}
-	// A connection that opens between the two statements makes the rename
-	// fail: then the database is dropped (WITH (FORCE) ends it).
-	if _, err := admin.Exec(ctx, terminateSQL, d.name); err != nil {
-		return nil, err
-	}
-	if _, err := admin.Exec(ctx, renameSQL(d.name, renamed.name)); err != nil {
+	if err := rename(ctx, admin, d.name, renamed.name); err != nil {
 		return nil, fmt.Errorf("rename %s: %w", d.name, err)
 	}
-	u, err := open(ctx, d.adminURL, renamed.name)
+	var err error
+	if renamed.URL, err = ledgerdb.WithDatabase(d.adminURL, renamed.name); err != nil {
+		return renamed, err
+	}
+	conn, err := pgx.Connect(ctx, renamed.URL)
 	if err != nil {
 		return renamed, err
 	}
-	defer u.Pool.Close()
-	renamed.URL = u.URL
-	schema, err := schemaOf(ctx, u.Pool)
+	defer conn.Close(ctx)
+	schema, err := schemaOf(ctx, conn)
 	if err != nil {
 		return renamed, err
 	}
 	if schema != d.schema {
 		return renamed, errors.New("the test changed the schema")
 	}
-	if _, err := u.Pool.Exec(ctx, emptySQL); err != nil {
+	if _, err := conn.Exec(ctx, emptySQL); err != nil {
 		return renamed, fmt.Errorf("empty %s: %w", renamed.name, err)
 	}
 	return renamed, nil
@@ -255,9 +242,11 @@ RESET session_replication_role`
 // database's definition: relations (with their kind, persistence and rights),
 // columns, defaults, constraints, indexes, triggers (and whether they are
 // enabled), functions, schemas, and the database's own settings.
-func schemaOf(ctx context.Context, pool *pgxpool.Pool) (string, error) {
+func schemaOf(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (string, error) {
 	var fp string
-	err := pool.QueryRow(ctx, schemaSQL).Scan(&fp)
+	err := q.QueryRow(ctx, schemaSQL).Scan(&fp)
 	return fp, err
 }
 
