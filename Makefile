@@ -17,7 +17,8 @@ run:
 ## `tools` installs what tests need from Debian when missing: xmllint (SEPA XSD
 ## validation) and chromium (the web pages' browser tests).
 ## Packages run two at a time (`go test -p 2`): each has databases of its own,
-## copied from the template cmd/pgenv migrates, each NATS test its own in-process
+## copied from the template cmd/pgenv migrates or reused (internal/pgtest: renamed,
+## checked and emptied; cmd/pgenv drops them at the end), each NATS test its own in-process
 ## server on a free port, each server a free port. The event store's gap-free
 ## reading watermark is cluster-wide: a transaction in one package's database
 ## holds back the readers of another for its duration, so the tests wait for
