@@ -59,7 +59,7 @@ func main() {
 
 // makeTemplate creates and migrates a database that the test packages copy
 // (internal/pgtest, PASSLEDGER_TEST_TEMPLATE), and returns a function that drops
-// it and the spare databases the packages gave back, which are named after it.
+// it and the test databases of the run, which are named after it.
 // Its name is unique to this run, so concurrent runs never share one.
 func makeTemplate(ctx context.Context, serverURL string) (string, func() error, error) {
 	b := make([]byte, 6)
@@ -73,31 +73,7 @@ func makeTemplate(ctx context.Context, serverURL string) (string, func() error, 
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		return "", nil, fmt.Errorf("create template: %w", err)
 	}
-	drop := func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, serverURL)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		// The spares the test packages gave back (internal/pgtest), then the
-		// template.
-		rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, name+ledgerdb.SpareInfix)
-		if err != nil {
-			return err
-		}
-		spares, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		for _, spare := range append(spares, name) {
-			if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{spare}.Sanitize()+" WITH (FORCE)"); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	drop := func() error { return dropRun(serverURL, name) }
 	dbURL, err := ledgerdb.WithDatabase(serverURL, name)
 	if err == nil {
 		_, err = migrations.Up(ctx, dbURL, nil)
@@ -107,6 +83,33 @@ func makeTemplate(ctx context.Context, serverURL string) (string, func() error, 
 		return "", nil, fmt.Errorf("migrate template: %w", err)
 	}
 	return name, drop, nil
+}
+
+// dropRun drops the databases of the run whose template is called template —
+// internal/pgtest names them after it: the spares the test packages gave back,
+// and any that a test process left behind — then the template itself.
+func dropRun(serverURL, template string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, template+"_")
+	if err != nil {
+		return err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, name := range append(names, template) {
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func run(url, template string, args []string) int {

@@ -97,8 +97,13 @@ const TemplateEnv = "PASSLEDGER_TEST_TEMPLATE"
 
 // SpareInfix follows the template's name in the names of the spare databases
 // that the test packages of a cmd/pgenv run give back for one another to reuse
-// (internal/pgtest); cmd/pgenv drops them when the run ends.
-const SpareInfix = "_spare_"
+// (internal/pgtest), and DatabaseInfix in the names of the databases they hold.
+// cmd/pgenv drops every database whose name starts with the template's and "_"
+// when the run ends.
+const (
+	SpareInfix    = "_spare_"
+	DatabaseInfix = "_db_"
+)
 
 // defaultMaxConns sizes the pool when neither the caller nor the URL does: the
 // group committer's workers hold a connection each while command reads go on.

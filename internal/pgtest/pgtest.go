@@ -116,7 +116,7 @@ func (d *DB) Fresh(t testing.TB) *DB {
 }
 
 func create(ctx context.Context, adminURL, _ string) (*DB, error) {
-	name := "plt_" + randomSuffix()
+	name := newName()
 	admin, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", adminURL, err)
@@ -201,6 +201,16 @@ func (d *DB) dropClosed(ctx context.Context) error {
 // dropSQL drops database name, ending the connections to it.
 func dropSQL(name string) string {
 	return "DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize() + " WITH (FORCE)"
+}
+
+// newName returns a new database name: under cmd/pgenv one that starts with the
+// run's template name, so that cmd/pgenv drops the database when the run ends
+// even if the test process that had it died without dropping or releasing it.
+func newName() string {
+	if template := os.Getenv(ledgerdb.TemplateEnv); template != "" {
+		return template + ledgerdb.DatabaseInfix + randomSuffix()
+	}
+	return "plt_" + randomSuffix()
 }
 
 func randomSuffix() string {

@@ -75,7 +75,7 @@ func (p *pool) take(ctx context.Context, adminURL string) (*DB, error) {
 		return nil, err
 	}
 	for _, spare := range names {
-		mine := "plt_" + randomSuffix()
+		mine := newName()
 		// Fails when another package claimed it first (gone) or is renaming it.
 		if err := rename(ctx, admin, spare, mine); err != nil {
 			continue
@@ -171,7 +171,7 @@ func (p *pool) dropAll(ctx context.Context) error {
 // caller drops it under the right name), or nil and an error when the rename
 // failed.
 func reset(ctx context.Context, admin *pgx.Conn, d *DB) (*DB, error) {
-	renamed := &DB{adminURL: d.adminURL, name: "plt_" + randomSuffix(), schema: d.schema}
+	renamed := &DB{adminURL: d.adminURL, name: newName(), schema: d.schema}
 	if err := rename(ctx, admin, d.name, renamed.name); err != nil {
 		return nil, fmt.Errorf("rename %s: %w", d.name, err)
 	}
