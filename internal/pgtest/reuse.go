@@ -53,12 +53,13 @@ func (p *pool) take(ctx context.Context, adminURL string) (*DB, error) {
 	mark := spareMark()
 	if mark == "" {
 		p.mu.Lock()
-		defer p.mu.Unlock()
 		if len(p.free) == 0 {
+			p.mu.Unlock()
 			return nil, nil
 		}
 		d := p.free[len(p.free)-1]
 		p.free = p.free[:len(p.free)-1]
+		p.mu.Unlock()
 		return reopen(ctx, d)
 	}
 	admin, err := pgx.Connect(ctx, adminURL)
@@ -239,9 +240,10 @@ $$;
 RESET session_replication_role`
 
 // schemaOf returns a fingerprint of everything a test could change in a
-// database's definition: relations (with their kind, persistence and rights),
-// columns, defaults, constraints, indexes, triggers (and whether they are
-// enabled), functions, schemas, and the database's own settings.
+// database's definition: schemas, relations (with their kind, persistence and
+// rights; views with their definition), columns, defaults, constraints,
+// indexes, triggers (and whether they are enabled), sequences' parameters,
+// types, functions, and the database's own settings.
 func schemaOf(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }) (string, error) {
@@ -277,6 +279,15 @@ SELECT md5(coalesce(string_agg(x, E'\n' ORDER BY x), '')) FROM (
 	UNION ALL
 	SELECT format('function %s %s', p.oid::regprocedure, md5(pg_get_functiondef(p.oid)))
 	FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace WHERE p.prokind IN ('f', 'p')
+	UNION ALL
+	SELECT format('view %s.%s %s', ns.nspname, c.relname, md5(pg_get_viewdef(c.oid)))
+	FROM pg_class c JOIN ns ON ns.oid = c.relnamespace WHERE c.relkind IN ('v', 'm')
+	UNION ALL
+	SELECT format('sequence %s.%s %s %s %s %s %s', ns.nspname, c.relname, s.seqtypid, s.seqstart, s.seqincrement, s.seqmin, s.seqmax)
+	FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN ns ON ns.oid = c.relnamespace
+	UNION ALL
+	SELECT format('type %s.%s %s', ns.nspname, t.typname, t.typtype)
+	FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
 	UNION ALL
 	SELECT format('setting %s', s.setconfig)
 	FROM pg_db_role_setting s JOIN pg_database db ON db.oid = s.setdatabase WHERE db.datname = current_database()

@@ -161,6 +161,8 @@ func changedSchemaIsDropped(t *testing.T) {
 		`CREATE TABLE probe (x int)`,
 		`ALTER TABLE events DISABLE TRIGGER USER`,
 		`CREATE INDEX ON account_balances (balance)`,
+		`ALTER SEQUENCE events_position_seq INCREMENT BY 2`,
+		`CREATE TYPE probe AS ENUM ('a')`,
 	} {
 		var oid uint32
 		t.Run(strings.Fields(change)[0]+"_"+strings.Fields(change)[1], func(t *testing.T) {
