@@ -77,8 +77,14 @@ func (p *pool) take(ctx context.Context, adminURL string) (*DB, error) {
 	}
 	for _, spare := range names {
 		mine := newName()
-		// Fails when another package claimed it first (gone) or is renaming it.
-		if err := rename(ctx, admin, spare, mine); err != nil {
+		// Fails when another package claimed it first (gone, or being
+		// renamed). No connection to end first, and none may be ended: a
+		// spare has none (offer ended them), and a termination by the spare's
+		// name would read pg_stat_activity with this statement's snapshot,
+		// in which a database that another package has just claimed still
+		// has that name — and end that package's new connections (seen:
+		// "terminating connection due to administrator command").
+		if _, err := admin.Exec(ctx, renameSQL(spare, mine)); err != nil {
 			continue
 		}
 		return reopen(ctx, &DB{adminURL: adminURL, name: mine})
@@ -142,13 +148,19 @@ func (p *pool) release(ctx context.Context, d *DB) error {
 }
 
 // rename ends every connection to database from (waiting for them to be gone)
-// and renames it. A connection that opens in between makes it fail.
+// and renames it. A connection that opens in between makes it fail. Only for a
+// database that this process holds: its name is its own, so no other process
+// can have just renamed it (see take).
 func rename(ctx context.Context, admin *pgx.Conn, from, to string) error {
 	if _, err := admin.Exec(ctx, terminateSQL, from); err != nil {
 		return err
 	}
-	_, err := admin.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{from}.Sanitize()+" RENAME TO "+pgx.Identifier{to}.Sanitize())
+	_, err := admin.Exec(ctx, renameSQL(from, to))
 	return err
+}
+
+func renameSQL(from, to string) string {
+	return "ALTER DATABASE " + pgx.Identifier{from}.Sanitize() + " RENAME TO " + pgx.Identifier{to}.Sanitize()
 }
 
 // dropAll drops this process's spares (there are none under cmd/pgenv: the

@@ -3,8 +3,10 @@ package pgtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -210,4 +212,43 @@ func leftoverConnectionCannotReachTheReusedDatabase(t *testing.T) {
 	if len(spareNames(t)) == 0 {
 		t.Error("the database was not kept for reuse")
 	}
+}
+
+// TestConcurrentClaims: tests that take spares at the same time (as the packages
+// of a run do) each get a database no other test holds, and keep their
+// connections (a claim ends none). The second round claims the first round's
+// spares.
+func TestConcurrentClaims(t *testing.T) {
+	runMode(t, func(t *testing.T) {
+		ctx := context.Background()
+		for round := range 2 {
+			var mu sync.Mutex
+			held := map[uint32]string{}
+			t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
+				for i := range 6 {
+					t.Run(fmt.Sprint(i), func(t *testing.T) {
+						t.Parallel()
+						d := pkgDB.Fresh(t)
+						oid := oidOf(t, d)
+						mu.Lock()
+						if other, ok := held[oid]; ok {
+							t.Errorf("database %d given to two tests at once (%s and %s)", oid, other, t.Name())
+						}
+						held[oid] = t.Name()
+						mu.Unlock()
+						t.Cleanup(func() { // before the database is released (cleanups run last first)
+							mu.Lock()
+							delete(held, oid)
+							mu.Unlock()
+						})
+						for range 20 {
+							if _, err := d.Pool.Exec(ctx, `SELECT count(*) FROM events`); err != nil {
+								t.Fatal(err)
+							}
+						}
+					})
+				}
+			})
+		}
+	})
 }
