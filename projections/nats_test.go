@@ -325,9 +325,10 @@ func TestNATSWorkers(t *testing.T) {
 		return err
 	}
 	// The history is written first without the ledger's other parts, then with
-	// them: the relay and the workers start once four fifths of it is stored
-	// (they catch up on that backlog, worker 0 dies during the catch-up) and follow
-	// the last fifth live, as it is appended. (Written entirely live, the history
+	// them: the relay and the workers start once four fifths of it is readable
+	// (they catch up on that backlog, worker 0 dies during the catch-up) and
+	// follow the rest live, as it is appended (unless the simulation ended
+	// first: see the wait below). (Written entirely live, the history
 	// took 7 to 15 minutes: the simulation shares the 2 cores with the relay, the
 	// broker and three workers; on its own it writes several times faster.)
 	// The history goes through the store's Loader (simulate.Load, as loadWorld):

@@ -87,7 +87,9 @@ func makeTemplate(ctx context.Context, serverURL string) (string, func() error, 
 
 // dropRun drops the databases of the run whose template is called template —
 // internal/pgtest names them after it: the spares the test packages gave back,
-// and any that a test process left behind — then the template itself.
+// and any that a test process left behind — then the template itself. Each drop
+// has its own time limit (PostgreSQL checkpoints for each), and a failed one does
+// not stop the others.
 func dropRun(serverURL, template string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -95,7 +97,7 @@ func dropRun(serverURL, template string) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close(ctx)
+	defer conn.Close(context.Background())
 	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, template+"_")
 	if err != nil {
 		return err
@@ -104,12 +106,15 @@ func dropRun(serverURL, template string) error {
 	if err != nil {
 		return err
 	}
+	var errs []error
 	for _, name := range append(names, template) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			return err
+			errs = append(errs, fmt.Errorf("drop %s: %w", name, err))
 		}
+		cancel()
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func run(url, template string, args []string) int {

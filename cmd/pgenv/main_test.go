@@ -40,7 +40,11 @@ func TestDropRunTakesTheRunsDatabases(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	t.Cleanup(func() { _, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{other}.Sanitize()) })
+	t.Cleanup(func() {
+		for _, name := range []string{template, spare, held, other} {
+			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+		}
+	})
 	if err := dropRun(srv.URL, template); err != nil {
 		t.Fatal(err)
 	}

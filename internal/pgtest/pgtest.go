@@ -18,21 +18,24 @@
 // and names it in PASSLEDGER_TEST_TEMPLATE: every database is then copied from it
 // rather than migrated again.
 //
-// Databases are reused (reuse.go): when a test (or a package) ends, its database
-// is renamed (so that nothing the test left running can reach it again), checked
-// to have exactly the migrated schema still, emptied (TRUNCATE of the tables that
-// hold rows, sequences set back to their start) and kept as a spare for the next
-// one — under cmd/pgenv, for any package of the run. A database whose schema the
-// test changed is dropped instead. Copying a database creates about 480 files and
-// WAL-logs its 9 MB, dropping one forces a checkpoint: with 63 copies and drops per
-// `make test`, they cost 4 to 6 s of CPU (docs/benchmarks.md, "Test databases
-// reused").
+// Under cmd/pgenv, databases are reused (reuse.go): when a test (or a package)
+// ends, its database is renamed (so that nothing the test left running can reach
+// it again), checked to have the migrated schema still, emptied (TRUNCATE of the
+// tables that hold rows, sequences set back to their start) and kept as a spare
+// for the next test of any package of the run; cmd/pgenv drops them all when the
+// run ends. A database whose schema the test changed is dropped instead, and so
+// is every released database without cmd/pgenv (nothing would drop the spares
+// of a process that died). Copying a database creates about 480 files and
+// WAL-logs its 9 MB, dropping one forces a checkpoint: with 63 copies and drops
+// per `make test`, they cost PostgreSQL 4 to 5 s of CPU (docs/benchmarks.md,
+// "Test databases reused").
 package pgtest
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -56,14 +59,14 @@ type DB struct {
 
 	adminURL string
 	name     string
-	// schema is the fingerprint of the database's schema when it was created
-	// (schemaOf): a database is reused only while it still has it.
+	// schema is the fingerprint of the database's schema (schemaOf) when it was
+	// created or claimed as a spare: it is reused only while it still has it.
 	schema string
 }
 
-// Main gets the package's database (acquire), stores it in *out, runs the tests,
-// releases the database (and drops the spares of this process), and returns the
-// exit code for os.Exit.
+// Main gets the package's database (a spare of the run, or a new one), stores it
+// in *out, runs the tests, releases the database, and returns the exit code for
+// os.Exit.
 func Main(m *testing.M, out **DB) int {
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -86,20 +89,14 @@ func Main(m *testing.M, out **DB) int {
 			code = 2
 		}
 	}
-	if err := spares.dropAll(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "pgtest:", err)
-		if code == 0 {
-			code = 2
-		}
-	}
 	return code
 }
 
 // Fresh returns an empty, migrated database of the test's own, with a pool of its
-// own: one that an earlier test of the package released (renamed, checked and
-// emptied: see the package comment) or else a new one. When the test ends, its
-// pool is closed, every other connection to the database is ended, and the
-// database is released for the next Fresh (or dropped).
+// own: under cmd/pgenv a spare that an earlier test of the run released
+// (renamed, checked and emptied: see the package comment), else a new one. When
+// the test ends, its pool is closed, every other connection to the database is
+// ended, and the database is released (reuse.go: kept as a spare, or dropped).
 func (d *DB) Fresh(t testing.TB) *DB {
 	t.Helper()
 	ctx := context.Background()
@@ -156,8 +153,7 @@ func create(ctx context.Context, adminURL, _ string) (*DB, error) {
 	}
 	// The schema as created: a reused database must still have it (reuse.go).
 	if db.schema, err = schemaOf(ctx, db.Pool); err != nil {
-		db.Pool.Close()
-		return nil, fmt.Errorf("schema of %s: %w", name, err)
+		return nil, errors.Join(fmt.Errorf("schema of %s: %w", name, err), db.drop(ctx))
 	}
 	return db, nil
 }

@@ -5,29 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/passnumerique/passledger/internal/ledgerdb"
 )
 
-// spares holds the released databases, emptied and ready for the next test.
-//
-// Under cmd/pgenv (PASSLEDGER_TEST_TEMPLATE set) they are shared by every test
-// package of the run: a spare is a database named after the run's template with
-// "_spare_" and a random suffix, listed from pg_database, and claimed by renaming
-// it to a name of the claimer's own — of two packages claiming one spare, one
-// rename fails and that package tries the next spare. cmd/pgenv drops the spares
-// when the run ends. Otherwise (a plain go test) they are this process's own,
-// and Main drops them when the package's tests end.
+// spares holds the databases released under cmd/pgenv (PASSLEDGER_TEST_TEMPLATE
+// set), emptied and ready for the next test of any package of the run: a spare
+// is a database named after the run's template with "_spare_" and a random
+// suffix, listed from pg_database, and claimed by renaming it to a name of the
+// claimer's own — of two packages claiming one spare, one rename fails and that
+// package tries the next spare. cmd/pgenv drops every database named after the
+// template when the run ends, so that nothing is left even when a test process
+// dies. Without cmd/pgenv (a plain go test) nothing could drop the spares of a
+// process that panicked, so a released database is dropped, not kept.
 var spares pool
 
-type pool struct {
-	mu   sync.Mutex
-	free []*DB // this process's own, when there is no run to share with
-}
+type pool struct{}
 
 // spareMark returns what the names of the run's spares start with, or "" when
 // there is no run (no template from cmd/pgenv). A variable for the package's own
@@ -52,15 +49,7 @@ func (p *pool) acquire(ctx context.Context, adminURL string) (*DB, error) {
 func (p *pool) take(ctx context.Context, adminURL string) (*DB, error) {
 	mark := spareMark()
 	if mark == "" {
-		p.mu.Lock()
-		if len(p.free) == 0 {
-			p.mu.Unlock()
-			return nil, nil
-		}
-		d := p.free[len(p.free)-1]
-		p.free = p.free[:len(p.free)-1]
-		p.mu.Unlock()
-		return reopen(ctx, d)
+		return nil, nil
 	}
 	admin, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
@@ -79,40 +68,43 @@ func (p *pool) take(ctx context.Context, adminURL string) (*DB, error) {
 		mine := newName()
 		// Fails when another package claimed it first (gone, or being
 		// renamed). No connection to end first, and none may be ended: a
-		// spare has none (offer ended them), and a termination by the spare's
-		// name would read pg_stat_activity with this statement's snapshot,
-		// in which a database that another package has just claimed still
-		// has that name — and end that package's new connections (seen:
-		// "terminating connection due to administrator command").
+		// spare has none (release ended them), and a termination by the
+		// spare's name would read pg_stat_activity with this statement's
+		// snapshot, in which a database that another package has just
+		// claimed still has that name — and end that package's new
+		// connections (seen: "terminating connection due to administrator
+		// command").
 		if _, err := admin.Exec(ctx, renameSQL(spare, mine)); err != nil {
 			continue
 		}
-		return reopen(ctx, &DB{adminURL: adminURL, name: mine})
+		db, err := open(ctx, adminURL, mine)
+		if err == nil {
+			// The fingerprint its release compares with.
+			if db.schema, err = schemaOf(ctx, db.Pool); err != nil {
+				db.Pool.Close()
+			}
+		}
+		if err != nil {
+			_, derr := admin.Exec(ctx, dropSQL(mine))
+			return nil, errors.Join(fmt.Errorf("open spare %s: %w", mine, err), derr)
+		}
+		return db, nil
 	}
 	return nil, nil
 }
 
-// reopen opens a pool on a spare d and takes the fingerprint of its schema, which
-// its release compares with.
-func reopen(ctx context.Context, d *DB) (*DB, error) {
-	db, err := open(ctx, d.adminURL, d.name)
-	if err == nil {
-		db.schema, err = schemaOf(ctx, db.Pool)
-		if err != nil {
-			db.Pool.Close()
-		}
-	}
-	if err != nil {
-		return nil, errors.Join(err, d.dropClosed(ctx))
-	}
-	return db, nil
-}
+// errNotReusable marks why a released database is dropped rather than kept
+// when that is expected: the test changed its schema, or something of the
+// test's still held or reopened a connection to it.
+var errNotReusable = errors.New("not reusable")
 
-// release closes the database's pool and either puts the database back, renamed
-// and emptied, or drops it when it cannot be reused: when connections to it
-// outlive the test (other than its own pool's, which are closed first), or when
-// its schema is no longer the one it was created with. An error means the
-// database could be neither reused nor dropped.
+// release closes the database's pool, ends every other connection to it, and
+// either offers it to the run as a spare, renamed and emptied, or drops it:
+// without cmd/pgenv, when the test changed its schema, or when a connection to
+// it survived being ended (or a new one opened meanwhile). It returns an error
+// when the database could not be dropped, or when it was dropped because
+// emptying or checking it failed unexpectedly (a fault of pgtest's, which must
+// not silently turn reuse off).
 func (p *pool) release(ctx context.Context, d *DB) error {
 	d.Pool.Close()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -122,27 +114,31 @@ func (p *pool) release(ctx context.Context, d *DB) error {
 		return fmt.Errorf("release %s: %w", d.name, err)
 	}
 	defer admin.Close(ctx)
+	mark := spareMark()
+	if mark == "" {
+		if _, err := admin.Exec(ctx, dropSQL(d.name)); err != nil {
+			return fmt.Errorf("release %s: %w", d.name, err)
+		}
+		return nil
+	}
 	reused, err := reset(ctx, admin, d)
 	if err == nil {
-		mark := spareMark()
-		if mark == "" {
-			p.mu.Lock()
-			p.free = append(p.free, reused)
-			p.mu.Unlock()
-			return nil
-		}
-		// Offered to every package of the run.
 		if err = rename(ctx, admin, reused.name, mark+randomSuffix()); err == nil {
 			return nil
 		}
+		err = fmt.Errorf("%w: offer %s: %w", errNotReusable, reused.name, err)
 	}
-	// Not reusable (a schema the test changed, a connection that would not
-	// end): dropped, under whichever name it has now.
 	if reused != nil {
-		d = reused
+		d = reused // dropped under the name it has now
 	}
-	if _, derr := admin.Exec(ctx, dropSQL(d.name)); derr != nil {
+	// Its own context: the drop is owed even when the release ran out of time.
+	dctx, dcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer dcancel()
+	if _, derr := admin.Exec(dctx, dropSQL(d.name)); derr != nil {
 		return fmt.Errorf("release %s (%v): %w", d.name, err, derr)
+	}
+	if !errors.Is(err, errNotReusable) {
+		return fmt.Errorf("release %s: dropped, not reused: %w", d.name, err)
 	}
 	return nil
 }
@@ -163,30 +159,16 @@ func renameSQL(from, to string) string {
 	return "ALTER DATABASE " + pgx.Identifier{from}.Sanitize() + " RENAME TO " + pgx.Identifier{to}.Sanitize()
 }
 
-// dropAll drops this process's spares (there are none under cmd/pgenv: the
-// run's spares outlive the package, and cmd/pgenv drops them).
-func (p *pool) dropAll(ctx context.Context) error {
-	p.mu.Lock()
-	free := p.free
-	p.free = nil
-	p.mu.Unlock()
-	var errs []error
-	for _, d := range free {
-		errs = append(errs, d.dropClosed(ctx))
-	}
-	return errors.Join(errs...)
-}
-
 // reset renames d and empties it under its new name. Whatever the test left
 // behind — a server process, a goroutine with a pool of its own — knows only
 // the old name, so it can no longer reach the database that the next test
 // gets. It returns the renamed database (also with an error, so that the
 // caller drops it under the right name), or nil and an error when the rename
-// failed.
+// failed. Errors that mean "expected, drop it" wrap errNotReusable.
 func reset(ctx context.Context, admin *pgx.Conn, d *DB) (*DB, error) {
 	renamed := &DB{adminURL: d.adminURL, name: newName(), schema: d.schema}
 	if err := rename(ctx, admin, d.name, renamed.name); err != nil {
-		return nil, fmt.Errorf("rename %s: %w", d.name, err)
+		return nil, fmt.Errorf("%w: rename %s: %w", errNotReusable, d.name, err)
 	}
 	var err error
 	if renamed.URL, err = ledgerdb.WithDatabase(d.adminURL, renamed.name); err != nil {
@@ -199,28 +181,34 @@ func reset(ctx context.Context, admin *pgx.Conn, d *DB) (*DB, error) {
 	defer conn.Close(ctx)
 	schema, err := schemaOf(ctx, conn)
 	if err != nil {
-		return renamed, err
+		return renamed, fmt.Errorf("schema of %s: %w", renamed.name, err)
 	}
 	if schema != d.schema {
-		return renamed, errors.New("the test changed the schema")
+		return renamed, fmt.Errorf("%w: the test changed the schema", errNotReusable)
 	}
 	if _, err := conn.Exec(ctx, emptySQL); err != nil {
+		if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "42501" { // insufficient_privilege
+			// Not a superuser: the append-only triggers cannot be kept from
+			// firing, so no database can be emptied, and none is reused.
+			err = fmt.Errorf("%w: %w", errNotReusable, err)
+		}
 		return renamed, fmt.Errorf("empty %s: %w", renamed.name, err)
 	}
 	return renamed, nil
 }
 
-// terminateSQL ends every connection to database $1 and waits, up to 5 seconds,
-// until they are gone (pg_terminate_backend with a timeout waits for each).
+// terminateSQL ends every connection to database $1 and waits until they are
+// gone (pg_terminate_backend waits up to 5 seconds for each).
 const terminateSQL = `SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`
 
-// emptySQL empties the database as a new copy of the template is: every table
-// that holds a row is truncated (the others are left alone: a TRUNCATE gives a
-// table new files), except goose's record of the applied migrations, and every
-// sequence that was used starts again. session_replication_role = replica keeps
-// the event store's append-only triggers, which refuse a TRUNCATE, from firing:
-// this is the one place where the events are removed, from a test's database
-// after the test.
+// emptySQL empties the database's tables as in a new copy of the template: every
+// table that holds a row is truncated (the others are left alone: a TRUNCATE
+// gives a table new files; CASCADE, should a foreign key ever reference one),
+// except goose's record of the applied migrations, and every sequence that was
+// used starts again. session_replication_role = replica keeps the event store's
+// append-only triggers, which refuse a TRUNCATE, from firing: this is the one
+// place where events are removed, from a test's database after the test. (The
+// planner's statistics of the tables are not reset: no test depends on them.)
 const emptySQL = `
 SET session_replication_role = replica;
 DO $$
@@ -231,7 +219,8 @@ DECLARE
 BEGIN
 	FOR r IN
 		SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables
-		WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND tablename <> 'goose_db_version'
+		WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND schemaname NOT LIKE 'pg\_temp%'
+		  AND tablename <> 'goose_db_version'
 	LOOP
 		EXECUTE 'SELECT EXISTS (SELECT FROM ' || r.t || ')' INTO used;
 		IF used THEN
@@ -239,7 +228,7 @@ BEGIN
 		END IF;
 	END LOOP;
 	IF cardinality(tables) > 0 THEN
-		EXECUTE 'TRUNCATE ' || array_to_string(tables, ', ');
+		EXECUTE 'TRUNCATE ' || array_to_string(tables, ', ') || ' CASCADE';
 	END IF;
 	FOR r IN
 		SELECT format('%I.%I', schemaname, sequencename) AS s, start_value FROM pg_sequences
@@ -251,11 +240,13 @@ END
 $$;
 RESET session_replication_role`
 
-// schemaOf returns a fingerprint of everything a test could change in a
-// database's definition: schemas, relations (with their kind, persistence and
+// schemaOf returns a fingerprint of the parts of a database's definition that a
+// test might change: schemas, relations (with their kind, persistence and
 // rights; views with their definition), columns, defaults, constraints,
 // indexes, triggers (and whether they are enabled), sequences' parameters,
-// types, functions, and the database's own settings.
+// types, functions, and the database's own settings. Not covered (no test
+// touches them): row security and policies, rules, owners, column privileges,
+// enum labels, large objects.
 func schemaOf(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }) (string, error) {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/eventstore/storetest"
 	"github.com/passnumerique/passledger/internal/ledgerdb"
 )
 
@@ -18,21 +20,10 @@ var pkgDB *DB
 
 func TestMain(m *testing.M) { os.Exit(Main(m, &pkgDB)) }
 
-// spareNames lists the names of the spare databases: this process's own, or the
-// run's (named with the mark).
+// spareNames lists the names of the run's spare databases (named with the mark).
 func spareNames(t *testing.T) []string {
 	t.Helper()
-	mark := spareMark()
-	if mark == "" {
-		spares.mu.Lock()
-		defer spares.mu.Unlock()
-		var names []string
-		for _, d := range spares.free {
-			names = append(names, d.name)
-		}
-		return names
-	}
-	rows, err := pkgDB.Pool.Query(context.Background(), `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, mark)
+	rows, err := pkgDB.Pool.Query(context.Background(), `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, spareMark())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,29 +34,16 @@ func spareNames(t *testing.T) []string {
 	return names
 }
 
-// modes runs test in both ways of keeping spares: in this process, and shared
-// by a run (as under cmd/pgenv: runMode).
-func modes(t *testing.T, test func(t *testing.T)) {
-	t.Run("process", func(t *testing.T) {
-		was := spareMark
-		spareMark = func() string { return "" }
-		t.Cleanup(func() {
-			spareMark = was
-			if err := spares.dropAll(context.Background()); err != nil {
-				t.Error(err)
-			}
-		})
-		test(t)
-	})
-	t.Run("run", func(t *testing.T) { runMode(t, test) })
-}
-
 // runMode runs test with the spares shared by a run, as under cmd/pgenv, but
 // with a mark of the test's own, so that no other package of the run claims
-// them; they are dropped afterwards.
+// them (under cmd/pgenv the mark starts with the run's template's name, so that
+// cmd/pgenv drops them even if this process dies); they are dropped afterwards.
 func runMode(t *testing.T, test func(t *testing.T)) {
 	was := spareMark
 	mark := "plt_pgtest_" + randomSuffix() + ledgerdb.SpareInfix
+	if template := os.Getenv(ledgerdb.TemplateEnv); template != "" {
+		mark = template + "_pgtest" + randomSuffix() + ledgerdb.SpareInfix
+	}
 	spareMark = func() string { return mark }
 	t.Cleanup(func() {
 		for _, name := range spareNames(t) {
@@ -101,7 +79,7 @@ func oidOf(t *testing.T, d *DB) uint32 {
 // The tests below run one after another (none is parallel): each looks at the
 // spares that the one before left.
 
-func TestFreshIsReusedEmptyUnderANewName(t *testing.T) { modes(t, freshIsReusedEmptyUnderANewName) }
+func TestFreshIsReusedEmptyUnderANewName(t *testing.T) { runMode(t, freshIsReusedEmptyUnderANewName) }
 
 func freshIsReusedEmptyUnderANewName(t *testing.T) {
 	ctx := context.Background()
@@ -111,14 +89,20 @@ func freshIsReusedEmptyUnderANewName(t *testing.T) {
 		d := pkgDB.Fresh(t)
 		first = d.name
 		oid = oidOf(t, d)
-		for _, q := range []string{
-			`INSERT INTO account_balances (account, balance) VALUES ('a', 1.00), ('b', 2.00)`,
-			`SELECT nextval(pg_get_serial_sequence('events', 'position'))`,
-			`SELECT nextval(pg_get_serial_sequence('events', 'position'))`,
-		} {
-			if _, err := d.Pool.Exec(ctx, q); err != nil {
-				t.Fatal(err)
-			}
+		if _, err := d.Pool.Exec(ctx, `INSERT INTO account_balances (account, balance) VALUES ('a', 1.00), ('b', 2.00)`); err != nil {
+			t.Fatal(err)
+		}
+		// Events and a chain checkpoint, through the store: their tables'
+		// append-only triggers refuse a TRUNCATE unless emptying keeps them
+		// from firing.
+		store := eventstore.New(d.Pool)
+		data := eventstore.EventData{Type: "Probe", Payload: []byte(`{"n": 1}`)}
+		if _, err := store.Append(ctx, "probe-1", eventstore.Any, eventstore.Metadata{}, data, data); err != nil {
+			t.Fatal(err)
+		}
+		storetest.WaitVisible(t, ctx, store)
+		if n, err := store.AppendCheckpoint(ctx, 10); err != nil || n == 0 {
+			t.Fatalf("checkpoint: %d, %v", n, err)
 		}
 	})
 	if exists(t, first) {
@@ -133,15 +117,19 @@ func freshIsReusedEmptyUnderANewName(t *testing.T) {
 		if got := oidOf(t, d); got != oid {
 			t.Fatalf("Fresh gave database %d (%s), want the spare, database %d (%s)", got, d.name, oid, names[0])
 		}
-		var rows, next int64
-		if err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM account_balances`).Scan(&rows); err != nil {
+		var balances, events, checkpoints int64
+		if err := d.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM account_balances), (SELECT count(*) FROM events), (SELECT count(*) FROM event_chain_checkpoints)`).Scan(&balances, &events, &checkpoints); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Pool.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('events', 'position'))`).Scan(&next); err != nil {
+		if balances != 0 || events != 0 || checkpoints != 0 {
+			t.Errorf("reused database: %d balances, %d events, %d checkpoints; want none", balances, events, checkpoints)
+		}
+		res, err := eventstore.New(d.Pool).Append(ctx, "probe-2", eventstore.Any, eventstore.Metadata{}, eventstore.EventData{Type: "Probe", Payload: []byte(`{}`)})
+		if err != nil {
 			t.Fatal(err)
 		}
-		if rows != 0 || next != 1 {
-			t.Errorf("reused database: %d rows in account_balances, next event position %d; want 0 and 1", rows, next)
+		if res.Positions[0] != 1 {
+			t.Errorf("reused database: first event at position %d, want 1", res.Positions[0])
 		}
 		var migrations int64
 		if err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&migrations); err != nil {
@@ -153,8 +141,6 @@ func freshIsReusedEmptyUnderANewName(t *testing.T) {
 	})
 }
 
-// Whether a database is reused or dropped is decided the same way in both modes
-// (reset): one is enough here.
 func TestChangedSchemaIsDropped(t *testing.T) { runMode(t, changedSchemaIsDropped) }
 
 func changedSchemaIsDropped(t *testing.T) {
@@ -186,7 +172,7 @@ func changedSchemaIsDropped(t *testing.T) {
 }
 
 func TestLeftoverConnectionCannotReachTheReusedDatabase(t *testing.T) {
-	modes(t, leftoverConnectionCannotReachTheReusedDatabase)
+	runMode(t, leftoverConnectionCannotReachTheReusedDatabase)
 }
 
 func leftoverConnectionCannotReachTheReusedDatabase(t *testing.T) {
@@ -201,6 +187,9 @@ func leftoverConnectionCannotReachTheReusedDatabase(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	if leaked == nil {
+		return // the subtest failed
+	}
 	defer leaked.Close(ctx)
 	if _, err := leaked.Exec(ctx, `SELECT 1`); err == nil {
 		t.Error("a connection left open by the test still works after the test")
@@ -217,13 +206,16 @@ func leftoverConnectionCannotReachTheReusedDatabase(t *testing.T) {
 // TestConcurrentClaims: tests that take spares at the same time (as the packages
 // of a run do) each get a database no other test holds, and keep their
 // connections (a claim ends none). The second round claims the first round's
-// spares.
+// spares: at least one of them (they run in parallel, so the first round leaves
+// as many spares as its tests ran at once at its end).
 func TestConcurrentClaims(t *testing.T) {
 	runMode(t, func(t *testing.T) {
 		ctx := context.Background()
+		var mu sync.Mutex
+		seen := make([]map[uint32]bool, 2) // the databases each round got
 		for round := range 2 {
-			var mu sync.Mutex
 			held := map[uint32]string{}
+			seen[round] = map[uint32]bool{}
 			t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
 				for i := range 6 {
 					t.Run(fmt.Sprint(i), func(t *testing.T) {
@@ -235,6 +227,7 @@ func TestConcurrentClaims(t *testing.T) {
 							t.Errorf("database %d given to two tests at once (%s and %s)", oid, other, t.Name())
 						}
 						held[oid] = t.Name()
+						seen[round][oid] = true
 						mu.Unlock()
 						t.Cleanup(func() { // before the database is released (cleanups run last first)
 							mu.Lock()
@@ -250,5 +243,31 @@ func TestConcurrentClaims(t *testing.T) {
 				}
 			})
 		}
+		reused := 0
+		for oid := range seen[1] {
+			if seen[0][oid] {
+				reused++
+			}
+		}
+		if reused == 0 {
+			t.Errorf("the second round got none of the first round's %d databases", len(seen[0]))
+		}
 	})
+}
+
+// TestWithoutARunReleasedIsDropped: without cmd/pgenv no process would drop the
+// spares of one that died, so a released database is dropped, not kept.
+func TestWithoutARunReleasedIsDropped(t *testing.T) {
+	was := spareMark
+	spareMark = func() string { return "" }
+	t.Cleanup(func() { spareMark = was })
+	var oid uint32
+	t.Run("holds", func(t *testing.T) { oid = oidOf(t, pkgDB.Fresh(t)) })
+	var name string
+	err := pkgDB.Pool.QueryRow(context.Background(), `SELECT datname FROM pg_database WHERE oid = $1`, oid).Scan(&name)
+	if err == nil {
+		t.Errorf("the released database is still there, as %s", name)
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		t.Fatal(err)
+	}
 }
