@@ -76,14 +76,14 @@ func Main(m *testing.M, out **DB) int {
 		return 2
 	}
 	defer srv.Close()
-	db, err := spares.acquire(ctx, srv.URL)
+	db, err := acquire(ctx, srv.URL)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest:", err)
 		return 2
 	}
 	*out = db
 	code := m.Run()
-	if err := spares.release(ctx, db); err != nil {
+	if err := release(ctx, db); err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest:", err)
 		if code == 0 {
 			code = 2
@@ -100,12 +100,12 @@ func Main(m *testing.M, out **DB) int {
 func (d *DB) Fresh(t testing.TB) *DB {
 	t.Helper()
 	ctx := context.Background()
-	db, err := spares.acquire(ctx, d.adminURL)
+	db, err := acquire(ctx, d.adminURL)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := spares.release(context.Background(), db); err != nil {
+		if err := release(context.Background(), db); err != nil {
 			t.Errorf("pgtest: %v", err)
 		}
 	})

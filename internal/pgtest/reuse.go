@@ -13,18 +13,16 @@ import (
 	"github.com/passnumerique/passledger/internal/ledgerdb"
 )
 
-// spares holds the databases released under cmd/pgenv (PASSLEDGER_TEST_TEMPLATE
-// set), emptied and ready for the next test of any package of the run: a spare
-// is a database named after the run's template with "_spare_" and a random
-// suffix, listed from pg_database, and claimed by renaming it to a name of the
-// claimer's own — of two packages claiming one spare, one rename fails and that
-// package tries the next spare. cmd/pgenv drops every database named after the
-// template when the run ends, so that nothing is left even when a test process
-// dies. Without cmd/pgenv (a plain go test) nothing could drop the spares of a
-// process that panicked, so a released database is dropped, not kept.
-var spares pool
-
-type pool struct{}
+// Spares are the databases released under cmd/pgenv (PASSLEDGER_TEST_TEMPLATE
+// set), emptied and ready for the next test of any package of the run. They are
+// kept nowhere but on the server: a spare is a database named after the run's
+// template with "_spare_" and a random suffix, listed from pg_database, and
+// claimed by renaming it to a name of the claimer's own — of two packages
+// claiming one spare, one rename fails and that package tries the next spare.
+// cmd/pgenv drops every database named after the template when the run ends, so
+// that nothing is left even when a test process dies. Without cmd/pgenv (a plain
+// go test) nothing could drop the spares of a process that panicked, so a
+// released database is dropped, not kept.
 
 // spareMark returns what the names of the run's spares start with, or "" when
 // there is no run (no template from cmd/pgenv). A variable for the package's own
@@ -37,16 +35,16 @@ var spareMark = func() string {
 }
 
 // acquire returns a spare database, with a new pool, or else a new database.
-func (p *pool) acquire(ctx context.Context, adminURL string) (*DB, error) {
-	db, err := p.take(ctx, adminURL)
+func acquire(ctx context.Context, adminURL string) (*DB, error) {
+	db, err := takeSpare(ctx, adminURL)
 	if err != nil || db != nil {
 		return db, err
 	}
 	return create(ctx, adminURL, "")
 }
 
-// take claims a spare and opens it, or returns nil when there is none.
-func (p *pool) take(ctx context.Context, adminURL string) (*DB, error) {
+// takeSpare claims a spare and opens it, or returns nil when there is none.
+func takeSpare(ctx context.Context, adminURL string) (*DB, error) {
 	mark := spareMark()
 	if mark == "" {
 		return nil, nil
@@ -105,7 +103,7 @@ var errNotReusable = errors.New("not reusable")
 // when the database could not be dropped, or when it was dropped because
 // emptying or checking it failed unexpectedly (a fault of pgtest's, which must
 // not silently turn reuse off).
-func (p *pool) release(ctx context.Context, d *DB) error {
+func release(ctx context.Context, d *DB) error {
 	d.Pool.Close()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -146,7 +144,7 @@ func (p *pool) release(ctx context.Context, d *DB) error {
 // rename ends every connection to database from (waiting for them to be gone)
 // and renames it. A connection that opens in between makes it fail. Only for a
 // database that this process holds: its name is its own, so no other process
-// can have just renamed it (see take).
+// can have just renamed it (see takeSpare).
 func rename(ctx context.Context, admin *pgx.Conn, from, to string) error {
 	if _, err := admin.Exec(ctx, terminateSQL, from); err != nil {
 		return err
