@@ -2,8 +2,10 @@ package projections_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,30 +27,55 @@ import (
 // rows, for a row-for-row comparison.
 func dump(t testing.TB, ctx context.Context, pool *pgxpool.Pool, ps []core.Projection) map[string][]string {
 	t.Helper()
-	out := map[string][]string{}
+	out, err := dumpTables(ctx, pool, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// dumpTables is dump without a testing.TB, for a goroutine of its own. It reads
+// the tables two at a time (a table's rows are sorted and turned into text by
+// its own server process), so that a dump uses both cores of the machine when
+// nothing else does — at the end of TestNATSWorkers, the last test of the run.
+func dumpTables(ctx context.Context, pool *pgxpool.Pool, ps []core.Projection) (map[string][]string, error) {
+	queries := map[string]string{
+		"projection_checkpoints": `SELECT name || ' ' || transaction_id::text || '/' || position FROM projection_checkpoints ORDER BY 1`,
+	}
 	for _, p := range ps {
 		for _, table := range p.Tables() {
-			rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT x::text FROM %s x ORDER BY 1`, pgx.Identifier{table}.Sanitize()))
-			if err != nil {
-				t.Fatalf("dump %s: %v", table, err)
-			}
-			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			if err != nil {
-				t.Fatalf("dump %s: %v", table, err)
-			}
-			out[table] = lines
+			queries[table] = fmt.Sprintf(`SELECT x::text FROM %s x ORDER BY 1`, pgx.Identifier{table}.Sanitize())
 		}
 	}
-	rows, err := pool.Query(ctx, `SELECT name || ' ' || transaction_id::text || '/' || position FROM projection_checkpoints ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
+	var (
+		mu   sync.Mutex
+		out  = make(map[string][]string, len(queries))
+		errs []error
+		wg   sync.WaitGroup
+		slot = make(chan struct{}, 2)
+	)
+	for table, query := range queries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slot <- struct{}{}
+			defer func() { <-slot }()
+			rows, err := pool.Query(ctx, query)
+			var lines []string
+			if err == nil {
+				lines, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("dump %s: %w", table, err))
+				return
+			}
+			out[table] = lines
+		}()
 	}
-	cps, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	out["projection_checkpoints"] = cps
-	return out
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // sameDump fails the test at the first difference between two dumps.
