@@ -51,10 +51,10 @@ run:
 ## linker, the test binaries and the servers they start) collect garbage when
 ## their heap has grown by 200 % rather than Go's default 100 %: about half the
 ## collections, for more memory (the projections package's test process peaks
-## at 1.37 GB resident instead of 0.97 GB; the machine has 24 GB). Alternated runs, 2026-12-06: default 70.7,
-## 66.5, 73.1 s (130, 125, 136 s of machine CPU); GOGC=200 68.6, 62.5, 63.0,
-## 67.4, 63.1 s (126, 114, 119, 127, 117 s); GOGC=400 no better than 200
-## (docs/benchmarks.md "Temporary files in memory").
+## at 1.37 GB resident instead of 0.99 GB; the machine has 24 GB). Alternated
+## runs, 2026-12-06: default 70.7, 66.5, 73.1 s (130, 125, 136 s of machine
+## CPU); GOGC=200 68.6, 62.5, 63.0, 67.4, 63.1 s (126, 114, 119, 127, 117 s);
+## GOGC=400 no better than 200 (docs/benchmarks.md "Temporary files in memory").
 TEST_GOGC ?= 200
 TEST_P ?= 2
 TEST_PARALLEL ?= 2
