@@ -106,6 +106,13 @@ func TestApplyBatch(t *testing.T) {
 	if _, err := d.Pool.Exec(ctx, `CREATE TABLE probe_applied (position bigint PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
 	}
+	// Dropped before the database is released (cleanups run last first), so
+	// that its schema is the template's again and pgtest reuses it.
+	t.Cleanup(func() {
+		if _, err := d.Pool.Exec(context.Background(), `DROP TABLE probe_applied`); err != nil {
+			t.Error(err)
+		}
+	})
 	store := eventstore.New(d.Pool)
 	evs := appendFunders(t, ctx, store, 0, 400)
 	r := projections.NewRunner(d.Pool, store)
