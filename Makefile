@@ -15,7 +15,7 @@ run:
 
 ## test: every test, against a real PostgreSQL found or started once for all packages.
 ## `tools` installs what tests need from Debian when missing: xmllint (SEPA XSD
-## validation) and chromium (the web pages' browser tests).
+## validation) and chromium-headless-shell (the web pages' browser tests).
 ## Packages run two at a time (`go test -p 2`): each has databases of its own,
 ## copied from the template cmd/pgenv migrates or reused (internal/pgtest: renamed,
 ## checked and emptied; cmd/pgenv drops them at the end), each NATS test its own in-process
@@ -95,7 +95,11 @@ build:
 	$(GO) build -o bin/passledger ./cmd/passledger
 
 ## tools: what the tests need besides Go and PostgreSQL: xmllint validates the SEPA
-## files (pain.001) against the ISO 20022 schemas (Debian package libxml2-utils).
+## files (pain.001) against the ISO 20022 schemas (Debian package libxml2-utils);
+## the browser tests run Debian's chromium-headless-shell (Chromium's headless
+## build: the web package's tests cost less than half the CPU they cost in the
+## full chromium, web/browser_test.go chromiumPath), and fall back to chromium.
 tools:
 	@command -v xmllint >/dev/null || (apt-get update && apt-get install -y libxml2-utils)
-	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	@{ command -v chromium >/dev/null && command -v chromium-headless-shell >/dev/null; } || \
+		(apt-get update && apt-get install -y chromium chromium-headless-shell)
