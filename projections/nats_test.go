@@ -13,6 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/passnumerique/passledger/eventstore"
@@ -53,49 +54,81 @@ func natsTransport(t testing.TB, cfg projections.NATSConfig) projections.Transpo
 
 // streamPositions reads every message of the stream, in stream order, and
 // returns the event positions they carry; each message must start where the
-// previous one ended, and its id must be the position of its first event.
+// previous one ended, and its id must be the position of its first event. It
+// reads through an ordered consumer, in batches: one request per message
+// (JetStream's message-get API, its answer in JSON with the page in base64)
+// cost as much CPU as the rest of the check.
 func streamPositions(t testing.TB, url, stream string) []int64 {
 	t.Helper()
+	ctx := context.Background()
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	js, err := nc.JetStream()
+	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := js.StreamInfo(stream)
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if info.State.FirstSeq > 1 || info.State.NumDeleted > 0 {
 		t.Fatalf("stream %s lost messages: first seq %d, %d deleted", stream, info.State.FirstSeq, info.State.NumDeleted)
 	}
+	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []int64
 	var last eventstore.Cursor
-	for seq := uint64(1); seq <= info.State.LastSeq; seq++ {
-		m, err := js.GetMsg(stream, seq)
-		if err != nil {
-			t.Fatalf("seq %d: %v", seq, err)
-		}
-		b, err := projections.DecodePage(m.Data)
+	for seq := uint64(1); seq <= info.State.LastSeq; {
+		// Pages are large (up to megabytes): a few at a time, and a wait short
+		// enough to need no idle heartbeats (Fetch asks for them past 10 s).
+		batch, err := cons.Fetch(int(min(16, info.State.LastSeq-seq+1)), jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(b.Events) == 0 {
-			t.Fatalf("seq %d carries no event", seq)
+		got := 0
+		for m := range batch.Messages() {
+			got++
+			md, err := m.Metadata()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if md.Sequence.Stream != seq {
+				t.Fatalf("message at stream seq %d, want %d", md.Sequence.Stream, seq)
+			}
+			b, err := projections.DecodePage(m.Data())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Events) == 0 {
+				t.Fatalf("seq %d carries no event", seq)
+			}
+			if b.After != last {
+				t.Fatalf("seq %d starts after %s, the previous message ended at %s", seq, b.After, last)
+			}
+			if id := m.Headers().Get(nats.MsgIdHdr); id != strconv.FormatInt(b.Events[0].Position, 10) {
+				t.Fatalf("seq %d: message id %q, first event position %d", seq, id, b.Events[0].Position)
+			}
+			for _, e := range b.Events {
+				out = append(out, e.Position)
+			}
+			last = b.Last()
+			seq++
 		}
-		if b.After != last {
-			t.Fatalf("seq %d starts after %s, the previous message ended at %s", seq, b.After, last)
+		if err := batch.Error(); err != nil {
+			t.Fatalf("stream %s after seq %d: %v", stream, seq-1, err)
 		}
-		if id := m.Header.Get(nats.MsgIdHdr); id != strconv.FormatInt(b.Events[0].Position, 10) {
-			t.Fatalf("seq %d: message id %q, first event position %d", seq, id, b.Events[0].Position)
+		if got == 0 {
+			t.Fatalf("stream %s: no message at seq %d of %d", stream, seq, info.State.LastSeq)
 		}
-		for _, e := range b.Events {
-			out = append(out, e.Position)
-		}
-		last = b.Last()
 	}
 	return out
 }
