@@ -118,8 +118,8 @@ func (c *streamCache) forget(stream string) {
 // a stream is append-only, so its events up to a version never change and the
 // state folded from them is the same whoever read them (cache or database). The
 // states are shared between concurrent commands: only commands that read them
-// without modifying them may use it (RedeemCheque passes the programme to the
-// domain by value and the domain only reads it).
+// without modifying them may use it (RedeemCheque and IssueCarnet pass the
+// programme to the domain by value and the domain only reads it).
 type foldMemo struct {
 	mu      sync.Mutex
 	max     int

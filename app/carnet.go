@@ -34,7 +34,10 @@ func (a *App) IssueCarnet(ctx context.Context, md Meta, cmd domain.IssueCarnetCo
 		if bs != "" {
 			claim = domain.Fold[domain.BeneficiaryClaimState](evs[bs])
 		}
-		return domain.IssueCarnet(cmd, carnet, domain.Fold[domain.ProgrammeState](evs[ps]), claim, a.keys.Beneficiary)
+		// The programme's stream grows with every mint: folded once per
+		// version (foldAt), as for a redemption; the domain only reads it.
+		programme := foldAt[domain.ProgrammeState](a.folds, ps, u.versions[ps], evs[ps])
+		return domain.IssueCarnet(cmd, carnet, programme, claim, a.keys.Beneficiary)
 	})
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"time"
 )
@@ -132,10 +131,25 @@ func (e *ConflictError) Error() string {
 // Is makes errors.Is(err, ErrConflict) true.
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
-var streamIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$`)
-
-// ValidStreamID reports whether s may name a stream: 1–255 characters of letters,
-// digits, '_', '.', ':' and '-', starting with a letter or digit.
-func ValidStreamID(s string) bool { return streamIDPattern.MatchString(s) }
+// ValidStreamID reports whether s may name a stream: 1–255 characters of ASCII
+// letters, digits, '_', '.', ':' and '-', starting with a letter or digit (the
+// regular expression ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$, which the tests use
+// as its oracle; a loop over the bytes, because every event that the Loader
+// takes is checked: the expression's matcher cost 1.5 µs a stream, 0.3 s of
+// CPU in a 200,000-event history).
+func ValidStreamID(s string) bool {
+	if len(s) == 0 || len(s) > 255 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case i > 0 && (c == '_' || c == '.' || c == ':' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func parseTxID(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) }
