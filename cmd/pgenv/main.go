@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -70,10 +72,28 @@ func makeTemplate(ctx context.Context, serverURL string) (string, func() error, 
 		return "", nil, err
 	}
 	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", nil, fmt.Errorf("create template: %w", err)
+	createSQL := "CREATE DATABASE " + name
+	dropSpace := func() error { return nil }
+	if dir, ok := memoryTablespace(ctx, admin, name); ok {
+		// The template lives in the tablespace, and so does every copy of it
+		// (CREATE DATABASE … TEMPLATE puts a copy where its template is).
+		createSQL += " TABLESPACE " + name
+		dropSpace = func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			conn, err := pgx.Connect(ctx, serverURL)
+			if err != nil {
+				return err
+			}
+			defer conn.Close(context.Background())
+			_, err = conn.Exec(ctx, "DROP TABLESPACE IF EXISTS "+name)
+			return errors.Join(err, os.RemoveAll(dir))
+		}
 	}
-	drop := func() error { return dropRun(serverURL, name) }
+	if _, err := admin.Exec(ctx, createSQL); err != nil {
+		return "", nil, errors.Join(fmt.Errorf("create template: %w", err), dropSpace())
+	}
+	drop := func() error { return errors.Join(dropRun(serverURL, name), dropSpace()) }
 	dbURL, err := ledgerdb.WithDatabase(serverURL, name)
 	if err == nil {
 		_, err = migrations.Up(ctx, dbURL, nil)
@@ -84,6 +104,71 @@ func makeTemplate(ctx context.Context, serverURL string) (string, func() error, 
 	}
 	return name, drop, nil
 }
+
+// memoryTablespace creates the tablespace name in a new folder of the
+// temporary directory when that directory is in memory (tmpfs: `make test`
+// points TMPDIR at /dev/shm) and the server can use it: a server on this
+// machine, whose files belong to this process's user or, when this process
+// runs as root, to a user it can give the folder to. It returns the folder,
+// or false (and leaves nothing behind) when the run's databases stay where the
+// server keeps its own.
+//
+// Why: every copy of the template creates about 480 files, and every TRUNCATE
+// of a used table when a test database is reused creates new ones. On a disk
+// whose ext4 has no journal (this machine's), each file created first scans the
+// inodes deleted in the last minutes (the kernel's recently_deleted check), so
+// the run's own drops and truncations made its later copies slower and slower:
+// 380-420 ms for one copy of the template after a run, 23-35 ms in tmpfs
+// (2026-12-06, docs/benchmarks.md "Test databases in memory").
+func memoryTablespace(ctx context.Context, admin *pgx.Conn, name string) (string, bool) {
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(os.TempDir(), &fs); err != nil || fs.Type != tmpfsMagic {
+		return "", false
+	}
+	var dataDir string
+	if err := admin.QueryRow(ctx, "SHOW data_directory").Scan(&dataDir); err != nil {
+		return "", false
+	}
+	info, err := os.Stat(dataDir)
+	if err != nil {
+		return "", false // not this machine's server (or not readable here)
+	}
+	owner, ok := info.Sys().(*syscall.Stat_t)
+	if !ok || (os.Geteuid() != int(owner.Uid) && os.Geteuid() != 0) {
+		return "", false
+	}
+	dir, err := os.MkdirTemp("", "pgenv-tablespace-")
+	if err != nil {
+		return "", false
+	}
+	fail := func() (string, bool) { _ = os.RemoveAll(dir); return "", false }
+	if err := os.Chown(dir, int(owner.Uid), int(owner.Gid)); err != nil {
+		return fail()
+	}
+	// The server must see this very folder: a file written here must be one
+	// it can read (it could be another machine's server whose data folder
+	// happens to exist here too).
+	probe := filepath.Join(dir, "probe")
+	if err := os.WriteFile(probe, []byte("pgenv"), 0o644); err != nil {
+		return fail()
+	}
+	var size int64
+	err = admin.QueryRow(ctx, "SELECT size FROM pg_stat_file($1)", probe).Scan(&size)
+	if rmErr := os.Remove(probe); err != nil || rmErr != nil || size != int64(len("pgenv")) {
+		return fail()
+	}
+	if _, err := admin.Exec(ctx, "CREATE TABLESPACE "+name+" LOCATION "+quoteLiteral(dir)); err != nil {
+		return fail()
+	}
+	return dir, true
+}
+
+// tmpfsMagic is the file-system type that statfs reports for tmpfs.
+const tmpfsMagic = 0x01021994
+
+// quoteLiteral quotes s as an SQL string literal (CREATE TABLESPACE takes no
+// parameters).
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // dropRun drops the databases of the run whose template is called template —
 // internal/pgtest names them after it: the spares the test packages gave back,
