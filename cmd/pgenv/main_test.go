@@ -4,8 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -35,8 +39,14 @@ func TestDropRunTakesTheRunsDatabases(t *testing.T) {
 	spare := template + ledgerdb.SpareInfix + "000000000001"
 	held := template + ledgerdb.DatabaseInfix + "000000000002"
 	other := "plt_other_" + template // another run's, or anyone's
+	// Under make test, copies of the run's template: in its tablespace, so in
+	// memory when the run's databases are (memoryTablespace).
+	from := ""
+	if run := os.Getenv(ledgerdb.TemplateEnv); run != "" {
+		from = " TEMPLATE " + pgx.Identifier{run}.Sanitize()
+	}
 	for _, name := range []string{template, spare, held, other} {
-		if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+from); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -56,5 +66,97 @@ func TestDropRunTakesTheRunsDatabases(t *testing.T) {
 		if exists != want {
 			t.Errorf("database %s exists: %v, want %v", name, exists, want)
 		}
+	}
+}
+
+// TestMemoryTablespace: with the temporary directory in tmpfs, the run's
+// tablespace is made there when the server is this machine's and this process
+// may give it a folder (as root, or as the server's own user), and copies of a
+// database made in it have their files there; otherwise (and always when the
+// temporary directory is on a disk) there is no tablespace and no folder left.
+func TestMemoryTablespace(t *testing.T) {
+	ctx := context.Background()
+	srv, err := pgserver.Resolve(ctx, pgserver.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	admin, err := pgx.Connect(ctx, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(ctx) })
+	// Whether this server can have a tablespace here, computed apart from
+	// memoryTablespace: its data folder is on this machine and its owner is
+	// this process's user, or this process is root.
+	var dataDir string
+	if err := admin.QueryRow(ctx, "SHOW data_directory").Scan(&dataDir); err != nil {
+		t.Fatal(err)
+	}
+	possible := false
+	if info, err := os.Stat(dataDir); err == nil {
+		st := info.Sys().(*syscall.Stat_t)
+		possible = os.Geteuid() == 0 || os.Geteuid() == int(st.Uid)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		parent string // where the temporary directory is made
+		want   bool
+	}{
+		{"memory", "/dev/shm", possible},
+		{"disk", ".", false}, // the package's folder: never tmpfs
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tmp, err := os.MkdirTemp(tc.parent, "pgenv-test-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = os.RemoveAll(tmp) })
+			if err := os.Chmod(tmp, 0o755); err != nil { // as make test's
+				t.Fatal(err)
+			}
+			t.Setenv("TMPDIR", tmp)
+			b := make([]byte, 6)
+			_, _ = rand.Read(b)
+			name := "plt_tstest_" + hex.EncodeToString(b)
+			dir, ok := memoryTablespace(ctx, admin, name)
+			t.Cleanup(func() { _, _ = admin.Exec(ctx, "DROP TABLESPACE IF EXISTS "+name) })
+			if ok != tc.want {
+				t.Fatalf("memoryTablespace: %v, want %v", ok, tc.want)
+			}
+			var location string
+			err = admin.QueryRow(ctx, `SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = $1`, name).Scan(&location)
+			if !ok {
+				if !errors.Is(err, pgx.ErrNoRows) {
+					t.Fatalf("no tablespace was wanted, found %q (%v)", location, err)
+				}
+				if left, _ := os.ReadDir(tmp); len(left) != 0 {
+					t.Fatalf("left in the temporary directory: %v", left)
+				}
+				return
+			}
+			if err != nil || location != dir || filepath.Dir(dir) != tmp {
+				t.Fatalf("tablespace at %q (%v), folder %q in %q", location, err, dir, tmp)
+			}
+			db := name + "_db"
+			if _, err := admin.Exec(ctx, "CREATE DATABASE "+db+" TABLESPACE "+name); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+				found = found || (err == nil && d.Name() == "PG_VERSION")
+				return nil
+			})
+			if _, err := admin.Exec(ctx, "DROP DATABASE "+db); err != nil {
+				t.Fatal(err)
+			}
+			if !found {
+				t.Errorf("the database's files are not in %s", dir)
+			}
+			if _, err := admin.Exec(ctx, "DROP TABLESPACE "+name); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
