@@ -46,7 +46,11 @@ run:
 ## the run creates and deletes thousands: with them in memory, the PostgreSQL
 ## server's own file creations get cheaper too (alternated runs, 2026-12-06:
 ## 71.4 and 70.4 s against 67.7 and 65.7 s; machine CPU 134 and 131 s against 127
-## and 124 s; docs/benchmarks.md "Temporary files in memory").
+## and 124 s; docs/benchmarks.md "Temporary files in memory"). cmd/pgenv also
+## puts the run's test databases there, in a tablespace of the run's own
+## (memoryTablespace; dropped at the end): a copy of the template took 380-420
+## ms on that ext4 after a few runs, 23-35 ms in memory (docs/benchmarks.md
+## "Browser, template copies in memory").
 ## TEST_GOGC: the Go processes of the run (the go command, the compiler and
 ## linker, the test binaries and the servers they start) collect garbage when
 ## their heap has grown by 200 % rather than Go's default 100 %: about half the
@@ -55,6 +59,12 @@ run:
 ## runs, 2026-12-06: default 70.7, 66.5, 73.1 s (130, 125, 136 s of machine
 ## CPU); GOGC=200 68.6, 62.5, 63.0, 67.4, 63.1 s (126, 114, 119, 127, 117 s);
 ## GOGC=400 no better than 200 (docs/benchmarks.md "Temporary files in memory").
+## TEST_LINKCACHE: go test runs its tools through cmd/linkcache (-toolexec), which
+## keeps each linked test binary in ~/.cache/linkcache, keyed by the link's action
+## ID, and copies it when the same link comes again (Go links every test binary
+## anew on every run: ~10 % of the run's CPU here; docs/benchmarks.md "Test
+## binaries kept"). 0 links everything, as go test does.
+TEST_LINKCACHE ?= 1
 TEST_GOGC ?= 200
 TEST_P ?= 2
 TEST_PARALLEL ?= 2
@@ -66,8 +76,11 @@ test: tools sqlc-check
 	if [ -z "$$tmp" ]; then \
 		tmp=$$(mktemp -d -p /dev/shm passledger-test.XXXXXX 2>/dev/null || mktemp -d) || exit 1; \
 		chmod 755 "$$tmp"; trap 'rm -rf "$$tmp"' EXIT INT TERM; fi; \
+	toolexec=; \
+	if [ "$(TEST_LINKCACHE)" = 1 ]; then \
+		TMPDIR="$$tmp" $(GO) build -o "$$tmp/linkcache" ./cmd/linkcache || exit 1; toolexec="-toolexec=$$tmp/linkcache"; fi; \
 	set -x; \
-	TMPDIR="$$tmp" GOGC=$(TEST_GOGC) $(GO) run ./cmd/pgenv -- $(GO) test $(TEST_BUILDFLAGS) -p $(TEST_P) -parallel $(TEST_PARALLEL) -count=1 -timeout 30m $(PKGS)
+	TMPDIR="$$tmp" GOGC=$(TEST_GOGC) $(GO) run ./cmd/pgenv -- $(GO) test $(TEST_BUILDFLAGS) $$toolexec -p $(TEST_P) -parallel $(TEST_PARALLEL) -count=1 -timeout 30m $(PKGS)
 
 ## bench: Go benchmarks plus the pgbench ceiling; figures go to docs/benchmarks.md
 bench:

@@ -1,7 +1,11 @@
 // Command pgenv runs a command with DATABASE_URL pointing at a PostgreSQL server:
 // DATABASE_URL if set, else the local server, else a private cluster that it starts
 // from the machine's PostgreSQL binaries and stops when the command ends. `make test`
-// runs `go test` under it so that every test package shares one server.
+// runs `go test` under it so that every test package shares one server. It
+// migrates one template database for the run (internal/pgtest copies it), in a
+// tablespace of the run's own in the temporary directory when that is in memory
+// and the server can use it, and drops the run's databases and tablespace when
+// the command ends.
 //
 //	go run ./cmd/pgenv -- go test ./...
 package main

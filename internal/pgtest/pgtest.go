@@ -28,7 +28,9 @@
 // of a process that died). Copying a database creates about 480 files and
 // WAL-logs its 9 MB, dropping one forces a checkpoint: with 63 copies and drops
 // per `make test`, they cost PostgreSQL 4 to 5 s of CPU (docs/benchmarks.md,
-// "Test databases reused").
+// "Test databases reused"). Under `make test` the template, and so every copy
+// of it, is in a tablespace in memory when cmd/pgenv could make one
+// (memoryTablespace there), where files are cheap to create.
 package pgtest
 
 import (
