@@ -59,11 +59,12 @@ run:
 ## runs, 2026-12-06: default 70.7, 66.5, 73.1 s (130, 125, 136 s of machine
 ## CPU); GOGC=200 68.6, 62.5, 63.0, 67.4, 63.1 s (126, 114, 119, 127, 117 s);
 ## GOGC=400 no better than 200 (docs/benchmarks.md "Temporary files in memory").
-## TEST_LINKCACHE: go test runs its tools through cmd/linkcache (-toolexec), which
-## keeps each linked test binary in ~/.cache/linkcache, keyed by the link's action
-## ID, and copies it when the same link comes again (Go links every test binary
-## anew on every run: ~10 % of the run's CPU here; docs/benchmarks.md "Test
-## binaries kept"). 0 links everything, as go test does.
+## TEST_LINKCACHE: go test, and the go commands that tests run (cmd/passledger's
+## build of the server), run their tools through cmd/linkcache (-toolexec in
+## GOFLAGS), which keeps each linked binary in ~/.cache/linkcache, keyed by the
+## link's action ID, and copies it when the same link comes again (Go links
+## every test binary anew on every run: ~10 % of the run's CPU here;
+## docs/benchmarks.md "Test binaries kept"). 0 links everything, as go test does.
 TEST_LINKCACHE ?= 1
 TEST_GOGC ?= 200
 TEST_P ?= 2
@@ -80,7 +81,7 @@ test: tools sqlc-check
 	if [ "$(TEST_LINKCACHE)" = 1 ]; then \
 		TMPDIR="$$tmp" $(GO) build -o "$$tmp/linkcache" ./cmd/linkcache || exit 1; toolexec="-toolexec=$$tmp/linkcache"; fi; \
 	set -x; \
-	TMPDIR="$$tmp" GOGC=$(TEST_GOGC) $(GO) run ./cmd/pgenv -- $(GO) test $(TEST_BUILDFLAGS) $$toolexec -p $(TEST_P) -parallel $(TEST_PARALLEL) -count=1 -timeout 30m $(PKGS)
+	TMPDIR="$$tmp" GOGC=$(TEST_GOGC) GOFLAGS="$$GOFLAGS $$toolexec" $(GO) run ./cmd/pgenv -- $(GO) test $(TEST_BUILDFLAGS) -p $(TEST_P) -parallel $(TEST_PARALLEL) -count=1 -timeout 30m $(PKGS)
 
 ## bench: Go benchmarks plus the pgbench ceiling; figures go to docs/benchmarks.md
 bench:
