@@ -77,27 +77,23 @@ func makeTemplate(ctx context.Context, serverURL string) (string, func() error, 
 	}
 	defer admin.Close(ctx)
 	createSQL := "CREATE DATABASE " + name
-	dropSpace := func() error { return nil }
-	if dir, ok := memoryTablespace(ctx, admin, name); ok {
+	space, dir := "", ""
+	if d, ok := memoryTablespace(ctx, admin, name); ok {
 		// The template lives in the tablespace, and so does every copy of it
 		// (CREATE DATABASE … TEMPLATE puts a copy where its template is).
-		createSQL += " TABLESPACE " + name
-		dropSpace = func() error {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			conn, err := pgx.Connect(ctx, serverURL)
-			if err != nil {
-				return err
-			}
-			defer conn.Close(context.Background())
-			_, err = conn.Exec(ctx, "DROP TABLESPACE IF EXISTS "+name)
-			return errors.Join(err, os.RemoveAll(dir))
+		space, dir = name, d
+		createSQL += " TABLESPACE " + space
+	}
+	drop := func() error {
+		err := dropRun(serverURL, name, space)
+		if dir != "" {
+			err = errors.Join(err, os.RemoveAll(dir))
 		}
+		return err
 	}
 	if _, err := admin.Exec(ctx, createSQL); err != nil {
-		return "", nil, errors.Join(fmt.Errorf("create template: %w", err), dropSpace())
+		return "", nil, errors.Join(fmt.Errorf("create template: %w", err), drop())
 	}
-	drop := func() error { return errors.Join(dropRun(serverURL, name), dropSpace()) }
 	dbURL, err := ledgerdb.WithDatabase(serverURL, name)
 	if err == nil {
 		_, err = migrations.Up(ctx, dbURL, nil)
@@ -178,8 +174,8 @@ func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''
 // internal/pgtest names them after it: the spares the test packages gave back,
 // and any that a test process left behind — then the template itself. Each drop
 // has its own time limit (PostgreSQL checkpoints for each), and a failed one does
-// not stop the others.
-func dropRun(serverURL, template string) error {
+// not stop the others. Then it drops the run's tablespace, space, unless "".
+func dropRun(serverURL, template, space string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, serverURL)
@@ -200,6 +196,13 @@ func dropRun(serverURL, template string) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
 			errs = append(errs, fmt.Errorf("drop %s: %w", name, err))
+		}
+		cancel()
+	}
+	if space != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if _, err := conn.Exec(ctx, "DROP TABLESPACE IF EXISTS "+pgx.Identifier{space}.Sanitize()); err != nil {
+			errs = append(errs, fmt.Errorf("drop tablespace %s: %w", space, err))
 		}
 		cancel()
 	}

@@ -18,10 +18,10 @@ import (
 	"github.com/passnumerique/passledger/internal/pgserver"
 )
 
-// TestDropRunTakesTheRunsDatabases: what the run's test packages leave behind —
-// spares they gave back, a database whose process died holding it — is dropped
-// with the template, and nothing else is.
-func TestDropRunTakesTheRunsDatabases(t *testing.T) {
+// connect finds the server as cmd/pgenv does and connects to its maintenance
+// database; both are closed with the test.
+func connect(t *testing.T) (*pgserver.Server, *pgx.Conn) {
+	t.Helper()
 	ctx := context.Background()
 	srv, err := pgserver.Resolve(ctx, pgserver.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -33,6 +33,15 @@ func TestDropRunTakesTheRunsDatabases(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { admin.Close(ctx) })
+	return srv, admin
+}
+
+// TestDropRunTakesTheRunsDatabases: what the run's test packages leave behind —
+// spares they gave back, a database whose process died holding it — is dropped
+// with the template, and nothing else is.
+func TestDropRunTakesTheRunsDatabases(t *testing.T) {
+	ctx := context.Background()
+	srv, admin := connect(t)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	template := "plt_template_" + hex.EncodeToString(b) // as makeTemplate names it (not migrated here)
@@ -55,7 +64,7 @@ func TestDropRunTakesTheRunsDatabases(t *testing.T) {
 			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize())
 		}
 	})
-	if err := dropRun(srv.URL, template); err != nil {
+	if err := dropRun(srv.URL, template, ""); err != nil {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]bool{template: false, spare: false, held: false, other: true} {
@@ -76,16 +85,7 @@ func TestDropRunTakesTheRunsDatabases(t *testing.T) {
 // temporary directory is on a disk) there is no tablespace and no folder left.
 func TestMemoryTablespace(t *testing.T) {
 	ctx := context.Background()
-	srv, err := pgserver.Resolve(ctx, pgserver.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	admin, err := pgx.Connect(ctx, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(ctx) })
+	srv, admin := connect(t)
 	// Whether this server can have a tablespace here, computed apart from
 	// memoryTablespace: its data folder is on this machine and its owner is
 	// this process's user, or this process is root.
@@ -148,14 +148,18 @@ func TestMemoryTablespace(t *testing.T) {
 				found = found || (err == nil && d.Name() == "PG_VERSION")
 				return nil
 			})
-			if _, err := admin.Exec(ctx, "DROP DATABASE "+db); err != nil {
-				t.Fatal(err)
-			}
 			if !found {
 				t.Errorf("the database's files are not in %s", dir)
 			}
-			if _, err := admin.Exec(ctx, "DROP TABLESPACE "+name); err != nil {
+			// As at the end of a run: the run's databases (here db, named
+			// after name as the run's are after its template), then the
+			// tablespace.
+			if err := dropRun(srv.URL, name, name); err != nil {
 				t.Fatal(err)
+			}
+			var left int
+			if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_tablespace WHERE spcname = $1`, name).Scan(&left); err != nil || left != 0 {
+				t.Fatalf("tablespace %s left after dropRun: %d (%v)", name, left, err)
 			}
 		})
 	}
