@@ -119,7 +119,7 @@ func makeTemplate(ctx context.Context, serverURL string) (string, func() error, 
 // inodes deleted in the last minutes (the kernel's recently_deleted check), so
 // the run's own drops and truncations made its later copies slower and slower:
 // 380-420 ms for one copy of the template after a run, 23-35 ms in tmpfs
-// (2026-12-06, docs/benchmarks.md "Test databases in memory").
+// (2026-12-06, docs/benchmarks.md "Browser, template copies in memory").
 func memoryTablespace(ctx context.Context, admin *pgx.Conn, name string) (string, bool) {
 	var fs syscall.Statfs_t
 	if err := syscall.Statfs(os.TempDir(), &fs); err != nil || fs.Type != tmpfsMagic {
