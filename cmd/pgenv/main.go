@@ -68,9 +68,7 @@ func main() {
 // it and the test databases of the run, which are named after it.
 // Its name is unique to this run, so concurrent runs never share one.
 func makeTemplate(ctx context.Context, serverURL string) (string, func() error, error) {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "plt_template_" + hex.EncodeToString(b)
+	name := newTemplateName()
 	admin, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
 		return "", nil, err
@@ -82,7 +80,7 @@ func makeTemplate(ctx context.Context, serverURL string) (string, func() error, 
 		// The template lives in the tablespace, and so does every copy of it
 		// (CREATE DATABASE … TEMPLATE puts a copy where its template is).
 		space, dir = name, d
-		createSQL += " TABLESPACE " + space
+		createSQL += " TABLESPACE " + pgx.Identifier{space}.Sanitize()
 	}
 	drop := func() error {
 		err := dropRun(serverURL, name, space)
@@ -103,6 +101,17 @@ func makeTemplate(ctx context.Context, serverURL string) (string, func() error, 
 		return "", nil, fmt.Errorf("migrate template: %w", err)
 	}
 	return name, drop, nil
+}
+
+// newTemplateName returns a name for a run's template: plt_template_ and a
+// random suffix, so that concurrent runs never share one.
+func newTemplateName() string { return "plt_template_" + randomSuffix() }
+
+// randomSuffix returns 12 random hexadecimal digits, for names of the run's own.
+func randomSuffix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // memoryTablespace creates the tablespace name in a new folder of the
@@ -157,7 +166,7 @@ func memoryTablespace(ctx context.Context, admin *pgx.Conn, name string) (string
 	if rmErr := os.Remove(probe); err != nil || rmErr != nil || size != int64(len("pgenv")) {
 		return fail()
 	}
-	if _, err := admin.Exec(ctx, "CREATE TABLESPACE "+name+" LOCATION "+quoteLiteral(dir)); err != nil {
+	if _, err := admin.Exec(ctx, "CREATE TABLESPACE "+pgx.Identifier{name}.Sanitize()+" LOCATION "+quoteLiteral(dir)); err != nil {
 		return fail()
 	}
 	return dir, true

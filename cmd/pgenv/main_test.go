@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -42,9 +40,7 @@ func connect(t *testing.T) (*pgserver.Server, *pgx.Conn) {
 func TestDropRunTakesTheRunsDatabases(t *testing.T) {
 	ctx := context.Background()
 	srv, admin := connect(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	template := "plt_template_" + hex.EncodeToString(b) // as makeTemplate names it (not migrated here)
+	template := newTemplateName() // as makeTemplate names it (not migrated here)
 	spare := template + ledgerdb.SpareInfix + "000000000001"
 	held := template + ledgerdb.DatabaseInfix + "000000000002"
 	other := "plt_other_" + template // another run's, or anyone's
@@ -117,9 +113,7 @@ func TestMemoryTablespace(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Setenv("TMPDIR", tmp)
-			b := make([]byte, 6)
-			_, _ = rand.Read(b)
-			name := "plt_tstest_" + hex.EncodeToString(b)
+			name := "plt_tstest_" + randomSuffix()
 			dir, ok := memoryTablespace(ctx, admin, name)
 			t.Cleanup(func() { _, _ = admin.Exec(ctx, "DROP TABLESPACE IF EXISTS "+name) })
 			if ok != tc.want {
