@@ -143,7 +143,22 @@ func EncodeEvent(e Event) ([]byte, error) {
 // exhaust memory). Field names
 // match case-insensitively, as encoding/json always does; a missing field is
 // left at its zero value. DecodeEvent never panics, whatever the bytes.
+//
+// The event types a log is mostly made of (redemptions, claims, expiries,
+// carnets, batches) are decoded without reflection when their payload is in
+// the canonical form EncodeEvent writes (fastDecode); any other payload, and
+// every other type, goes through decodeStrict, the reference the fast path is
+// tested against.
 func DecodeEvent(eventType string, payload []byte) (Event, error) {
+	if ev, ok := fastDecode(eventType, payload); ok {
+		return ev, nil
+	}
+	return decodeStrict(eventType, payload)
+}
+
+// decodeStrict is DecodeEvent through encoding/json (strictUnmarshal): the
+// reference for every type and every payload, canonical or not.
+func decodeStrict(eventType string, payload []byte) (Event, error) {
 	dec, ok := eventDecoders[eventType]
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownEventType, eventType)

@@ -108,7 +108,7 @@ type routing map[string]rule
 // lines, fund territories, péréquation allocations) all belong to partition 0.
 //
 // A rule names a payload field, so a partition routes an event from its payload
-// without decoding it (core.StringFields), and decodes only the events it applies;
+// without decoding it (domain.StringFields), and decodes only the events it applies;
 // an event whose payload that reader does not take is decoded and the field read
 // from the domain event (fieldOf).
 var routings = map[string]routing{
@@ -224,9 +224,9 @@ func fieldOf(ev domain.Event, field string) string {
 }
 
 // stringFields reads the fields keys of event i of evs into vals: from the payload
-// when core.StringFields takes it, else from the decoded event (data(i)).
+// when domain.StringFields takes it, else from the decoded event (data(i)).
 func stringFields(evs []core.Event, i int, data func(int) (domain.Event, error), keys, vals []string) error {
-	if core.StringFields(evs[i].Payload, keys, vals) {
+	if domain.StringFields(evs[i].Payload, keys, vals) {
 		return nil
 	}
 	ev, err := data(i)
@@ -339,7 +339,7 @@ func (p *partitioned) Apply(ctx context.Context, tx pgx.Tx, events []core.Event)
 // partition and returns them. When decode is set, events are not decoded (Data
 // nil) and decode(i) gives events[i] decoded: it is called for the events routed
 // here, and for the others only when their payload does not give the routing's
-// fields (core.StringFields).
+// fields (domain.StringFields).
 func (p *partitioned) apply(ctx context.Context, tx pgx.Tx, events []core.Event, decode func(i int) (core.Event, error)) ([]core.Event, error) {
 	if decode == nil {
 		decode = func(i int) (core.Event, error) {
@@ -393,7 +393,7 @@ func NewResolver(store *eventstore.Store) *Resolver {
 }
 
 // learn records the facts the events state; data(i) decodes event i (called only
-// for a fact whose payload core.StringFields does not take).
+// for a fact whose payload domain.StringFields does not take).
 func (r *Resolver) learn(events []core.Event, data func(int) (domain.Event, error)) error {
 	var vals [2]string
 	for i := range events {
@@ -446,7 +446,7 @@ func (r *Resolver) lookup(ctx context.Context, missing map[string]bool) error {
 			first = append(first, core.Event{RecordedEvent: recs[0]})
 		}
 	}
-	return r.learn(first, func(i int) (domain.Event, error) { return core.DecodeOne(first[i].Type, first[i].Payload) })
+	return r.learn(first, func(i int) (domain.Event, error) { return domain.DecodeEvent(first[i].Type, first[i].Payload) })
 }
 
 // code returns the département ref names, if known (the carnet's programme's for
@@ -473,7 +473,7 @@ func (r *Resolver) code(x ref) (code string, missing string, ok bool) {
 
 // route returns the indexes of the events of events that rules route to part,
 // reading the fields it needs from their payloads; data(i) decodes event i (called
-// only for an event whose payload core.StringFields does not take).
+// only for an event whose payload domain.StringFields does not take).
 func (r *Resolver) route(ctx context.Context, rules routing, part Part, events []core.Event, data func(int) (domain.Event, error)) ([]int, error) {
 	if err := r.learn(events, data); err != nil {
 		return nil, err

@@ -6,11 +6,10 @@ import (
 	"testing"
 
 	"github.com/passnumerique/passledger/domain"
-	"github.com/passnumerique/passledger/projections/core"
 )
 
 // TestRoutingReadsPayloads checks that every field the routing and the Resolver
-// read from payloads (core.StringFields) is the field of the decoded event
+// read from payloads (domain.StringFields) is the field of the decoded event
 // (fieldOf), for events of every routed type whose string fields all differ.
 func TestRoutingReadsPayloads(t *testing.T) {
 	fields := map[string][]string{}
@@ -45,7 +44,7 @@ func TestRoutingReadsPayloads(t *testing.T) {
 		}
 		for _, name := range names {
 			var got [1]string
-			if !core.StringFields(payload, []string{name}, got[:]) {
+			if !domain.StringFields(payload, []string{name}, got[:]) {
 				t.Errorf("%s.%s: not read from the canonical payload %s", typ, name, payload)
 				continue
 			}

@@ -1,6 +1,5 @@
 // Package core holds what every projection shares: the decoded Event a projection
-// applies (Decode, with a fast path for the event types a log is mostly made of,
-// proven equal to domain.DecodeEvent), the Projection interface, the Querier its
+// applies (Decode), the Projection interface, the Querier its
 // query functions take, the business date of an event (EffectiveDate), checkpoint
 // reads, and small SQL helpers that move exact money and civil dates between Go and
 // PostgreSQL (numeric(18,2) as cents, date) and write whole batches in few round

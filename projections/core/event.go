@@ -51,9 +51,7 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// Decode decodes the payload of every recorded event, giving what
-// domain.DecodeEvent gives (the hottest types take a faster path proven equal to it,
-// see fastDecode). An event that does not decode is an error naming its position:
+// Decode decodes the payload of every recorded event with domain.DecodeEvent. An event that does not decode is an error naming its position:
 // projections never skip an event, so a projection stops there rather than diverge.
 func Decode(recs []eventstore.RecordedEvent) ([]Event, error) {
 	out := make([]Event, len(recs))
@@ -69,20 +67,11 @@ func Decode(recs []eventstore.RecordedEvent) ([]Event, error) {
 
 // DecodeRecord decodes the payload of one recorded event (as Decode).
 func DecodeRecord(r eventstore.RecordedEvent) (Event, error) {
-	d, err := DecodeOne(r.Type, r.Payload)
+	d, err := domain.DecodeEvent(r.Type, r.Payload)
 	if err != nil {
 		return Event{}, fmt.Errorf("projections: decode event at position %d (%s): %w", r.Position, r.Type, err)
 	}
 	return Event{RecordedEvent: r, Data: d}, nil
-}
-
-// DecodeOne decodes one payload: exactly domain.DecodeEvent(eventType, payload),
-// faster for the event types a log is mostly made of.
-func DecodeOne(eventType string, payload []byte) (domain.Event, error) {
-	if d, ok := fastDecode(eventType, payload); ok {
-		return d, nil
-	}
-	return domain.DecodeEvent(eventType, payload)
 }
 
 // EffectiveDate returns the business date of an event: the date the fact it records

@@ -1,15 +1,13 @@
-package core
+package domain
 
 import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/passnumerique/passledger/domain"
 )
 
 // stringFieldNames returns the JSON names of the string fields of ev's type.
-func stringFieldNames(ev domain.Event) []string {
+func stringFieldNames(ev Event) []string {
 	var out []string
 	t := reflect.TypeOf(ev)
 	for i := 0; i < t.NumField(); i++ {
@@ -22,7 +20,7 @@ func stringFieldNames(ev domain.Event) []string {
 }
 
 // fieldByJSON returns the string field of ev named name in JSON.
-func fieldByJSON(ev domain.Event, name string) string {
+func fieldByJSON(ev Event, name string) string {
 	t, v := reflect.TypeOf(ev), reflect.ValueOf(ev)
 	for i := 0; i < t.NumField(); i++ {
 		if n, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); n == name {
@@ -32,13 +30,13 @@ func fieldByJSON(ev domain.Event, name string) string {
 	return ""
 }
 
-func fieldSamples() []domain.Event {
+func fieldSamples() []Event {
 	return append(sampleEvents(),
-		domain.ProgrammeCreated{ProgrammeID: "P-63-2026", Territory: "63", Name: "Puy-de-Dôme « 2026 »"},
-		domain.PlaceRegistered{PlaceID: "L-63-1", Territory: "63"},
-		domain.PrescriberRegistered{PrescriberID: "PR-2A-1", Territory: "2A"},
-		domain.TerritoryNeedRecorded{Code: "974"},
-		domain.PlaceLabelChanged{PlaceID: "L-63-1"},
+		ProgrammeCreated{ProgrammeID: "P-63-2026", Territory: "63", Name: "Puy-de-Dôme « 2026 »"},
+		PlaceRegistered{PlaceID: "L-63-1", Territory: "63"},
+		PrescriberRegistered{PrescriberID: "PR-2A-1", Territory: "2A"},
+		TerritoryNeedRecorded{Code: "974"},
+		PlaceLabelChanged{PlaceID: "L-63-1"},
 	)
 }
 
@@ -47,7 +45,7 @@ func fieldSamples() []domain.Event {
 // either gives up or agrees.
 func TestStringFields(t *testing.T) {
 	for _, ev := range fieldSamples() {
-		payload, err := domain.EncodeEvent(ev)
+		payload, err := EncodeEvent(ev)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +98,7 @@ func checkFieldAgrees(t *testing.T, eventType string, payload []byte, name strin
 	if !StringFields(payload, []string{name}, v[:]) {
 		return // the caller decodes
 	}
-	ev, err := domain.DecodeEvent(eventType, payload)
+	ev, err := DecodeEvent(eventType, payload)
 	if err != nil {
 		return // documented: an undecodable payload may still give its fields
 	}
@@ -113,7 +111,7 @@ func checkFieldAgrees(t *testing.T, eventType string, payload []byte, name strin
 // the field DecodeEvent decodes (when DecodeEvent takes the payload).
 func FuzzStringFields(f *testing.F) {
 	for _, ev := range fieldSamples() {
-		p, _ := domain.EncodeEvent(ev)
+		p, _ := EncodeEvent(ev)
 		for _, name := range stringFieldNames(ev) {
 			f.Add(ev.EventType(), p, name)
 		}

@@ -1,4 +1,4 @@
-package core
+package domain
 
 import "bytes"
 
@@ -7,11 +7,11 @@ import "bytes"
 // partitioned projection needs from the events it will not apply. It takes only the
 // canonical form the domain writes (as the fast decoder: one JSON object, strings
 // without escapes) and ok is false — the caller then decodes the payload
-// (DecodeOne) and reads the fields there — when the payload is not in that form,
+// (DecodeEvent) and reads the fields there — when the payload is not in that form,
 // when a key is missing or its value is not a plain string, when a key is repeated,
 // or when a key of the payload is not one of keys but would match one for
 // encoding/json (another case, non-ASCII). So when ok is true, vals are exactly the
-// fields DecodeOne's event holds. The other values are skipped without being
+// fields DecodeEvent's event holds. The other values are skipped without being
 // checked: a payload that does not decode may still give its fields.
 func StringFields(payload []byte, keys []string, vals []string) (ok bool) {
 	if len(keys) > 64 || len(vals) < len(keys) {

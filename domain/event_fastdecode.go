@@ -1,29 +1,30 @@
-package core
+package domain
 
 import (
 	"time"
 	"unicode/utf8"
-
-	"github.com/passnumerique/passledger/domain"
 )
 
 // fastDecode decodes the payloads of the event types that make up almost all of a
-// log (redemptions, claims, expiries, carnets) without reflection, giving exactly
-// the value domain.DecodeEvent gives. It handles only the canonical form the domain
-// writes: one JSON object whose keys are the types' exact snake_case names, string
-// values without escapes, no nulls where DecodeEvent would keep a field untouched.
-// Anything else (unknown or differently-cased key, escape, null, a number where a
-// string is expected, trailing data) makes it give up (ok false), and Decode falls
-// back to domain.DecodeEvent, which is the reference: TestFastDecode checks that
-// both agree on every event of a generated history and on mutated payloads.
+// log (redemptions, claims, expiries, carnets, batches) without reflection, giving
+// exactly the value decodeStrict gives. It handles only the canonical form
+// EncodeEvent writes: one JSON object whose keys are the types' exact snake_case
+// names, string values without escapes, no nulls where decodeStrict would keep a
+// field untouched. Anything else (unknown or differently-cased key, escape, null, a
+// number where a string is expected, trailing data) makes it give up (ok false),
+// and DecodeEvent falls back to decodeStrict, which is the reference:
+// TestFastDecode and FuzzFastDecode check that both agree on canonical payloads
+// and on mutated ones.
 //
-// Decoding is most of the CPU a rebuild spends outside PostgreSQL; this path is
-// several times faster than encoding/json's reflection.
-func fastDecode(eventType string, payload []byte) (ev domain.Event, ok bool) {
+// Decoding is most of the CPU a rebuild spends outside PostgreSQL, and a large
+// part of what a command that reads many cheques (closing a programme, building
+// a reimbursement batch) spends; this path is several times faster than
+// encoding/json's reflection.
+func fastDecode(eventType string, payload []byte) (ev Event, ok bool) {
 	s := scanner{b: payload}
 	switch eventType {
 	case "ChequeRedeemed":
-		var e domain.ChequeRedeemed
+		var e ChequeRedeemed
 		ok = s.object(func(k []byte) bool {
 			switch string(k) {
 			case "redemption_id":
@@ -55,7 +56,7 @@ func fastDecode(eventType string, payload []byte) (ev domain.Event, ok bool) {
 		})
 		ev = e
 	case "ChequeReimbursementClaimed":
-		var e domain.ChequeReimbursementClaimed
+		var e ChequeReimbursementClaimed
 		ok = s.object(func(k []byte) bool {
 			switch string(k) {
 			case "batch_id":
@@ -75,7 +76,7 @@ func fastDecode(eventType string, payload []byte) (ev domain.Event, ok bool) {
 		})
 		ev = e
 	case "ChequeExpired":
-		var e domain.ChequeExpired
+		var e ChequeExpired
 		ok = s.object(func(k []byte) bool {
 			switch string(k) {
 			case "serial":
@@ -95,7 +96,7 @@ func fastDecode(eventType string, payload []byte) (ev domain.Event, ok bool) {
 		})
 		ev = e
 	case "ChequeBlocked":
-		var e domain.ChequeBlocked
+		var e ChequeBlocked
 		ok = s.object(func(k []byte) bool {
 			switch string(k) {
 			case "serial":
@@ -107,7 +108,7 @@ func fastDecode(eventType string, payload []byte) (ev domain.Event, ok bool) {
 			case "reason":
 				var r string
 				ok := s.str(&r)
-				e.Reason = domain.CancelReason(r)
+				e.Reason = CancelReason(r)
 				return ok
 			case "amount":
 				return s.money(&e.Amount)
@@ -118,7 +119,7 @@ func fastDecode(eventType string, payload []byte) (ev domain.Event, ok bool) {
 		})
 		ev = e
 	case "RedemptionReversed":
-		var e domain.RedemptionReversed
+		var e RedemptionReversed
 		ok = s.object(func(k []byte) bool {
 			switch string(k) {
 			case "redemption_id":
@@ -150,7 +151,7 @@ func fastDecode(eventType string, payload []byte) (ev domain.Event, ok bool) {
 		})
 		ev = e
 	case "CarnetMinted":
-		var e domain.CarnetMinted
+		var e CarnetMinted
 		ok = s.object(func(k []byte) bool {
 			switch string(k) {
 			case "carnet_id":
@@ -172,7 +173,7 @@ func fastDecode(eventType string, payload []byte) (ev domain.Event, ok bool) {
 		})
 		ev = e
 	case "CarnetIssued":
-		var e domain.CarnetIssued
+		var e CarnetIssued
 		ok = s.object(func(k []byte) bool {
 			switch string(k) {
 			case "carnet_id":
@@ -188,7 +189,7 @@ func fastDecode(eventType string, payload []byte) (ev domain.Event, ok bool) {
 			case "need_level":
 				var n string
 				ok := s.str(&n)
-				e.NeedLevel = domain.NeedLevel(n)
+				e.NeedLevel = NeedLevel(n)
 				return ok
 			case "job_seeker":
 				return s.bool(&e.JobSeeker)
@@ -201,7 +202,7 @@ func fastDecode(eventType string, payload []byte) (ev domain.Event, ok bool) {
 		})
 		ev = e
 	case "BeneficiaryCarnetAssigned":
-		var e domain.BeneficiaryCarnetAssigned
+		var e BeneficiaryCarnetAssigned
 		ok = s.object(func(k []byte) bool {
 			switch string(k) {
 			case "programme_id":
@@ -220,7 +221,7 @@ func fastDecode(eventType string, payload []byte) (ev domain.Event, ok bool) {
 		ev = e
 	case "ReimbursementBatchCreated":
 		// Rare but huge (a month of redemptions in one event): worth the fast path.
-		var e domain.ReimbursementBatchCreated
+		var e ReimbursementBatchCreated
 		ok = s.object(func(k []byte) bool {
 			switch string(k) {
 			case "batch_id":
@@ -353,16 +354,16 @@ func (s *scanner) str(dst *string) bool {
 	return ok
 }
 
-func (s *scanner) money(dst *domain.Money) bool {
+func (s *scanner) money(dst *Money) bool {
 	v, ok := s.raw()
 	if !ok {
 		return false
 	}
 	if c, ok := canonicalCents(v); ok {
-		*dst = domain.Cents(c)
+		*dst = Cents(c)
 		return true
 	}
-	m, err := domain.ParseMoney(string(v))
+	m, err := ParseMoney(string(v))
 	if err != nil {
 		return false
 	}
@@ -371,8 +372,8 @@ func (s *scanner) money(dst *domain.Money) bool {
 }
 
 // canonicalCents reads an amount written as Money.MarshalJSON writes it
-// ("-?digits.dd", at most 13 integer digits) as cents. domain.Cents of it is the
-// value domain.ParseMoney gives, down to its representation (exponent −2).
+// ("-?digits.dd", at most 13 integer digits) as cents. Cents of it is the
+// value ParseMoney gives, down to its representation (exponent −2).
 func canonicalCents(v []byte) (int64, bool) {
 	neg := len(v) > 0 && v[0] == '-'
 	if neg {
@@ -399,16 +400,16 @@ func canonicalCents(v []byte) (int64, bool) {
 }
 
 // date reads a date string, or null (the zero Date), as Date.UnmarshalJSON does.
-func (s *scanner) date(dst *domain.Date) bool {
+func (s *scanner) date(dst *Date) bool {
 	if s.null() {
-		*dst = domain.Date{}
+		*dst = Date{}
 		return true
 	}
 	v, ok := s.raw()
 	if !ok {
 		return false
 	}
-	d, err := domain.ParseDate(string(v))
+	d, err := ParseDate(string(v))
 	if err != nil {
 		return false
 	}
@@ -569,10 +570,10 @@ func (s *scanner) fields(field func(key []byte) bool) bool {
 	}
 }
 
-func (s *scanner) lines(dst *[]domain.BatchLine) bool {
-	out := []domain.BatchLine{}
+func (s *scanner) lines(dst *[]BatchLine) bool {
+	out := []BatchLine{}
 	_, ok := s.array(func() bool {
-		var l domain.BatchLine
+		var l BatchLine
 		if !s.fields(func(k []byte) bool {
 			switch string(k) {
 			case "place_id":
@@ -582,9 +583,9 @@ func (s *scanner) lines(dst *[]domain.BatchLine) bool {
 			case "count":
 				return s.int(&l.Count)
 			case "by_programme":
-				by := []domain.ProgrammeAmount{}
+				by := []ProgrammeAmount{}
 				_, ok := s.array(func() bool {
-					var p domain.ProgrammeAmount
+					var p ProgrammeAmount
 					if !s.fields(func(k []byte) bool {
 						switch string(k) {
 						case "programme_id":
@@ -613,10 +614,10 @@ func (s *scanner) lines(dst *[]domain.BatchLine) bool {
 	return ok
 }
 
-func (s *scanner) redemptions(dst *[]domain.BatchRedemption) bool {
-	out := []domain.BatchRedemption{}
+func (s *scanner) redemptions(dst *[]BatchRedemption) bool {
+	out := []BatchRedemption{}
 	_, ok := s.array(func() bool {
-		var r domain.BatchRedemption
+		var r BatchRedemption
 		if !s.fields(func(k []byte) bool {
 			switch string(k) {
 			case "serial":
