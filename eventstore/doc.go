@@ -98,7 +98,7 @@
 //     LockKeys, IdempotencyRecords, StreamHeads; then InsertIdempotencyRecords,
 //     COMMIT): sqlc's :batchexec/:batchmany run one statement over many argument
 //     sets, in a batch of their own sent alone, so pgx.go queues them;
-//   - the event reads (ReadStream, ReadStreams, ReadFrom, EventsOfTypes) run
+//   - the event reads (ReadStream, ReadStreams, FirstEvents, ReadFrom, EventsOfTypes) run
 //     sqlc's statements in binary format and decode the raw values in scan.go, one
 //     allocation per event: BenchmarkReadAllGenerated measures sqlc's generated
 //     scanning of the same log against BenchmarkReadAll.

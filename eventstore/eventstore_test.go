@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -75,6 +76,40 @@ func TestAppendAndReadStream(t *testing.T) {
 	res, err = s.Append(ctx, stream, eventstore.Any, eventstore.Metadata{}, ev("F", 1))
 	if err != nil || res.Versions[stream] != 4 {
 		t.Fatalf("any: %+v %v", res, err)
+	}
+}
+
+// TestFirstEvents reads the first event of each stream, and only that: long and
+// short streams, and a stream that has none.
+func TestFirstEvents(t *testing.T) {
+	ctx := context.Background()
+	s := eventstore.New(db.Pool)
+	long, short, absent := uniq("programme"), uniq("carnet"), uniq("absent")
+	if _, err := s.Append(ctx, long, eventstore.NoStream, eventstore.Metadata{}, ev("Created", 1), ev("B", 2), ev("C", 3)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, short, eventstore.NoStream, eventstore.Metadata{}, ev("Minted", 4)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, long, eventstore.Exactly(3), eventstore.Metadata{}, ev("D", 5)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.FirstEvents(ctx, []string{long, short, absent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.ReadStreams(ctx, []string{long, short})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d first events, want 2 (none for %s): %+v", len(got), absent, got)
+	}
+	for stream, want := range map[string]string{long: "Created", short: "Minted"} {
+		e, ok := got[stream]
+		if !ok || e.Type != want || e.Version != 1 || e.StreamID != stream || !reflect.DeepEqual(e, all[stream][0]) {
+			t.Errorf("first event of %s: %+v, want the %s event at version 1 as ReadStreams reads it: %+v", stream, e, want, all[stream][0])
+		}
 	}
 }
 

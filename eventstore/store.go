@@ -240,6 +240,26 @@ func (s *Store) ReadStreams(ctx context.Context, streams []string) (map[string][
 	return out, nil
 }
 
+// FirstEvents returns the first event (version 1) of each named stream that has
+// any, by stream: what a reader needs that learns an immutable fact from the
+// event that created a stream (a programme's territory, a carnet's programme)
+// without reading the rest of it.
+func (s *Store) FirstEvents(ctx context.Context, streams []string) (map[string]RecordedEvent, error) {
+	rows, err := dbsqlc.FirstEventsRows(ctx, s.pool, streams)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: first events: %w", err)
+	}
+	evs, err := scanEvents(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]RecordedEvent, len(evs))
+	for _, e := range evs {
+		out[e.StreamID] = e
+	}
+	return out, nil
+}
+
 // ReadFrom returns up to limit events after cursor in the gap-free global order. An
 // event not returned yet will never appear before the last one returned.
 func (s *Store) ReadFrom(ctx context.Context, after Cursor, limit int) ([]RecordedEvent, error) {

@@ -374,8 +374,9 @@ func (p *partitioned) apply(ctx context.Context, tx pgx.Tx, events []core.Event,
 // PlaceRegistered, PrescriberRegistered, CarnetMinted: nothing ever moves a
 // programme, place, prescriber or carnet), so the routing is a pure function of
 // the log: the Resolver learns them from the events it routes, and reads the
-// first event of the stream from the event store for the ones it has not seen
-// (a worker that starts in the middle of the log), in one query per page. An
+// first event of the stream (eventstore.Store.FirstEvents: that event only, not
+// the stream) for the ones it has not seen (a worker that starts in the middle
+// of the log), in one query per page. An
 // event always comes after the facts it refers to (the command that wrote it read
 // them), so the lookup always finds them. Safe for concurrent use.
 type Resolver struct {
@@ -436,15 +437,13 @@ func (r *Resolver) lookup(ctx context.Context, missing map[string]bool) error {
 	for s := range missing {
 		streams = append(streams, s)
 	}
-	got, err := r.store.ReadStreams(ctx, streams)
+	got, err := r.store.FirstEvents(ctx, streams)
 	if err != nil {
 		return fmt.Errorf("resolve territories: %w", err)
 	}
-	var first []core.Event
-	for _, recs := range got {
-		if len(recs) > 0 {
-			first = append(first, core.Event{RecordedEvent: recs[0]})
-		}
+	first := make([]core.Event, 0, len(got))
+	for _, rec := range got {
+		first = append(first, core.Event{RecordedEvent: rec})
 	}
 	return r.learn(first, func(i int) (domain.Event, error) { return domain.DecodeEvent(first[i].Type, first[i].Payload) })
 }

@@ -38,7 +38,7 @@ func QueueInsertIdempotencyRecords(b *pgx.Batch, arg InsertIdempotencyRecordsPar
 	b.Queue(insertIdempotencyRecords, arg.Keys, arg.RequestHashes, arg.Results, arg.Responses)
 }
 
-// Events in binary format. ReadStream, ReadStreams, ReadFrom and EventsOfTypes
+// Events in binary format. ReadStream, ReadStreams, FirstEvents, ReadFrom and EventsOfTypes
 // return whole events, the log's hot path (replays, verify, tailing): the
 // eventstore decodes their raw binary values itself (eventstore/scan.go), in the
 // column order of Event, with one allocation per event, where the generated
@@ -55,6 +55,11 @@ func ReadStreamRows(ctx context.Context, db DBTX, arg ReadStreamParams) (pgx.Row
 // ReadStreamsRows runs ReadStreams and returns its rows in binary format.
 func ReadStreamsRows(ctx context.Context, db DBTX, streamIDs []string) (pgx.Rows, error) {
 	return db.Query(ctx, readStreams, binaryResults, streamIDs)
+}
+
+// FirstEventsRows runs FirstEvents and returns its rows in binary format.
+func FirstEventsRows(ctx context.Context, db DBTX, streamIDs []string) (pgx.Rows, error) {
+	return db.Query(ctx, firstEvents, binaryResults, streamIDs)
 }
 
 // ReadFromRows runs ReadFrom and returns its rows in binary format.

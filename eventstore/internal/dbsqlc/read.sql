@@ -15,6 +15,14 @@ SELECT position, transaction_id, event_id, stream_id, stream_version, event_type
 FROM events
 WHERE stream_id = ANY(@stream_ids::text[]) ORDER BY stream_id, stream_version;
 
+-- FirstEvents reads the first event (version 1) of each stream: one index entry
+-- per stream, however long the stream.
+-- name: FirstEvents :many
+SELECT position, transaction_id, event_id, stream_id, stream_version, event_type,
+       payload, metadata, recorded_at, content_hash, hash
+FROM events
+WHERE stream_id = ANY(@stream_ids::text[]) AND stream_version = 1;
+
 -- ReadFrom pages the gap-free order: (transaction_id, position) after the cursor,
 -- below the reading watermark (eventstore/doc.go).
 -- name: ReadFrom :many

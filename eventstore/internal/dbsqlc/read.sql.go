@@ -77,6 +77,47 @@ func (q *Queries) EventsOfTypes(ctx context.Context, db DBTX, eventTypes []strin
 	return items, nil
 }
 
+const firstEvents = `-- name: FirstEvents :many
+SELECT position, transaction_id, event_id, stream_id, stream_version, event_type,
+       payload, metadata, recorded_at, content_hash, hash
+FROM events
+WHERE stream_id = ANY($1::text[]) AND stream_version = 1
+`
+
+// FirstEvents reads the first event (version 1) of each stream: one index entry
+// per stream, however long the stream.
+func (q *Queries) FirstEvents(ctx context.Context, db DBTX, streamIds []string) ([]Event, error) {
+	rows, err := db.Query(ctx, firstEvents, streamIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Event{}
+	for rows.Next() {
+		var i Event
+		if err := rows.Scan(
+			&i.Position,
+			&i.TransactionID,
+			&i.EventID,
+			&i.StreamID,
+			&i.StreamVersion,
+			&i.EventType,
+			&i.Payload,
+			&i.Metadata,
+			&i.RecordedAt,
+			&i.ContentHash,
+			&i.Hash,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const head = `-- name: Head :one
 SELECT transaction_id::text AS transaction_id, position FROM events
 WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
