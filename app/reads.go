@@ -147,6 +147,20 @@ func (a *App) programmeCash(ctx context.Context, programmeIDs []string) (map[str
 	if err != nil {
 		return nil, err
 	}
+	// What the batches paid took from each programme's cash, summed once for
+	// every programme asked (not once per programme: every batch paid is read).
+	want := make(map[string]bool, len(programmeIDs))
+	for _, p := range programmeIDs {
+		want[domain.AccountProgrammeCash(p)] = true
+	}
+	paidFrom := make(map[string]domain.Money, len(programmeIDs))
+	for _, e := range paid {
+		for _, p := range domain.Postings(e) {
+			if want[p.Account] {
+				paidFrom[p.Account] = paidFrom[p.Account].Add(p.Amount)
+			}
+		}
+	}
 	out := make(map[string]domain.Money, len(programmeIDs))
 	for _, p := range programmeIDs {
 		streams, err := a.store.StreamsWhere(ctx, p, pledgesToProgramme)
@@ -165,7 +179,8 @@ func (a *App) programmeCash(ctx context.Context, programmeIDs []string) (map[str
 		for _, s := range streams {
 			contributionEvents = append(contributionEvents, evs[s]...)
 		}
-		out[p] = balanceOf(domain.AccountProgrammeCash(p), contributionEvents, draws, paid)
+		account := domain.AccountProgrammeCash(p)
+		out[p] = balanceOf(account, contributionEvents, draws).Add(paidFrom[account])
 	}
 	return out, nil
 }
