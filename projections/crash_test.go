@@ -14,6 +14,7 @@ import (
 	"github.com/passnumerique/passledger/eventstore/storetest"
 	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/projections"
+	"github.com/passnumerique/passledger/projections/projectiontest"
 )
 
 // crashWorld is the simulated year of TestCrashSafety: a few thousand events
@@ -37,7 +38,7 @@ func TestCrashSafety(t *testing.T) {
 	if err := projections.Rebuild(ctx, d.Pool, store, ps, nil); err != nil {
 		t.Fatal(err)
 	}
-	want := dump(t, ctx, d.Pool, ps)
+	want := state(t, ctx, d.Pool, ps)
 	t.Logf("events up to position %d; reference dump made by a rebuild", head.Position)
 
 	for _, tc := range []struct {
@@ -119,7 +120,7 @@ func TestCrashSafety(t *testing.T) {
 			svc2 := startService(t, ctx, projections.Config{Pool: d.Pool, Store: store, Projections: projections.All(), PageSize: 250, Logger: quiet})
 			waitHead(t, ctx, d.Pool, store, projections.All(), time.Minute)
 			_ = svc2.Close()
-			sameDump(t, "after restart vs rebuild", dump(t, ctx, d.Pool, ps), want)
+			projectiontest.Same(t, "after restart vs rebuild", state(t, ctx, d.Pool, ps), want)
 		})
 	}
 
@@ -156,6 +157,6 @@ func TestCrashSafety(t *testing.T) {
 		if poisoned := counterSum(t, reg, "passledger_projection_poisoned_total"); poisoned < 1 {
 			t.Errorf("poisoned pages counter = %v, want at least 1", poisoned)
 		}
-		sameDump(t, "after poison vs rebuild", dump(t, ctx, d.Pool, ps), want)
+		projectiontest.Same(t, "after poison vs rebuild", state(t, ctx, d.Pool, ps), want)
 	})
 }

@@ -2,14 +2,10 @@ package projections_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sort"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -21,87 +17,18 @@ import (
 	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/projections/core"
+	"github.com/passnumerique/passledger/projections/projectiontest"
 )
 
-// dump returns every projection table (and the checkpoints' cursors) as sorted text
-// rows, for a row-for-row comparison.
-func dump(t testing.TB, ctx context.Context, pool *pgxpool.Pool, ps []core.Projection) map[string][]string {
+// state reads the fingerprint of every projection table and of the checkpoints
+// (projectiontest.Take), for a row-for-row comparison (projectiontest.Same).
+func state(t testing.TB, ctx context.Context, pool *pgxpool.Pool, ps []core.Projection) projectiontest.State {
 	t.Helper()
-	out, err := dumpTables(ctx, pool, ps)
+	out, err := projectiontest.Take(ctx, pool, projectiontest.Tables(ps))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// dumpTables is dump without a testing.TB, for a goroutine of its own. It reads
-// the tables two at a time (a table's rows are sorted and turned into text by
-// its own server process), so that a dump uses both cores of the machine when
-// nothing else does — at the end of TestNATSWorkers, the last test of the run.
-func dumpTables(ctx context.Context, pool *pgxpool.Pool, ps []core.Projection) (map[string][]string, error) {
-	queries := map[string]string{
-		"projection_checkpoints": `SELECT name || ' ' || transaction_id::text || '/' || position FROM projection_checkpoints ORDER BY 1`,
-	}
-	for _, p := range ps {
-		for _, table := range p.Tables() {
-			queries[table] = fmt.Sprintf(`SELECT x::text FROM %s x ORDER BY 1`, pgx.Identifier{table}.Sanitize())
-		}
-	}
-	var (
-		mu   sync.Mutex
-		out  = make(map[string][]string, len(queries))
-		errs []error
-		wg   sync.WaitGroup
-		slot = make(chan struct{}, 2)
-	)
-	for table, query := range queries {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			slot <- struct{}{}
-			defer func() { <-slot }()
-			rows, err := pool.Query(ctx, query)
-			var lines []string
-			if err == nil {
-				lines, err = pgx.CollectRows(rows, pgx.RowTo[string])
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("dump %s: %w", table, err))
-				return
-			}
-			out[table] = lines
-		}()
-	}
-	wg.Wait()
-	return out, errors.Join(errs...)
-}
-
-// sameDump fails the test at the first difference between two dumps.
-func sameDump(t testing.TB, what string, a, b map[string][]string) {
-	t.Helper()
-	var tables []string
-	for k := range a {
-		tables = append(tables, k)
-	}
-	sort.Strings(tables)
-	if len(a) != len(b) {
-		t.Fatalf("%s: %d tables vs %d", what, len(a), len(b))
-	}
-	for _, table := range tables {
-		x, y := a[table], b[table]
-		if len(x) != len(y) {
-			t.Errorf("%s: %s has %d rows vs %d", what, table, len(x), len(y))
-			continue
-		}
-		for i := range x {
-			if x[i] != y[i] {
-				t.Errorf("%s: %s row %d differs:\n  %s\n  %s", what, table, i, x[i], y[i])
-				break
-			}
-		}
-	}
 }
 
 // waitHead waits until every projection's checkpoint reached the last event stored.

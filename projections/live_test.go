@@ -27,6 +27,7 @@ import (
 	"github.com/passnumerique/passledger/projections/equity"
 	"github.com/passnumerique/passledger/projections/places"
 	"github.com/passnumerique/passledger/projections/prescribers"
+	"github.com/passnumerique/passledger/projections/projectiontest"
 	"github.com/passnumerique/passledger/projections/treasury"
 )
 
@@ -95,7 +96,7 @@ func TestLiveAndRebuildAgree(t *testing.T) {
 	if n := counterSum(t, reg, "passledger_projection_events_applied_total"); n < float64(appended) {
 		t.Errorf("events applied counter %v, want at least %d", n, appended)
 	}
-	live := dump(t, ctx, d.Pool, ps)
+	live := state(t, ctx, d.Pool, ps)
 	if err := svc.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -118,13 +119,9 @@ func TestLiveAndRebuildAgree(t *testing.T) {
 	if last != int64(appended) {
 		t.Errorf("progress ended at %d, want %d", last, appended)
 	}
-	rebuilt := dump(t, ctx, d.Pool, ps)
-	sameDump(t, "live vs rebuilt", live, rebuilt)
-	rows := 0
-	for _, r := range rebuilt {
-		rows += len(r)
-	}
-	t.Logf("%d rows compared in %d tables", rows, len(rebuilt))
+	rebuilt := state(t, ctx, d.Pool, ps)
+	projectiontest.Same(t, "live vs rebuilt", live, rebuilt)
+	t.Logf("%d rows compared in %d tables", rebuilt.Rows(), len(rebuilt))
 
 	m := newModel(log)
 	t.Run("balances", func(t *testing.T) { checkBalances(t, ctx, d, store, m, head) })

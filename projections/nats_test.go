@@ -21,6 +21,7 @@ import (
 	"github.com/passnumerique/passledger/internal/simulate"
 	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/projections/core"
+	"github.com/passnumerique/passledger/projections/projectiontest"
 )
 
 // startNATS starts a NATS server with JetStream in this process (the real server,
@@ -480,17 +481,17 @@ func TestNATSWorkers(t *testing.T) {
 			t.Errorf("%s %s at %s, head %s", pc.Name, pc.Part, pc.Cursor, head)
 		}
 	}
-	// The projections' dump and the stream's check read different things:
-	// side by side.
-	var live map[string][]string
-	dumped := make(chan error, 1)
+	// The projections' fingerprints and the stream's check read different
+	// things: side by side.
+	var live projectiontest.State
+	taken := make(chan error, 1)
 	go func() {
 		var err error
-		live, err = dumpTables(ctx, d.Pool, ps)
-		dumped <- err
+		live, err = projectiontest.Take(ctx, d.Pool, projectiontest.Tables(ps))
+		taken <- err
 	}()
 	checkStreamIsLog(t, ctx, store, url, ncfg.Stream)
-	if err := <-dumped; err != nil {
+	if err := <-taken; err != nil {
 		t.Fatal(err)
 	}
 	_ = relay.Close()
@@ -501,17 +502,13 @@ func TestNATSWorkers(t *testing.T) {
 	if err := projections.Rebuild(ctx, d.Pool, store, projections.All(), nil); err != nil {
 		t.Fatal(err)
 	}
-	rebuilt := dump(t, ctx, d.Pool, ps)
+	rebuilt := state(t, ctx, d.Pool, ps)
 	// A split projection has one checkpoint row per partition, the rebuild one:
 	// the rows are compared, the checkpoints were checked above.
-	delete(live, "projection_checkpoints")
-	delete(rebuilt, "projection_checkpoints")
-	sameDump(t, "three NATS workers running partitions vs single-process rebuild", live, rebuilt)
-	rows := 0
-	for _, r := range live {
-		rows += len(r)
-	}
-	t.Log(fmt.Sprintf("%d rows compared", rows))
+	delete(live, projectiontest.Checkpoints)
+	delete(rebuilt, projectiontest.Checkpoints)
+	projectiontest.Same(t, "three NATS workers running partitions vs single-process rebuild", live, rebuilt)
+	t.Log(fmt.Sprintf("%d rows compared", live.Rows()))
 }
 
 // partitionCheckpoint returns the checkpoint of one partition of a projection.

@@ -27,7 +27,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,7 +41,9 @@ import (
 	"github.com/passnumerique/passledger/internal/ledgerdb"
 	"github.com/passnumerique/passledger/internal/pgserver"
 	"github.com/passnumerique/passledger/internal/pgtest"
+	"github.com/passnumerique/passledger/projections"
 	"github.com/passnumerique/passledger/projections/cheques"
+	"github.com/passnumerique/passledger/projections/projectiontest"
 )
 
 var (
@@ -648,35 +649,17 @@ func waitRead(t *testing.T, c *client, token, path string, pos int64, d time.Dur
 // ---------------------------------------------------------------------------------
 // Projections against a rebuild.
 
-// projectionTables are the read models' tables (migrations 00002 and 00006), but
-// projection_checkpoints.
-var projectionTables = []string{
-	"ledger_postings", "account_balances", "account_daily_movements",
-	"cheque_carnets", "cheques", "cheque_claims", "cheque_batches", "cheque_programmes",
-	"equity_needs", "equity_fund_territories", "equity_allocations", "equity_programmes", "equity_programme_flows",
-	"funder_flows", "audit_funders", "audit_programmes", "audit_programme_funders", "audit_programme_minted",
-	"audit_redemptions", "audit_batch_shares",
-	"place_info", "place_redemptions", "place_claims", "place_batches", "place_batch_lines",
-	"prescriber_info", "prescriber_carnets",
-	"treasury_advances", "treasury_repayments", "treasury_bank_lines", "treasury_movements",
-}
-
-// dumpProjections returns every row of every projection table, as text, sorted.
-func dumpProjections(t *testing.T, pool *pgxpool.Pool) map[string][]string {
+// projectionState reads the fingerprint of every projection table
+// (projectiontest.Take); the checkpoints, which waitProjections checked, are
+// left out.
+func projectionState(t *testing.T, pool *pgxpool.Pool) projectiontest.State {
 	t.Helper()
-	ctx := context.Background()
-	out := map[string][]string{}
-	for _, tbl := range projectionTables {
-		rows, err := pool.Query(ctx, "SELECT x::text FROM "+pgx.Identifier{tbl}.Sanitize()+" x ORDER BY 1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[tbl], err = pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
+	st, err := projectiontest.Take(context.Background(), pool, projectiontest.Tables(projections.All()))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	delete(st, projectiontest.Checkpoints)
+	return st
 }
 
 // waitProjections waits until every projection's checkpoint is at the last event
@@ -700,28 +683,6 @@ func waitProjections(t *testing.T, pool *pgxpool.Pool, d time.Duration) {
 			t.Fatalf("%d of %d projections still behind the last event after %s", behind, total, d)
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func compareDumps(t *testing.T, live, rebuilt map[string][]string) {
-	t.Helper()
-	for _, tbl := range projectionTables {
-		a, b := live[tbl], rebuilt[tbl]
-		if slices.Equal(a, b) {
-			continue
-		}
-		i := 0
-		for i < len(a) && i < len(b) && a[i] == b[i] {
-			i++
-		}
-		at := func(rows []string) string {
-			if i < len(rows) {
-				return rows[i]
-			}
-			return "(none)"
-		}
-		t.Errorf("projection table %s: live %d rows, rebuilt %d; first difference at row %d:\n  live:    %s\n  rebuilt: %s",
-			tbl, len(a), len(b), i, at(a), at(b))
 	}
 }
 
@@ -853,8 +814,8 @@ func TestResilienceKillDuringRedemptions(t *testing.T) {
 	waitRead(t, c, w.auditor, "/v1/cheques/"+serial, pos, 60*time.Second)
 	waitProjections(t, db.Pool, 60*time.Second)
 	srv.stop()
-	live := dumpProjections(t, db.Pool)
-	if n := len(live["cheques"]); n != redemptions {
+	live := projectionState(t, db.Pool)
+	if n := live["cheques"].Rows; n != redemptions {
 		t.Fatalf("cheques projection: %d rows, want %d", n, redemptions)
 	}
 	t0 := time.Now()
@@ -863,14 +824,10 @@ func TestResilienceKillDuringRedemptions(t *testing.T) {
 	if out, err := replay.CombinedOutput(); err != nil {
 		t.Fatalf("passledger replay: %v\n%s", err, out)
 	}
-	rebuilt := dumpProjections(t, db.Pool)
-	compareDumps(t, live, rebuilt)
-	rows := 0
-	for _, r := range live {
-		rows += len(r)
-	}
+	rebuilt := projectionState(t, db.Pool)
+	projectiontest.Same(t, "live vs passledger replay", live, rebuilt)
 	t.Logf("projections: %d rows in %d tables equal a rebuild (replay took %s); test took %s",
-		rows, len(projectionTables), time.Since(t0).Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
+		live.Rows(), len(live), time.Since(t0).Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 }
 
 // ---------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ var rules = []struct {
 	{"projections/equity/internal/dbsqlc", nil, "the equity projection's SQL, compiled by sqlc"},
 	{"projections/treasury", []string{"domain", "eventstore", "projections/core", "projections/treasury/internal/dbsqlc"}, "one read model, its SQL compiled by sqlc"},
 	{"projections/treasury/internal/dbsqlc", nil, "the treasury projection's SQL, compiled by sqlc"},
+	{"projections/projectiontest", []string{"projections/core"}, "tests only: compares projection tables"},
 	{"projections/...", []string{"domain", "eventstore", "projections/core"}, "one read model each"},
 	{"internal/receipt", nil, "signed receipts, pure"},
 	{"internal/reference", nil, "built-in reference data"},
