@@ -66,6 +66,7 @@ func TestEventJSONRoundTrip(t *testing.T) {
 				if bytes.Contains(b, []byte(`":0.`)) || bytes.Contains(b, []byte(`"amount":1`)) {
 					t.Fatalf("a number where a string was expected: %s", b)
 				}
+				checkFastDecode(t, name, b)
 			})
 		})
 	}
