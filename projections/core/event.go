@@ -51,8 +51,9 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// Decode decodes the payload of every recorded event with domain.DecodeEvent. An event that does not decode is an error naming its position:
-// projections never skip an event, so a projection stops there rather than diverge.
+// Decode decodes the payload of every recorded event with domain.DecodeEvent. An
+// event that does not decode is an error naming its position: projections never
+// skip an event, so a projection stops there rather than diverge.
 func Decode(recs []eventstore.RecordedEvent) ([]Event, error) {
 	out := make([]Event, len(recs))
 	for i, r := range recs {
