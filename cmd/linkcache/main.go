@@ -14,15 +14,15 @@
 // flags, the linker's own ID); the key is that ID together with the linker's
 // path and its flags (not the paths of its input and output files, which are
 // in the go command's temporary work folder one time and in its build cache
-// the next). A binary
-// linked from the same inputs is the same bytes (the go command relies on the
-// same ID to skip relinking a `go test -c -o` target that is up to date).
+// the next). A binary linked from the same inputs is the same bytes (the go
+// command relies on the same ID to skip relinking a `go test -c -o` target
+// that is up to date).
 //
 // The cache folder is $LINKCACHE_DIR, else linkcache in the user's cache folder
 // ($XDG_CACHE_HOME or ~/.cache). Binaries unused for a day are removed, and
 // the least recently used beyond 2 GiB. Any trouble with the cache
-// (unreadable, full disk) falls back to linking.
-// LINKCACHE_LOG=1 reports hits and stores on standard error.
+// (unreadable, full disk) falls back to linking. LINKCACHE_LOG=1 reports hits
+// and stores on standard error.
 //
 // It must not change what any tool does: every other tool, and every link it
 // cannot key (no -buildid, no -o), runs untouched.
