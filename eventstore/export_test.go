@@ -1,8 +1,11 @@
 package eventstore
 
 import (
+	"context"
 	"sync"
 	"time"
+
+	"github.com/passnumerique/passledger/eventstore/internal/dbsqlc"
 )
 
 // SetTxDelay makes every append run in an explicit transaction that sleeps d() after
@@ -25,4 +28,16 @@ func (s *Store) HoldLoaders() (release func()) {
 	s.loaderHold = hold
 	var once sync.Once
 	return func() { once.Do(func() { close(hold) }) }
+}
+
+// GroupReads runs the reads that the group commit sends for every group
+// (IdempotencyRecords, StreamHeads) on db, with keys and streams as given: the
+// test of the plans PostgreSQL keeps for them.
+func GroupReads(ctx context.Context, db dbsqlc.DBTX, keys, streams []string) error {
+	q := dbsqlc.New()
+	if _, err := q.IdempotencyRecords(ctx, db, keys); err != nil {
+		return err
+	}
+	_, err := q.StreamHeads(ctx, db, streams)
+	return err
 }

@@ -154,7 +154,7 @@ func create(ctx context.Context, adminURL, _ string) (*DB, error) {
 		return nil, err
 	}
 	// The schema as created: a reused database must still have it (reuse.go).
-	if db.schema, err = schemaOf(ctx, db.Pool); err != nil {
+	if db.schema, err = baseline(ctx, adminURL, db.Pool); err != nil {
 		return nil, errors.Join(fmt.Errorf("schema of %s: %w", name, err), db.drop(ctx))
 	}
 	return db, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -78,7 +79,7 @@ func takeSpare(ctx context.Context, adminURL string) (*DB, error) {
 		db, err := open(ctx, adminURL, mine)
 		if err == nil {
 			// The fingerprint its release compares with.
-			if db.schema, err = schemaOf(ctx, db.Pool); err != nil {
+			if db.schema, err = baseline(ctx, adminURL, db.Pool); err != nil {
 				db.Pool.Close()
 			}
 		}
@@ -237,6 +238,33 @@ BEGIN
 END
 $$;
 RESET session_replication_role`
+
+// baselines holds, per server (its admin URL), the schema fingerprint of a
+// new database of this run: see baseline.
+var baselines sync.Map // admin URL → string
+
+// baseline returns the fingerprint that the release of a database just
+// created or claimed compares with: that database's own, computed once per
+// process and server and then remembered. Every such database has the same
+// schema: a new one is a copy of the run's template (or, without cmd/pgenv,
+// the same migrations applied), and a spare was offered only after its
+// release found its fingerprint unchanged from this same baseline. So one
+// fingerprint per database cycle — at its release — rather than two (each is
+// a large catalog query: ~22 ms of the server's time; over make test, 160
+// fingerprints took 3.5 s of it, docs/benchmarks.md "Plans kept").
+func baseline(ctx context.Context, adminURL string, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (string, error) {
+	if fp, ok := baselines.Load(adminURL); ok {
+		return fp.(string), nil
+	}
+	fp, err := schemaOf(ctx, q)
+	if err != nil {
+		return "", err
+	}
+	baselines.LoadOrStore(adminURL, fp)
+	return fp, nil
+}
 
 // schemaOf returns a fingerprint of the parts of a database's definition that a
 // test might change: schemas, relations (with their kind, persistence and
