@@ -201,10 +201,13 @@ func reset(ctx context.Context, admin *pgx.Conn, d *DB) (*DB, error) {
 const terminateSQL = `SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`
 
 // emptySQL empties the database's tables as in a new copy of the template: every
-// table that holds a row is truncated (the others are left alone: a TRUNCATE
-// gives a table new files; CASCADE, should a foreign key ever reference one),
-// except goose's record of the applied migrations, and every sequence that was
-// used starts again. session_replication_role = replica keeps the event store's
+// table that has a page on disk is truncated (a table holding a row has one; the
+// others are left alone: a TRUNCATE gives a table new files; CASCADE, should a
+// foreign key ever reference one), except goose's record of the applied
+// migrations, and every sequence that was used starts again. The size comes from
+// pg_relation_size, one query for all tables (it asked each table
+// "SELECT EXISTS" before: some sixty statements planned per release, 0.5 s of
+// the server's planning per make test). session_replication_role = replica keeps the event store's
 // append-only triggers, which refuse a TRUNCATE, from firing: this is the one
 // place where events are removed, from a test's database after the test. (The
 // planner's statistics of the tables are not reset: no test depends on them.)
@@ -213,19 +216,12 @@ SET session_replication_role = replica;
 DO $$
 DECLARE
 	r record;
-	used boolean;
-	tables text[] := '{}';
+	tables text[];
 BEGIN
-	FOR r IN
-		SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables
-		WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND schemaname NOT LIKE 'pg\_temp%'
-		  AND tablename <> 'goose_db_version'
-	LOOP
-		EXECUTE 'SELECT EXISTS (SELECT FROM ' || r.t || ')' INTO used;
-		IF used THEN
-			tables := tables || r.t;
-		END IF;
-	END LOOP;
+	SELECT array_agg(format('%I.%I', schemaname, tablename)) INTO tables FROM pg_tables
+	WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND schemaname NOT LIKE 'pg\_temp%'
+	  AND tablename <> 'goose_db_version'
+	  AND pg_relation_size(format('%I.%I', schemaname, tablename)::regclass) > 0;
 	IF cardinality(tables) > 0 THEN
 		EXECUTE 'TRUNCATE ' || array_to_string(tables, ', ') || ' CASCADE';
 	END IF;
