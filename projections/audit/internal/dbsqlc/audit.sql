@@ -6,12 +6,16 @@
 -- key is its columns but the date joined by '|', so that a funder's or a
 -- programme's rows are one range of the primary key.
 
+-- One index lookup per key, whatever the table's size (projections/core: key lookups).
 -- name: ProgrammeTerritories :many
-SELECT p.programme_id, p.territory FROM unnest(@ids::text[]) AS k(id) JOIN audit_programmes p ON p.programme_id = k.id;
+SELECT p.programme_id, p.territory FROM unnest((SELECT @ids::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT * FROM audit_programmes WHERE programme_id = k.id LIMIT 1) AS p;
 
+-- One index lookup per key, whatever the table's size (projections/core: key lookups).
 -- name: Redemptions :many
 SELECT r.redemption_id, r.programme_id, r.place_id, r.territory, r.amount
-FROM unnest(@ids::text[]) AS k(id) JOIN audit_redemptions r ON r.redemption_id = k.id;
+FROM unnest((SELECT @ids::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT * FROM audit_redemptions WHERE redemption_id = k.id LIMIT 1) AS r;
 
 -- UpsertFunderFlows adds to funder_flows (flow key "funder|kind|programme|fund|territory|place").
 -- name: UpsertFunderFlows :exec

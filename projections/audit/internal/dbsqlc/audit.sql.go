@@ -244,7 +244,8 @@ func (q *Queries) ProgrammeFunders(ctx context.Context, db DBTX, arg ProgrammeFu
 
 const programmeTerritories = `-- name: ProgrammeTerritories :many
 
-SELECT p.programme_id, p.territory FROM unnest($1::text[]) AS k(id) JOIN audit_programmes p ON p.programme_id = k.id
+SELECT p.programme_id, p.territory FROM unnest((SELECT $1::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT programme_id, territory, total_funding, created_on FROM audit_programmes WHERE programme_id = k.id LIMIT 1) AS p
 `
 
 type ProgrammeTerritoriesRow struct {
@@ -259,6 +260,7 @@ type ProgrammeTerritoriesRow struct {
 // Amounts travel as whole cents (bigint) and become numeric(18,2) here. A flow
 // key is its columns but the date joined by '|', so that a funder's or a
 // programme's rows are one range of the primary key.
+// One index lookup per key, whatever the table's size (projections/core: key lookups).
 func (q *Queries) ProgrammeTerritories(ctx context.Context, db DBTX, ids []string) ([]ProgrammeTerritoriesRow, error) {
 	rows, err := db.Query(ctx, programmeTerritories, ids)
 	if err != nil {
@@ -317,9 +319,11 @@ func (q *Queries) ProgrammesMinted(ctx context.Context, db DBTX, arg ProgrammesM
 
 const redemptions = `-- name: Redemptions :many
 SELECT r.redemption_id, r.programme_id, r.place_id, r.territory, r.amount
-FROM unnest($1::text[]) AS k(id) JOIN audit_redemptions r ON r.redemption_id = k.id
+FROM unnest((SELECT $1::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT redemption_id, programme_id, place_id, territory, amount FROM audit_redemptions WHERE redemption_id = k.id LIMIT 1) AS r
 `
 
+// One index lookup per key, whatever the table's size (projections/core: key lookups).
 func (q *Queries) Redemptions(ctx context.Context, db DBTX, ids []string) ([]AuditRedemption, error) {
 	rows, err := db.Query(ctx, redemptions, ids)
 	if err != nil {

@@ -1,22 +1,28 @@
 -- LoadCarnets reads the stored rows of the carnets ids names (those a batch
 -- issues or cancels), face value in cents.
+-- One index lookup per key, whatever the table's size (projections/core: key lookups).
 -- name: LoadCarnets :many
 SELECT carnet_id, programme_id, prescriber_id, ordinal, cheque_count, (cheque_value * 100)::bigint AS value_cents,
        status, was_issued, territory, need_level, job_seeker, minted_at, issued_at, cancelled_at, cancel_reason
-FROM unnest(@ids::text[]) AS k(id) JOIN cheque_carnets ON carnet_id = k.id;
+FROM unnest((SELECT @ids::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT * FROM cheque_carnets WHERE carnet_id = k.id LIMIT 1) AS cheque_carnets;
 
 -- LoadCheques reads the stored rows of the cheques serials names (those a batch
 -- redeems, reverses, expires or blocks), amount in cents (has_amount: not NULL).
+-- One index lookup per key, whatever the table's size (projections/core: key lookups).
 -- name: LoadCheques :many
 SELECT serial, carnet_id, programme_id, status, redemption_id, place_id, place_territory, session_date, redeemed_at,
        coalesce((amount * 100)::bigint, 0)::bigint AS amount_cents, (amount IS NOT NULL)::bool AS has_amount,
        reversals, closed_on, last_position
-FROM unnest(@serials::text[]) AS k(id) JOIN cheques ON serial = k.id;
+FROM unnest((SELECT @serials::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT * FROM cheques WHERE serial = k.id LIMIT 1) AS cheques;
 
 -- LoadBatches reads the stored rows of the batches ids names (those a batch pays).
+-- One index lookup per key, whatever the table's size (projections/core: key lookups).
 -- name: LoadBatches :many
 SELECT batch_id, cut_off, created_at, paid_on, bank_reference
-FROM unnest(@ids::text[]) AS k(id) JOIN cheque_batches ON batch_id = k.id;
+FROM unnest((SELECT @ids::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT * FROM cheque_batches WHERE batch_id = k.id LIMIT 1) AS cheque_batches;
 
 -- UpsertProgramme records a programme and the day it closed (NULL: open).
 -- name: UpsertProgramme :exec

@@ -135,10 +135,12 @@ func (q *Queries) CountByStatus(ctx context.Context, db DBTX) ([]CountByStatusRo
 
 const loadBatches = `-- name: LoadBatches :many
 SELECT batch_id, cut_off, created_at, paid_on, bank_reference
-FROM unnest($1::text[]) AS k(id) JOIN cheque_batches ON batch_id = k.id
+FROM unnest((SELECT $1::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT batch_id, cut_off, created_at, paid_on, bank_reference FROM cheque_batches WHERE batch_id = k.id LIMIT 1) AS cheque_batches
 `
 
 // LoadBatches reads the stored rows of the batches ids names (those a batch pays).
+// One index lookup per key, whatever the table's size (projections/core: key lookups).
 func (q *Queries) LoadBatches(ctx context.Context, db DBTX, ids []string) ([]ChequeBatch, error) {
 	rows, err := db.Query(ctx, loadBatches, ids)
 	if err != nil {
@@ -168,7 +170,8 @@ func (q *Queries) LoadBatches(ctx context.Context, db DBTX, ids []string) ([]Che
 const loadCarnets = `-- name: LoadCarnets :many
 SELECT carnet_id, programme_id, prescriber_id, ordinal, cheque_count, (cheque_value * 100)::bigint AS value_cents,
        status, was_issued, territory, need_level, job_seeker, minted_at, issued_at, cancelled_at, cancel_reason
-FROM unnest($1::text[]) AS k(id) JOIN cheque_carnets ON carnet_id = k.id
+FROM unnest((SELECT $1::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT carnet_id, programme_id, prescriber_id, ordinal, cheque_count, cheque_value, status, was_issued, territory, need_level, job_seeker, minted_at, issued_at, cancelled_at, cancel_reason FROM cheque_carnets WHERE carnet_id = k.id LIMIT 1) AS cheque_carnets
 `
 
 type LoadCarnetsRow struct {
@@ -191,6 +194,7 @@ type LoadCarnetsRow struct {
 
 // LoadCarnets reads the stored rows of the carnets ids names (those a batch
 // issues or cancels), face value in cents.
+// One index lookup per key, whatever the table's size (projections/core: key lookups).
 func (q *Queries) LoadCarnets(ctx context.Context, db DBTX, ids []string) ([]LoadCarnetsRow, error) {
 	rows, err := db.Query(ctx, loadCarnets, ids)
 	if err != nil {
@@ -231,7 +235,8 @@ const loadCheques = `-- name: LoadCheques :many
 SELECT serial, carnet_id, programme_id, status, redemption_id, place_id, place_territory, session_date, redeemed_at,
        coalesce((amount * 100)::bigint, 0)::bigint AS amount_cents, (amount IS NOT NULL)::bool AS has_amount,
        reversals, closed_on, last_position
-FROM unnest($1::text[]) AS k(id) JOIN cheques ON serial = k.id
+FROM unnest((SELECT $1::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT serial, carnet_id, programme_id, status, redemption_id, place_id, place_territory, session_date, redeemed_at, amount, reversals, closed_on, last_position FROM cheques WHERE serial = k.id LIMIT 1) AS cheques
 `
 
 type LoadChequesRow struct {
@@ -253,6 +258,7 @@ type LoadChequesRow struct {
 
 // LoadCheques reads the stored rows of the cheques serials names (those a batch
 // redeems, reverses, expires or blocks), amount in cents (has_amount: not NULL).
+// One index lookup per key, whatever the table's size (projections/core: key lookups).
 func (q *Queries) LoadCheques(ctx context.Context, db DBTX, serials []string) ([]LoadChequesRow, error) {
 	rows, err := db.Query(ctx, loadCheques, serials)
 	if err != nil {

@@ -3,8 +3,10 @@
 -- (core.Queue); the reads are Report's (projections/equity/report.go). Amounts
 -- travel as whole cents (bigint) and become numeric(18,2) here.
 
+-- One index lookup per key, whatever the table's size (projections/core: key lookups).
 -- name: ProgrammeTerritories :many
-SELECT p.programme_id, p.territory FROM unnest(@ids::text[]) AS k(id) JOIN equity_programmes p ON p.programme_id = k.id;
+SELECT p.programme_id, p.territory FROM unnest((SELECT @ids::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT * FROM equity_programmes WHERE programme_id = k.id LIMIT 1) AS p;
 
 -- name: InsertNeeds :exec
 INSERT INTO equity_needs (territory, position, as_of, population, fragility_rate, need)

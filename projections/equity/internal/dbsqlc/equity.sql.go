@@ -177,13 +177,15 @@ func (q *Queries) Needs(ctx context.Context, db DBTX, asOf pgtype.Date) ([]Needs
 
 const programmeTerritories = `-- name: ProgrammeTerritories :many
 
-SELECT p.programme_id, p.territory FROM unnest($1::text[]) AS k(id) JOIN equity_programmes p ON p.programme_id = k.id
+SELECT p.programme_id, p.territory FROM unnest((SELECT $1::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT programme_id, territory FROM equity_programmes WHERE programme_id = k.id LIMIT 1) AS p
 `
 
 // The equity projection (projections/equity). Apply loads the territories of the
 // programmes a page names and queues the writes below in one pgx.Batch
 // (core.Queue); the reads are Report's (projections/equity/report.go). Amounts
 // travel as whole cents (bigint) and become numeric(18,2) here.
+// One index lookup per key, whatever the table's size (projections/core: key lookups).
 func (q *Queries) ProgrammeTerritories(ctx context.Context, db DBTX, ids []string) ([]EquityProgramme, error) {
 	rows, err := db.Query(ctx, programmeTerritories, ids)
 	if err != nil {

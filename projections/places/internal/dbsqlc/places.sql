@@ -1,20 +1,26 @@
 -- LoadPlaces reads the stored rows of the places ids names (those a batch
 -- relabels or gives a bank account).
+-- One index lookup per key, whatever the table's size (projections/core: key lookups).
 -- name: LoadPlaces :many
 SELECT place_id, name, siret, territory, label_status, label_effective_on, iban, bic, bank_holder
-FROM unnest(@ids::text[]) AS k(id) JOIN place_info ON place_id = k.id;
+FROM unnest((SELECT @ids::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT * FROM place_info WHERE place_id = k.id LIMIT 1) AS place_info;
 
 -- LoadRedemptions reads the stored rows of the redemptions ids names (those a
 -- batch reverses), amount in cents.
+-- One index lookup per key, whatever the table's size (projections/core: key lookups).
 -- name: LoadRedemptions :many
 SELECT redemption_id, place_id, serial, programme_id, session_date, redeemed_at, (amount * 100)::bigint AS amount_cents,
        reversed_at, position
-FROM unnest(@ids::text[]) AS k(id) JOIN place_redemptions ON redemption_id = k.id;
+FROM unnest((SELECT @ids::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT * FROM place_redemptions WHERE redemption_id = k.id LIMIT 1) AS place_redemptions;
 
 -- LoadBatches reads the stored rows of the batches ids names (those a batch pays).
+-- One index lookup per key, whatever the table's size (projections/core: key lookups).
 -- name: LoadBatches :many
 SELECT batch_id, cut_off, created_at, paid_on, bank_reference
-FROM unnest(@ids::text[]) AS k(id) JOIN place_batches ON batch_id = k.id;
+FROM unnest((SELECT @ids::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT * FROM place_batches WHERE batch_id = k.id LIMIT 1) AS place_batches;
 
 -- UpsertPlaces writes places, one per array index.
 -- name: UpsertPlaces :exec

@@ -190,10 +190,12 @@ func (q *Queries) InsertBatchLines(ctx context.Context, db DBTX, arg InsertBatch
 
 const loadBatches = `-- name: LoadBatches :many
 SELECT batch_id, cut_off, created_at, paid_on, bank_reference
-FROM unnest($1::text[]) AS k(id) JOIN place_batches ON batch_id = k.id
+FROM unnest((SELECT $1::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT batch_id, cut_off, created_at, paid_on, bank_reference FROM place_batches WHERE batch_id = k.id LIMIT 1) AS place_batches
 `
 
 // LoadBatches reads the stored rows of the batches ids names (those a batch pays).
+// One index lookup per key, whatever the table's size (projections/core: key lookups).
 func (q *Queries) LoadBatches(ctx context.Context, db DBTX, ids []string) ([]PlaceBatch, error) {
 	rows, err := db.Query(ctx, loadBatches, ids)
 	if err != nil {
@@ -222,11 +224,13 @@ func (q *Queries) LoadBatches(ctx context.Context, db DBTX, ids []string) ([]Pla
 
 const loadPlaces = `-- name: LoadPlaces :many
 SELECT place_id, name, siret, territory, label_status, label_effective_on, iban, bic, bank_holder
-FROM unnest($1::text[]) AS k(id) JOIN place_info ON place_id = k.id
+FROM unnest((SELECT $1::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT place_id, name, siret, territory, label_status, label_effective_on, iban, bic, bank_holder FROM place_info WHERE place_id = k.id LIMIT 1) AS place_info
 `
 
 // LoadPlaces reads the stored rows of the places ids names (those a batch
 // relabels or gives a bank account).
+// One index lookup per key, whatever the table's size (projections/core: key lookups).
 func (q *Queries) LoadPlaces(ctx context.Context, db DBTX, ids []string) ([]PlaceInfo, error) {
 	rows, err := db.Query(ctx, loadPlaces, ids)
 	if err != nil {
@@ -260,7 +264,8 @@ func (q *Queries) LoadPlaces(ctx context.Context, db DBTX, ids []string) ([]Plac
 const loadRedemptions = `-- name: LoadRedemptions :many
 SELECT redemption_id, place_id, serial, programme_id, session_date, redeemed_at, (amount * 100)::bigint AS amount_cents,
        reversed_at, position
-FROM unnest($1::text[]) AS k(id) JOIN place_redemptions ON redemption_id = k.id
+FROM unnest((SELECT $1::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT redemption_id, place_id, serial, programme_id, session_date, redeemed_at, amount, reversed_at, position FROM place_redemptions WHERE redemption_id = k.id LIMIT 1) AS place_redemptions
 `
 
 type LoadRedemptionsRow struct {
@@ -277,6 +282,7 @@ type LoadRedemptionsRow struct {
 
 // LoadRedemptions reads the stored rows of the redemptions ids names (those a
 // batch reverses), amount in cents.
+// One index lookup per key, whatever the table's size (projections/core: key lookups).
 func (q *Queries) LoadRedemptions(ctx context.Context, db DBTX, ids []string) ([]LoadRedemptionsRow, error) {
 	rows, err := db.Query(ctx, loadRedemptions, ids)
 	if err != nil {

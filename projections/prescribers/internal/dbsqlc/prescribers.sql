@@ -1,9 +1,11 @@
 -- LoadCarnets reads the stored rows of the carnets ids names (those a batch
 -- issues or cancels), face value in cents.
+-- One index lookup per key, whatever the table's size (projections/core: key lookups).
 -- name: LoadCarnets :many
 SELECT carnet_id, prescriber_id, programme_id, cheque_count, (value * 100)::bigint AS value_cents, status,
        was_issued, need_level, job_seeker, minted_at, issued_at, cancelled_at
-FROM unnest(@ids::text[]) AS k(id) JOIN prescriber_carnets ON carnet_id = k.id;
+FROM unnest((SELECT @ids::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT * FROM prescriber_carnets WHERE carnet_id = k.id LIMIT 1) AS prescriber_carnets;
 
 -- UpsertInfo registers prescribers, one per array index.
 -- name: UpsertInfo :exec

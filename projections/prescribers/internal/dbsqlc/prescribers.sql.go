@@ -95,7 +95,8 @@ func (q *Queries) Info(ctx context.Context, db DBTX, prescriber string) (InfoRow
 const loadCarnets = `-- name: LoadCarnets :many
 SELECT carnet_id, prescriber_id, programme_id, cheque_count, (value * 100)::bigint AS value_cents, status,
        was_issued, need_level, job_seeker, minted_at, issued_at, cancelled_at
-FROM unnest($1::text[]) AS k(id) JOIN prescriber_carnets ON carnet_id = k.id
+FROM unnest((SELECT $1::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT carnet_id, prescriber_id, programme_id, cheque_count, value, status, was_issued, need_level, job_seeker, minted_at, issued_at, cancelled_at FROM prescriber_carnets WHERE carnet_id = k.id LIMIT 1) AS prescriber_carnets
 `
 
 type LoadCarnetsRow struct {
@@ -115,6 +116,7 @@ type LoadCarnetsRow struct {
 
 // LoadCarnets reads the stored rows of the carnets ids names (those a batch
 // issues or cancels), face value in cents.
+// One index lookup per key, whatever the table's size (projections/core: key lookups).
 func (q *Queries) LoadCarnets(ctx context.Context, db DBTX, ids []string) ([]LoadCarnetsRow, error) {
 	rows, err := db.Query(ctx, loadCarnets, ids)
 	if err != nil {

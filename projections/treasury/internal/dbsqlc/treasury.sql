@@ -3,9 +3,11 @@
 -- and movements a page matches, and queues the two upserts below in one
 -- pgx.Batch (core.Queue); the reads are projections/treasury/query.go's.
 
+-- One index lookup per key, whatever the table's size (projections/core: key lookups).
 -- name: BankLinesByID :many
 SELECT t.bank_line_id, t.value_date, t.amount, t.reference, t.label, t.movement_kind, t.movement_id, t.matched_at
-FROM unnest(@ids::text[]) AS k(id) JOIN treasury_bank_lines t ON t.bank_line_id = k.id;
+FROM unnest((SELECT @ids::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT * FROM treasury_bank_lines WHERE bank_line_id = k.id LIMIT 1) AS t;
 
 -- name: MovementsByKey :many
 SELECT m.kind, m.movement_id, m.amount, m.value_date, m.reference, m.bank_line_id, m.matched_at

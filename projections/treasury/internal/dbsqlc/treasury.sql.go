@@ -97,13 +97,15 @@ func (q *Queries) BankLines(ctx context.Context, db DBTX) ([]TreasuryBankLine, e
 const bankLinesByID = `-- name: BankLinesByID :many
 
 SELECT t.bank_line_id, t.value_date, t.amount, t.reference, t.label, t.movement_kind, t.movement_id, t.matched_at
-FROM unnest($1::text[]) AS k(id) JOIN treasury_bank_lines t ON t.bank_line_id = k.id
+FROM unnest((SELECT $1::text[])) AS k(id)
+CROSS JOIN LATERAL (SELECT bank_line_id, value_date, amount, reference, label, movement_kind, movement_id, matched_at FROM treasury_bank_lines WHERE bank_line_id = k.id LIMIT 1) AS t
 `
 
 // The treasury projection (projections/treasury). Apply copies advances and
 // repayments with COPY (projections/treasury/treasury.go), loads the bank lines
 // and movements a page matches, and queues the two upserts below in one
 // pgx.Batch (core.Queue); the reads are projections/treasury/query.go's.
+// One index lookup per key, whatever the table's size (projections/core: key lookups).
 func (q *Queries) BankLinesByID(ctx context.Context, db DBTX, ids []string) ([]TreasuryBankLine, error) {
 	rows, err := db.Query(ctx, bankLinesByID, ids)
 	if err != nil {
