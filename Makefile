@@ -30,7 +30,8 @@ run:
 ## Within a package, the tests that own their databases (t.Parallel: the
 ## projections package's simulated histories, NATS workers and crash tests, the
 ## api and eventstore tests on a database of their own, the outage test beside
-## the kill test) run TEST_PARALLEL at once.
+## the kill test, the browser tests, each with its tab in the one Chromium) run
+## TEST_PARALLEL at once.
 ## TEST_BUILDFLAGS: -trimpath keeps source paths out of the compiled packages, so
 ## a fresh clone in another folder reuses the build cache's packages (vet and the
 ## test builds of a new clone took 20 s and 33 s, 1.5 s and 25 s with it); -s -w

@@ -220,6 +220,7 @@ func forget(sel string) chromedp.Action[chromedp.Void] {
 // A place logs in, redeems a cheque (success, signed receipt to download, the
 // statement shows it), then tries the same cheque again and is refused in French.
 func TestBrowserPlaceRedeemsThenIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	w := newWorld(e, 2)
 	ctx := browser(t, desktopW, desktopH)
@@ -275,6 +276,7 @@ func TestBrowserPlaceRedeemsThenIsRefused(t *testing.T) {
 
 // The same redemption with the keyboard alone: Tab to the form, type, Enter.
 func TestBrowserKeyboardOnlyRedemption(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	w := newWorld(e, 1)
 	ctx := browser(t, desktopW, desktopH)
@@ -326,6 +328,7 @@ func TestBrowserKeyboardOnlyRedemption(t *testing.T) {
 // A prescriber logs in and issues a carnet from its stock; it appears in what it
 // issued.
 func TestBrowserPrescriberIssuesCarnet(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	w := newWorld(e, 3)
 	ctx := browser(t, desktopW, desktopH)
@@ -370,6 +373,7 @@ func TestBrowserPrescriberIssuesCarnet(t *testing.T) {
 // The equity page shows the tile map (101 départements), the ranked chart, the
 // Gini figure and the flagged territories, at desktop and phone widths.
 func TestBrowserEquityPageShowsMapAndChart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	equityWorld(e)
 	auditor := e.token(api.RoleAuditor, "")
@@ -413,6 +417,7 @@ func TestBrowserEquityPageShowsMapAndChart(t *testing.T) {
 
 // Under 600 px the place's page is one column, with no sideways scrolling.
 func TestBrowserPhoneLayoutIsOneColumn(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	w := newWorld(e, 1)
 	chq := w.carnets[0].Cheques[0]
@@ -442,6 +447,7 @@ func TestBrowserPhoneLayoutIsOneColumn(t *testing.T) {
 // Finance sees its batches with their SEPA and XLSX links and reconciliation
 // status; a funder's audit page prints without navigation or forms.
 func TestBrowserFinanceAndFunderPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	w := newWorld(e, 1)
 	finance := e.token(api.RoleFinance, "org_finance")
