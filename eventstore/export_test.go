@@ -30,14 +30,21 @@ func (s *Store) HoldLoaders() (release func()) {
 	return func() { once.Do(func() { close(hold) }) }
 }
 
-// GroupReads runs the reads that the group commit sends for every group
-// (IdempotencyRecords, StreamHeads) on db, with keys and streams as given: the
-// test of the plans PostgreSQL keeps for them.
-func GroupReads(ctx context.Context, db dbsqlc.DBTX, keys, streams []string) error {
+// PlannedReads runs the reads whose plans PostgreSQL must keep — the group
+// commit's per-group reads (IdempotencyRecords, StreamHeads) and ReadStreams —
+// on db, with keys and streams as given: the test of those plans.
+func PlannedReads(ctx context.Context, db dbsqlc.DBTX, keys, streams []string) error {
 	q := dbsqlc.New()
 	if _, err := q.IdempotencyRecords(ctx, db, keys); err != nil {
 		return err
 	}
-	_, err := q.StreamHeads(ctx, db, streams)
-	return err
+	if _, err := q.StreamHeads(ctx, db, streams); err != nil {
+		return err
+	}
+	rows, err := dbsqlc.ReadStreamsRows(ctx, db, streams)
+	if err != nil {
+		return err
+	}
+	rows.Close()
+	return rows.Err()
 }

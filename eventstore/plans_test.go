@@ -11,15 +11,15 @@ import (
 	"github.com/passnumerique/passledger/eventstore"
 )
 
-// TestGroupReadsKeepGenericPlans checks that PostgreSQL stops planning the
-// group commit's per-group reads anew: after a few executions with arrays of
-// different lengths, each prepared statement runs a generic plan (counted in
-// pg_prepared_statements), and that plan is an index plan on a table of any
-// size (shown by EXPLAIN EXECUTE, which uses the cached generic plan). With
-// the array passed as a plain parameter, every call was planned again (a custom
-// plan for one key always looked cheaper than the generic one), and this test
-// fails: generic_plans stays 0.
-func TestGroupReadsKeepGenericPlans(t *testing.T) {
+// TestReadsKeepGenericPlans checks that PostgreSQL stops planning the group
+// commit's per-group reads and ReadStreams anew: after a few executions with
+// arrays of different lengths, each prepared statement runs a generic plan
+// (counted in pg_prepared_statements), and that plan reads through an index,
+// never a sequential scan (shown by EXPLAIN EXECUTE, which uses the cached
+// generic plan). With the array passed as a plain parameter, every call was
+// planned again (a custom plan for one key always looked cheaper than the
+// generic one), and this test fails: generic_plans stays 0.
+func TestReadsKeepGenericPlans(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	// Events and records in the tables, so that the plans are made on a
@@ -43,13 +43,14 @@ func TestGroupReadsKeepGenericPlans(t *testing.T) {
 		for i, s := range streams {
 			keys[i] = "plans-key-" + s
 		}
-		if err := eventstore.GroupReads(ctx, conn, keys, streams); err != nil {
+		if err := eventstore.PlannedReads(ctx, conn, keys, streams); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, c := range []struct{ name, marker string }{
 		{"IdempotencyRecords", "FROM event_idempotency"},
 		{"StreamHeads", "LEFT JOIN LATERAL"},
+		{"ReadStreams", "CROSS JOIN LATERAL"},
 	} {
 		var stmt string
 		var generic, custom int64

@@ -9,11 +9,26 @@ FROM events
 WHERE stream_id = @stream_id AND stream_version > @after_version
 ORDER BY stream_version LIMIT @max_events::int8;
 
+-- ReadStreams reads whole streams, each through an ordered index scan of its
+-- own (the LATERAL subquery, which its ORDER BY keeps from being merged into a
+-- join), the ids behind a scalar subquery: as for the group commit's reads
+-- (append.sql), PostgreSQL keeps one generic plan instead of planning each call
+-- (188 µs of planning against 53 µs of execution per call before, with
+-- stream_id = ANY(@stream_ids)); per stream that plan is an index scan at any
+-- table size (without statistics the planner takes a stream for a fixed small
+-- share of the table, which an index reads for less than the whole table;
+-- statistics only make the share smaller). DISTINCT: a stream named twice is
+-- read once, as with = ANY.
 -- name: ReadStreams :many
-SELECT position, transaction_id, event_id, stream_id, stream_version, event_type,
-       payload, metadata, recorded_at, content_hash, hash
-FROM events
-WHERE stream_id = ANY(@stream_ids::text[]) ORDER BY stream_id, stream_version;
+SELECT e.position, e.transaction_id, e.event_id, e.stream_id, e.stream_version, e.event_type,
+       e.payload, e.metadata, e.recorded_at, e.content_hash, e.hash
+FROM (SELECT DISTINCT u.id FROM unnest((SELECT @stream_ids::text[])) AS u(id)) AS k
+CROSS JOIN LATERAL (
+    SELECT position, transaction_id, event_id, stream_id, stream_version, event_type,
+           payload, metadata, recorded_at, content_hash, hash
+    FROM events WHERE stream_id = k.id ORDER BY stream_version
+) AS e
+ORDER BY e.stream_id, e.stream_version;
 
 -- FirstEvents reads the first event (version 1) of each stream: one index entry
 -- per stream, however long the stream.
