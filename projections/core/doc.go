@@ -26,7 +26,9 @@
 // plan made while t was empty (a projection's tables start empty) was a hash join
 // over a sequential scan of t, kept for the connection's life as t grew (10.7 ms
 // instead of 0.05 ms per call on 90,000 cheques). Under LIMIT 1 (each key is t's
-// primary key) the lookup is an index scan at any size, and the array behind a
+// primary key; a key of two columns comes as two arrays read side by side with
+// ROWS FROM, as treasury's MovementsByKey does) the lookup is an index scan at
+// any size, and the array behind a
 // scalar subquery makes the generic and custom plans cost the same, so the one
 // generic plan is kept and no call is planned again. TestKeyLookupsKeepIndexPlans
 // (package projections) checks every such query of the sqlc files.

@@ -9,10 +9,11 @@ SELECT t.bank_line_id, t.value_date, t.amount, t.reference, t.label, t.movement_
 FROM unnest((SELECT @ids::text[])) AS k(id)
 CROSS JOIN LATERAL (SELECT * FROM treasury_bank_lines WHERE bank_line_id = k.id LIMIT 1) AS t;
 
+-- One index lookup per key, whatever the table's size (projections/core: key lookups).
 -- name: MovementsByKey :many
 SELECT m.kind, m.movement_id, m.amount, m.value_date, m.reference, m.bank_line_id, m.matched_at
-FROM treasury_movements m
-JOIN ROWS FROM (unnest(@kinds::text[]), unnest(@ids::text[])) AS u(k, id) ON m.kind = u.k AND m.movement_id = u.id;
+FROM ROWS FROM (unnest((SELECT @kinds::text[])), unnest((SELECT @ids::text[]))) AS u(k, id)
+CROSS JOIN LATERAL (SELECT * FROM treasury_movements WHERE kind = u.k AND movement_id = u.id LIMIT 1) AS m;
 
 -- UpsertBankLines writes bank lines whole (amounts in cents).
 -- name: UpsertBankLines :exec

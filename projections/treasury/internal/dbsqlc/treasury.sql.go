@@ -137,8 +137,8 @@ func (q *Queries) BankLinesByID(ctx context.Context, db DBTX, ids []string) ([]T
 
 const movementsByKey = `-- name: MovementsByKey :many
 SELECT m.kind, m.movement_id, m.amount, m.value_date, m.reference, m.bank_line_id, m.matched_at
-FROM treasury_movements m
-JOIN ROWS FROM (unnest($1::text[]), unnest($2::text[])) AS u(k, id) ON m.kind = u.k AND m.movement_id = u.id
+FROM ROWS FROM (unnest((SELECT $1::text[])), unnest((SELECT $2::text[]))) AS u(k, id)
+CROSS JOIN LATERAL (SELECT kind, movement_id, amount, value_date, reference, bank_line_id, matched_at FROM treasury_movements WHERE kind = u.k AND movement_id = u.id LIMIT 1) AS m
 `
 
 type MovementsByKeyParams struct {
@@ -146,6 +146,7 @@ type MovementsByKeyParams struct {
 	Ids   []string
 }
 
+// One index lookup per key, whatever the table's size (projections/core: key lookups).
 func (q *Queries) MovementsByKey(ctx context.Context, db DBTX, arg MovementsByKeyParams) ([]TreasuryMovement, error) {
 	rows, err := db.Query(ctx, movementsByKey, arg.Kinds, arg.Ids)
 	if err != nil {
