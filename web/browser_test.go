@@ -109,7 +109,14 @@ func browser(t *testing.T, w, h int) context.Context {
 	if w < 600 {
 		opt = append(opt, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
 	}
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(w), int64(h), opt...)); err != nil {
+	// Focus emulated: each tab behaves as the focused window of its own
+	// (autofocus, :focus, document.activeElement), even while other tests' tabs
+	// are open in the same browser beside it (the browser tests run in parallel).
+	focus := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
+		return err
+	})
+	if err := chromedp.Do(ctx, focus, chromedp.EmulateViewport(int64(w), int64(h), opt...)); err != nil {
 		t.Fatalf("chromium: %v", err)
 	}
 	return ctx

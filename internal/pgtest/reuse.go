@@ -258,8 +258,8 @@ func baseline(ctx context.Context, adminURL string, q interface {
 	if err != nil {
 		return "", err
 	}
-	baselines.LoadOrStore(adminURL, fp)
-	return fp, nil
+	stored, _ := baselines.LoadOrStore(adminURL, fp) // the first of racing callers wins: all agree
+	return stored.(string), nil
 }
 
 // schemaOf returns a fingerprint of the parts of a database's definition that a

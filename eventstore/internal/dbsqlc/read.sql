@@ -9,9 +9,10 @@ FROM events
 WHERE stream_id = @stream_id AND stream_version > @after_version
 ORDER BY stream_version LIMIT @max_events::int8;
 
--- ReadStreams reads whole streams, each through an ordered index scan of its
--- own (the LATERAL subquery, which its ORDER BY keeps from being merged into a
--- join), the ids behind a scalar subquery: as for the group commit's reads
+-- ReadStreams reads whole streams, each through an index scan of its own (the
+-- LATERAL subquery, which its ORDER BY keeps from being merged into a join; a
+-- bitmap index scan and a sort of the stream's rows in the generic plan), the
+-- ids behind a scalar subquery: as for the group commit's reads
 -- (append.sql), PostgreSQL keeps one generic plan instead of planning each call
 -- (188 µs of planning against 53 µs of execution per call before, with
 -- stream_id = ANY(@stream_ids)); per stream that plan is an index scan at any
