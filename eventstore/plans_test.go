@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/passnumerique/passledger/eventstore"
+	"github.com/passnumerique/passledger/internal/pgtest"
 )
 
 // TestReadsKeepGenericPlans checks that PostgreSQL stops planning the group
@@ -53,24 +52,18 @@ func TestReadsKeepGenericPlans(t *testing.T) {
 		{"ReadStreams", "CROSS JOIN LATERAL"},
 	} {
 		var stmt string
-		var generic, custom int64
-		err := conn.QueryRow(ctx, `SELECT name, generic_plans, custom_plans FROM pg_prepared_statements
-			WHERE strpos(statement, $1) > 0 AND strpos(statement, 'name: `+c.name+`') > 0`, c.marker).Scan(&stmt, &generic, &custom)
+		err := conn.QueryRow(ctx, `SELECT name FROM pg_prepared_statements
+			WHERE strpos(statement, $1) > 0 AND strpos(statement, 'name: `+c.name+`') > 0`, c.marker).Scan(&stmt)
 		if err != nil {
 			t.Fatalf("%s: prepared statement not found: %v", c.name, err)
+		}
+		generic, custom, plan, err := pgtest.PreparedPlan(ctx, conn.Conn(), stmt, "'{plans-0,plans-1}'")
+		if err != nil {
+			t.Fatal(err)
 		}
 		if generic == 0 {
 			t.Errorf("%s: no generic plan after %d calls (%d custom plans): planned again on every call", c.name, len(arrays), custom)
 		}
-		rows, err := conn.Query(ctx, "EXPLAIN EXECUTE "+pgx.Identifier{stmt}.Sanitize()+"('{plans-0,plans-1}')")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan := strings.Join(lines, "\n")
 		if !strings.Contains(plan, "Index") || strings.Contains(plan, "Seq Scan") {
 			t.Errorf("%s: the generic plan is not an index plan:\n%s", c.name, plan)
 		}

@@ -9,14 +9,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/passnumerique/passledger/internal/pgtest"
 )
 
 // TestKeyLookupsKeepIndexPlans reads the projections' SQL files and checks
 // every query that reads rows by a list of keys (projections/core: key
-// lookups): none joins a table on unnest(@keys) by key directly, and each one, run a
-// few times on the empty tables of a new database, is given a generic plan
-// that looks every key up in an index. A plan made on an empty table is the
+// lookups): none joins a table on unnest(@keys) by key directly, and each one,
+// run a few times on the empty tables of a new database, is given a generic
+// plan that looks every key up in an index. A plan made on an empty table is the
 // one PostgreSQL keeps for the connection's life (nothing invalidates it as
 // the table grows), and an index lookup per key only gets cheaper, relative to
 // scanning the table, as the table grows; the join it replaces got a hash join
@@ -79,19 +79,10 @@ func TestKeyLookupsKeepIndexPlans(t *testing.T) {
 					t.Fatalf("%s %s: %v", f, name, err)
 				}
 			}
-			var generic int64
-			if err := conn.QueryRow(ctx, `SELECT generic_plans FROM pg_prepared_statements WHERE name = $1`, stmt).Scan(&generic); err != nil {
-				t.Fatal(err)
-			}
-			rows, err := conn.Query(ctx, "EXPLAIN EXECUTE "+pgx.Identifier{stmt}.Sanitize()+"("+strings.Repeat("'{a,b}', ", len(params)-1)+"'{a,b}')")
+			generic, _, plan, err := pgtest.PreparedPlan(ctx, conn.Conn(), stmt, strings.Repeat("'{a,b}', ", len(params)-1)+"'{a,b}'")
 			if err != nil {
 				t.Fatal(err)
 			}
-			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			if err != nil {
-				t.Fatal(err)
-			}
-			plan := strings.Join(lines, "\n")
 			if generic == 0 {
 				t.Errorf("%s %s: no generic plan after 8 calls: planned again on every call", f, name)
 			}
