@@ -205,12 +205,13 @@ const terminateSQL = `SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat
 // others are left alone: a TRUNCATE gives a table new files; CASCADE, should a
 // foreign key ever reference one), except goose's record of the applied
 // migrations, and every sequence that was used starts again. The size comes from
-// pg_relation_size, one query for all tables (it asked each table
-// "SELECT EXISTS" before: some sixty statements planned per release, 0.5 s of
-// the server's planning per make test). session_replication_role = replica keeps the event store's
-// append-only triggers, which refuse a TRUNCATE, from firing: this is the one
-// place where events are removed, from a test's database after the test. (The
-// planner's statistics of the tables are not reset: no test depends on them.)
+// pg_relation_size, one query for all tables (it asked each table "SELECT
+// EXISTS" before: some sixty statements planned per release, 0.5 s of the
+// server's planning per make test). session_replication_role = replica keeps the
+// event store's append-only triggers, which refuse a TRUNCATE, from firing: this
+// is the one place where events are removed, from a test's database after the
+// test. (The planner's statistics of the tables are not reset: no test depends
+// on them.)
 const emptySQL = `
 SET session_replication_role = replica;
 DO $$
