@@ -31,6 +31,13 @@
 // "Test databases reused"). Under `make test` the template, and so every copy
 // of it, is in a tablespace in memory when cmd/pgenv could make one
 // (memoryTablespace there), where files are cheap to create.
+//
+// PreparedPlan (plan.go) reads how PostgreSQL runs a prepared statement (its
+// generic and custom plan counts, its EXPLAIN EXECUTE plan): for the tests of
+// the queries whose plan must not depend on a table's size.
+//
+// What it must not do: be imported outside tests, or keep
+// any state across runs but the databases cmd/pgenv drops.
 package pgtest
 
 import (
